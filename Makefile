@@ -1,0 +1,46 @@
+# weekly-top5: `make run` drafts last week's digest, `make test` runs the tests.
+# Both set everything up first (a virtual environment in .venv), so they work on a fresh
+# machine with Python 3.11 and nothing else.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# llama-cpp-python (the embedded offline model) compiles from source: a portable build is
+# faster and runs on any x86-64; pip caches the wheel, so only the first install pays.
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export DO_NOT_TRACK := 1
+export PREFECT_HOME ?= $(CURDIR)/.prefect
+
+.PHONY: install run test demo server worker deploy bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade --quiet pip
+	$(PY) -m pip install --quiet -e '.[test,offline]'
+	touch $(STAMP)
+
+run: install  ## draft the digest of the last complete arXiv week into digests/
+	$(VENV)/bin/top5 run $(ARGS)
+
+test: install  ## every test; the ones that need ../shared say why they skip without it
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+demo: install  ## offline demo: the shared arXiv week served on 127.0.0.1, drafted into demo-digests/
+	$(PY) bench/demo.py $(ARGS)
+
+server: install  ## the Prefect server (UI on http://127.0.0.1:4200)
+	$(VENV)/bin/prefect server start --host 127.0.0.1 --port 4200
+
+deploy: install  ## register the 'weekly' deployment (needs `make server` running)
+	PREFECT_API_URL=http://127.0.0.1:4200/api $(VENV)/bin/prefect work-pool create local-pool --type process --overwrite
+	PREFECT_API_URL=http://127.0.0.1:4200/api PROJECT_DIR=$(CURDIR) $(VENV)/bin/prefect --no-prompt deploy --all
+
+worker: install  ## a process worker that runs the scheduled and manual runs
+	PREFECT_API_URL=http://127.0.0.1:4200/api $(VENV)/bin/prefect worker start --pool local-pool
+
+clean:
+	rm -rf $(VENV) .prefect .cache

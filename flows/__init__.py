@@ -1,0 +1,20 @@
+"""weekly-top5: a draft top-5 AI papers digest from a week of arXiv.
+
+The data flow, one module per noun:
+arXiv (arxiv.py, feed.py, week.py) -> candidates (candidates.py, ledger.py) -> shortlist
+(shortlist.py) -> PDF text (pdf_text.py) -> summaries (summaries.py) -> digest (digest.py).
+flows/weekly_digest.py is the only place that knows the order of the stages.
+"""
+
+import os as _os
+from pathlib import Path as _Path
+
+# Prefect reads these at import time, so they are set before any flows module imports it:
+# no telemetry from an offline tool, and a project-local Prefect home instead of ~/.prefect.
+for _name, _value in {
+    "PREFECT_HOME": str(_Path(__file__).resolve().parent.parent / ".prefect"),
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
+    "PREFECT_LOGGING_LEVEL": "INFO",
+}.items():
+    _os.environ.setdefault(_name, _value)

@@ -1,0 +1,222 @@
+"""The arXiv client: the API query for a window and categories, and PDF downloads.
+
+Politeness lives here and only here: arXiv allows one request every 3 seconds over a single
+connection, for the API and the PDFs together. A process-wide gate enforces it, so parallel
+tasks in one process queue behind each other instead of hammering arXiv. The client also
+owns the retries of arXiv requests (429/503 honouring Retry-After, connection errors, the
+empty page arXiv sometimes returns in the middle of paging).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+
+from flows.candidates import Candidate, merge
+from flows.config import Settings
+from flows.errors import FeedError, PdfError
+from flows.feed import FeedPage, parse_api_feed
+from flows.files import write_atomic
+from flows.week import Window
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 2000  # arXiv's maximum per request
+RESULT_CAP = 30000  # arXiv answers 400 past this many results for one query
+ATTEMPTS = 5
+USER_AGENT = "weekly-top5/0.1 (+https://github.com/weekly-top5/weekly-top5)"
+
+
+class _Retryable(Exception):
+    """A transient arXiv failure; `wait` is what arXiv asked for (Retry-After), if anything."""
+
+    def __init__(self, message: str, wait: float | None = None):
+        super().__init__(message)
+        self.wait = wait
+
+
+class _Gate:
+    """One request at a time, and at least `delay` seconds between the starts of two requests."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last = float("-inf")
+
+    def run(self, delay: float, send):
+        with self._lock:
+            pause = self._last + delay - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            try:
+                return send()
+            finally:
+                self._last = time.monotonic()
+
+
+GATE = _Gate()  # process-wide: every ArxivClient shares it
+
+
+class ArxivClient:
+    def __init__(self, settings: Settings, *, transport: httpx.BaseTransport | None = None):
+        self.settings = settings
+        self.requests = 0
+        self._http = httpx.Client(
+            timeout=httpx.Timeout(60.0, connect=15.0),
+            headers={"User-Agent": USER_AGENT},
+            follow_redirects=True,
+            limits=httpx.Limits(max_connections=1),
+            transport=transport,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ArxivClient:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- the API ---------------------------------------------------------------------------
+
+    def search(self, window: Window, categories: list[str]) -> list[Candidate]:
+        """Every paper submitted in `window` in any of `categories`, one per arXiv id."""
+        found: list[Candidate] = []
+        for part in self._parts_under_cap(window, categories):
+            for page in self._pages(part, categories):
+                found.extend(c for c in page.candidates if part.contains(c.published))
+        return merge(found)
+
+    def _parts_under_cap(self, window: Window, categories: list[str]) -> list[Window]:
+        total = self._page(window, categories, start=0, size=1).total_results or 0
+        if total <= RESULT_CAP:
+            return [window]
+        parts = -(-total // (RESULT_CAP // 2))  # halve the cap: leaves room for uneven days
+        log.info("%s: %d results exceed arXiv's cap of %d, splitting into %d windows",
+                 window.label, total, RESULT_CAP, parts)
+        return [p for part in window.split(parts) for p in self._parts_under_cap(part, categories)]
+
+    def _pages(self, window: Window, categories: list[str]) -> Iterator[FeedPage]:
+        start = 0
+        while True:
+            page = self._page(window, categories, start=start, size=PAGE_SIZE, expect_entries=True)
+            yield page
+            start += len(page.candidates) + len(page.skipped)
+            if page.total_results is None or start >= page.total_results:
+                return
+
+    def _page(self, window, categories, *, start, size, expect_entries=False) -> FeedPage:
+        params = {
+            "search_query": query_for(window, categories),
+            "start": str(start),
+            "max_results": str(size),
+            "sortBy": "submittedDate",
+            "sortOrder": "ascending",
+        }
+        source = f"arXiv query {params['search_query']!r} (start={start})"
+
+        def fetch() -> FeedPage:
+            response = self._get(self.settings.arxiv_api_url, params, source)
+            if response.status_code == 400:
+                # arXiv explains a bad query in an Atom error feed: parse_api_feed raises it.
+                parse_api_feed(response.content, source)
+                raise FeedError(f"{source}: HTTP 400 from arXiv")
+            _raise_for_status(response, source)
+            page = parse_api_feed(response.content, source)
+            total = page.total_results or 0
+            if expect_entries and not page.candidates and not page.skipped and start < total:
+                raise _Retryable(f"{source}: empty page although {total} results were announced")
+            return page
+
+        return self._retrying(fetch, source)
+
+    # -- PDFs ------------------------------------------------------------------------------
+
+    def download_pdf(self, cand: Candidate, directory: Path) -> Path:
+        """The PDF of this version of the paper, fetched once and kept in `directory`."""
+        target = directory / f"{cand.versioned_id.replace('/', '_')}.pdf"
+        if target.exists():
+            return target
+        url = f"{self.settings.arxiv_pdf_url}/{cand.versioned_id}"
+        source = f"PDF of {cand.versioned_id} ({url})"
+
+        def fetch() -> bytes:
+            response = self._get(url, None, source)
+            if response.status_code == 404:
+                raise PdfError(f"{source}: not found (HTTP 404)", reason="download_failed")
+            _raise_for_status(response, source, error=PdfError)
+            kind = response.headers.get("content-type", "")
+            if not response.content.lstrip()[:5].startswith(b"%PDF"):
+                if "html" in kind:  # arXiv answers with an HTML page while it builds a PDF
+                    raise _Retryable(f"{source}: got {kind}, not a PDF yet")
+                raise PdfError(f"{source}: the answer ({kind or 'no content type'}) is not a PDF",
+                               reason="not_pdf")
+            if len(response.content) > self.settings.pdf_max_bytes:
+                raise PdfError(f"{source}: {len(response.content)} bytes is over the cap of "
+                               f"{self.settings.pdf_max_bytes} (TOP5_PDF_MAX_BYTES)", reason="too_large")
+            return response.content
+
+        try:
+            data = self._retrying(fetch, source)
+        except FeedError as exc:
+            raise PdfError(exc.message, reason="download_failed") from None
+        write_atomic(target, data)
+        return target
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def _get(self, url: str, params: dict | None, source: str) -> httpx.Response:
+        def send() -> httpx.Response:
+            self.requests += 1
+            return self._http.get(url, params=params)
+
+        try:
+            response = GATE.run(self.settings.arxiv_delay_seconds, send)
+        except httpx.TransportError as exc:
+            raise _Retryable(f"{source}: {type(exc).__name__}: {exc}") from None
+        if response.status_code in (429, 500, 502, 503, 504):
+            raise _Retryable(f"{source}: HTTP {response.status_code}",
+                             wait=_retry_after(response.headers.get("retry-after")))
+        return response
+
+    def _retrying(self, fetch, source: str):
+        retrying = Retrying(
+            retry=retry_if_exception_type(_Retryable),
+            stop=stop_after_attempt(ATTEMPTS),
+            wait=self._wait,
+            reraise=True,
+        )
+        try:
+            return retrying(fetch)
+        except _Retryable as exc:
+            raise FeedError(f"{exc} (gave up after {ATTEMPTS} attempts)") from None
+
+    def _wait(self, state: RetryCallState) -> float:
+        asked = getattr(state.outcome.exception(), "wait", None)
+        if asked is not None:
+            return min(asked, 300.0)
+        return self.settings.arxiv_delay_seconds * 2 ** (state.attempt_number - 1)
+
+
+def query_for(window: Window, categories: list[str]) -> str:
+    cats = " OR ".join(f"cat:{c}" for c in categories)
+    return f"({cats}) AND {window.submitted_date_query()}"
+
+
+def _retry_after(value: str | None) -> float | None:
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _raise_for_status(response: httpx.Response, source: str, error=FeedError) -> None:
+    if response.status_code >= 400:
+        raise error(f"{source}: HTTP {response.status_code} from {response.request.url.host}")
+

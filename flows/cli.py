@@ -1,0 +1,69 @@
+"""The `top5` command line: `top5 run` drafts a week's digest (same as the Prefect flow)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from flows.config import DEFAULT_CATEGORIES
+from flows.errors import Top5Error
+
+EXIT_NO_DRAFT = 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="top5", description="Draft a weekly top-5 AI papers digest.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="draft the digest of one arXiv week into digests/<week>/")
+    run.add_argument("--week", help="ISO week such as 2026-W47 (default: the last complete arXiv week)")
+    run.add_argument("--start", help="explicit window start date YYYY-MM-DD (with --end, replaces the week's window)")
+    run.add_argument("--end", help="explicit window end date YYYY-MM-DD, inclusive")
+    run.add_argument("--categories", default=",".join(DEFAULT_CATEGORIES),
+                     help="comma-separated arXiv categories (default: %(default)s)")
+    run.add_argument("--top-k", type=int, default=5, help="papers in the draft (default: 5)")
+    run.add_argument("--digests-dir", default="digests", help="where drafts go (default: digests)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if (args.start is None) != (args.end is None):
+        print("top5: --start and --end go together", file=sys.stderr)
+        return 2
+    categories = [c.strip() for c in args.categories.split(",") if c.strip()]
+    if not categories or args.top_k < 1:
+        print("top5: need at least one category and --top-k >= 1", file=sys.stderr)
+        return 2
+
+    try:
+        _check_window(args)
+    except Top5Error as exc:
+        print(f"top5: {exc.message}", file=sys.stderr)
+        return 2
+
+    from flows.weekly_digest import weekly_digest  # imports Prefect: after argument errors
+
+    try:
+        draft = weekly_digest(week=args.week, categories=categories, top_k=args.top_k,
+                              digests_dir=args.digests_dir, start=args.start, end=args.end)
+    except Top5Error as exc:
+        print(f"top5: {exc.message}", file=sys.stderr)
+        return 1
+    if draft is None:
+        print("top5: no new papers in that window; no draft written", file=sys.stderr)
+        return EXIT_NO_DRAFT
+    print(f"Draft written: {draft}\nReview it, edit it, then open it as a pull request.")
+    return 0
+
+
+def _check_window(args) -> None:
+    from flows.week import window_between, window_for_week
+
+    if args.start:
+        window_between(args.start, args.end)
+    elif args.week:
+        window_for_week(args.week)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,108 @@
+"""Settings read from the environment, validated once at the start of a run."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from flows.errors import ConfigError
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROMPTS_DIR = PROJECT_DIR / "prompts"
+DEFAULT_CATEGORIES = ("cs.AI", "cs.LG", "cs.CL", "cs.CV")
+
+# environment variable -> field name
+_ENV = {
+    "ARXIV_API_URL": "arxiv_api_url",
+    "ARXIV_PDF_URL": "arxiv_pdf_url",
+    "ARXIV_DELAY_SECONDS": "arxiv_delay_seconds",
+    "OPENAI_API_KEY": "openai_api_key",
+    "OPENAI_BASE_URL": "openai_base_url",
+    "TOP5_RANK_MODEL": "rank_model",
+    "TOP5_SUMMARY_MODEL": "summary_model",
+    "TOP5_LLM_TIMEOUT": "llm_timeout",
+    "TOP5_LLM_MAX_WAIT": "llm_max_wait",
+    "TOP5_LLM_MAX_ATTEMPTS": "llm_max_attempts",
+    "TOP5_LLM_BACKOFF": "llm_backoff",
+    "TOP5_LLM_CONCURRENCY": "llm_concurrency",
+    "TOP5_BUDGET_TOKENS": "budget_tokens",
+    "TOP5_BUDGET_USD": "budget_usd",
+    "TOP5_PRICES": "prices",
+    "TOP5_OFFLINE_THREADS": "offline_threads",
+    "TOP5_OFFLINE_N_CTX": "offline_n_ctx",
+    "TOP5_CACHE_DIR": "cache_dir",
+    "TOP5_PDF_TIMEOUT": "pdf_timeout",
+    "TOP5_PDF_MAX_PAGES": "pdf_max_pages",
+    "TOP5_PDF_MAX_BYTES": "pdf_max_bytes",
+    "TOP5_SHORTLIST_SIZE": "shortlist_size",
+}
+
+
+class Settings(BaseModel):
+    """Every knob of a run. Secrets are kept out of repr() so they never reach a log."""
+
+    arxiv_api_url: str = "https://export.arxiv.org/api/query"
+    arxiv_pdf_url: str = "https://arxiv.org/pdf"
+    arxiv_delay_seconds: float = Field(3.0, ge=0)  # arXiv's terms: one request every 3 s
+    openai_api_key: str | None = Field(None, repr=False)
+    openai_base_url: str | None = None
+    rank_model: str = "gpt-4o-mini"
+    summary_model: str = "gpt-4o-mini"
+    llm_timeout: float = Field(120.0, gt=0)
+    llm_max_wait: float = Field(120.0, ge=0)  # total time tenacity may spend waiting between tries
+    llm_max_attempts: int = Field(5, ge=1)
+    llm_backoff: float = Field(1.0, ge=0)  # first wait between tries (s), doubled each time, max 30 s
+    llm_concurrency: int = Field(4, ge=1)
+    budget_tokens: int | None = Field(None, gt=0)
+    budget_usd: float | None = Field(None, gt=0)
+    # model -> (USD per 1M prompt tokens, USD per 1M completion tokens); adds to llm.DEFAULT_PRICES
+    prices: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    offline_threads: int | None = Field(None, ge=1)  # None: min(cpu count, 4)
+    offline_n_ctx: int = Field(8192, ge=512)
+    cache_dir: Path = PROJECT_DIR / ".cache"
+    pdf_timeout: float = Field(60.0, gt=0)
+    pdf_max_pages: int = Field(40, gt=0)
+    pdf_max_bytes: int = Field(50_000_000, gt=0)
+    shortlist_size: int = Field(40, gt=0)
+
+    @field_validator("arxiv_api_url", "arxiv_pdf_url", "openai_base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"must start with http:// or https://, got {value!r}")
+        return value.rstrip("/") if value else value
+
+    @field_validator("prices", mode="before")
+    @classmethod
+    def _prices_json(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise ValueError(
+                    'must be JSON like {"gpt-4o-mini": [0.15, 0.60]} (USD per 1M prompt, '
+                    f"completion tokens): {exc}"
+                ) from None
+        return value
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        values = {field: env[name] for name, field in _ENV.items() if env.get(name)}
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            problems = []
+            for err in exc.errors():
+                field = err["loc"][0]
+                name = next((n for n, f in _ENV.items() if f == field), field)
+                problems.append(f"{name}: {err['msg']}")
+            raise ConfigError("invalid settings: " + "; ".join(problems)) from None
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.openai_api_key or self.openai_base_url)

@@ -1,0 +1,48 @@
+"""The project's errors: one small hierarchy, every class picklable.
+
+Prefect moves task exceptions between threads and processes, so they must survive pickling
+(httpx.HTTPStatusError does not). Each error carries plain strings only, and its message
+names the input or the setting at fault. None ever holds a secret.
+"""
+
+
+class Top5Error(Exception):
+    """Base of every error this project raises on purpose."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def __reduce__(self):
+        return (type(self), (self.message,))
+
+
+class ConfigError(Top5Error):
+    """A setting is missing or wrong; the message names the setting to fix."""
+
+
+class FeedError(Top5Error):
+    """arXiv answered with an error, an unreadable feed, or not at all; names the query."""
+
+
+class PdfError(Top5Error):
+    """A PDF could not be fetched or read. `reason` is a short typed code (see pdf_text)."""
+
+    def __init__(self, message: str, reason: str = "unreadable"):
+        super().__init__(message)
+        self.reason = reason
+
+    def __reduce__(self):
+        return (type(self), (self.message, self.reason))
+
+
+class LLMError(Top5Error):
+    """The LLM could not give a usable answer (after the retries the LLM layer owns)."""
+
+
+class DraftError(Top5Error):
+    """The draft cannot be written without losing something (e.g. the editor's edits)."""
+
+
+class NoPapersError(Top5Error):
+    """The window holds no new papers: the run ends without writing a draft."""

@@ -1,0 +1,436 @@
+"""Parsing arXiv's feeds into candidates: the API's Atom pages and the rss.arxiv.org feeds.
+
+Feeds are parsed with defusedxml and DTDs are refused outright (arXiv never sends one), so
+an entity-expansion or external-entity document fails at once instead of expanding. A feed
+that cannot be read at all raises FeedError naming its source; a single entry that cannot
+be read is skipped with a reason (`FeedPage.skipped`) and the rest of the page survives.
+
+Lookups are by namespace and tag, never by position: the old (≤2020) and current API
+formats order the elements differently and repeat or hoist their namespace declarations.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
+from xml.etree.ElementTree import Element, ParseError
+
+import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException
+
+from flows.candidates import Candidate
+from flows.errors import FeedError
+
+log = logging.getLogger(__name__)
+
+_ATOM = "{http://www.w3.org/2005/Atom}"
+_ARXIV = "{http://arxiv.org/schemas/atom}"
+_OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
+_DC = "{http://purl.org/dc/elements/1.1/}"
+_RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
+_RSS1 = "{http://purl.org/rss/1.0/}"
+
+# arXiv ids: 2306.07400, 0704.0001 (4 digits until 2014), hep-ex/0406020, math.AG/0601001
+_ID = re.compile(
+    r"(?P<id>\d{4}\.\d{4,5}|[a-z][a-z-]*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<version>\d+))?"
+)
+_ID_PREFIX = re.compile(r"^(?:https?://(?:export\.)?arxiv\.org/abs/|oai:arXiv\.org:|arXiv:)", re.I)
+# arXiv taxonomy terms (cs.LG, hep-ex, cond-mat.str-el); ACM/MSC classes (I.2.6, 53C) are not
+_CATEGORY = re.compile(r"^[a-z][a-z-]*(?:\.[A-Za-z][A-Za-z-]*)?$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$")
+_RSS_PREAMBLE = re.compile(
+    r"^\s*arXiv:\S+\s+Announce Type:\s*(?P<type>[\w-]+)\s*(?:Abstract:\s*)?", re.I
+)
+_RDF_TITLE = re.compile(
+    r"^(?P<title>.*?)\.?\s*\(arXiv:(?P<id>\S+)\s+\[(?P<cat>[^\]]+)\](?:\s+(?P<kind>[A-Z ]+))?\)\s*$",
+    re.S,
+)
+_HTML_LINK_TEXT = re.compile(r"<a\b[^>]*>(.*?)</a>", re.I | re.S)
+_HTML_TAG = re.compile(r"<[^>]+>")
+
+_LINK = re.compile(
+    r"https?://[^\s<>\"'{}|\\^`]+"
+    r"|(?<![\w./@:-])(?:www\.)?(?:(?:github\.com|gitlab\.com|huggingface\.co|bitbucket\.org)/"
+    r"|[\w-]+\.github\.io\b)[^\s<>\"'{}|\\^`]*",
+    re.I,
+)
+_TRAILING = ".,;:!?*'\""
+_NOT_PROJECT_HOSTS = ("arxiv.org", "doi.org")
+_REPLACEMENTS = ("replace", "replace-cross", "updated")
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    total_results: int | None  # opensearch:totalResults (None for RSS)
+    start_index: int
+    items_per_page: int
+    candidates: tuple[Candidate, ...]
+    skipped: tuple[str, ...]  # one reason per entry that could not be read, naming it
+
+
+class _Skip(Exception):
+    """One entry cannot be read; the message says why."""
+
+
+class _NotNew(_Skip):
+    """An RSS entry announcing a replacement: expected, so not worth a warning."""
+
+
+# -- public API ------------------------------------------------------------------------------
+
+
+def parse_api_feed(data: bytes, source: str) -> FeedPage:
+    """One page of an arXiv API (export.arxiv.org/api/query) Atom response.
+
+    Raises FeedError naming `source` when the feed is unreadable, is not an Atom feed, or
+    is arXiv's error feed (quoting arXiv's explanation).
+    """
+    root = _parse_xml(data, source)
+    if root.tag != f"{_ATOM}feed":
+        raise FeedError(f"{source}: not an arXiv API Atom feed (root element <{_local(root.tag)}>)")
+    entries = root.findall(f"{_ATOM}entry")
+    _raise_if_error_feed(entries, source)
+    candidates, skipped = _read_entries(entries, _api_entry, source)
+    return FeedPage(
+        total_results=_opensearch_int(root, "totalResults", source, None),
+        start_index=_opensearch_int(root, "startIndex", source, 0),
+        items_per_page=_opensearch_int(root, "itemsPerPage", source, len(entries)),
+        candidates=candidates,
+        skipped=skipped,
+    )
+
+
+def parse_rss(data: bytes, source: str, *, include_replacements: bool = False) -> FeedPage:
+    """A daily rss.arxiv.org feed: RSS 2.0 (/rss/), Atom (/atom/) or the pre-2024 RSS 1.0/RDF.
+
+    These feeds announce a day's new papers, cross-lists and replacements. Replacements
+    (new versions of older papers) are not new papers, so they are skipped (with a reason)
+    unless `include_replacements`. The feeds carry the announcement date only, so a
+    candidate's `published` and `updated` are that date. No totals: `total_results` is None.
+    """
+    root = _parse_xml(data, source)
+    if root.tag == f"{_ATOM}feed":
+        entries, read = root.findall(f"{_ATOM}entry"), _rss_atom_entry
+    elif root.tag == "rss":
+        entries, read = root.findall("channel/item"), _rss2_item
+    elif root.tag == f"{_RDF}RDF":
+        entries, read = root.findall(f"{_RSS1}item"), _rdf_item_reader(root)
+    else:
+        raise FeedError(f"{source}: not an arXiv RSS or Atom feed (root element <{_local(root.tag)}>)")
+    _raise_if_error_feed(entries, source)
+
+    def read_new(entry: Element) -> Candidate:
+        cand, announce_type = read(entry)
+        if announce_type in _REPLACEMENTS and not include_replacements:
+            raise _NotNew(f"announced as {announce_type!r}: a new version of an older paper")
+        return cand
+
+    candidates, skipped = _read_entries(entries, read_new, source)
+    return FeedPage(None, 0, len(entries), candidates, skipped)
+
+
+def find_links(text: str) -> tuple[str, ...]:
+    """Code and project URLs in `text`, in order, de-duplicated, without trailing punctuation.
+
+    Catches http(s) URLs and bare github.com / gitlab.com / huggingface.co / bitbucket.org
+    paths and *.github.io pages (given https://). Links to arXiv and DOIs are left out:
+    they point at papers, not at code or projects.
+    """
+    if not text or ("http" not in text and ".co" not in text and ".io" not in text
+                    and ".org" not in text):
+        return ()
+    found: list[str] = []
+    seen: set[str] = set()
+    for match in _LINK.finditer(text):
+        url = _clean_url(match.group())
+        if not url.lower().startswith(("http://", "https://")):
+            url = "https://" + url
+        host = (urlsplit(url).hostname or "").removeprefix("www.")
+        if "." not in host or any(host == h or host.endswith("." + h) for h in _NOT_PROJECT_HOSTS):
+            continue
+        key = host + url.split(host, 1)[-1].rstrip("/").removesuffix(".git")
+        if key not in seen:
+            seen.add(key)
+            found.append(url)
+    return tuple(found)
+
+
+# -- XML -----------------------------------------------------------------------------------
+
+
+def _parse_xml(data: bytes, source: str) -> Element:
+    try:
+        return SafeET.fromstring(data, forbid_dtd=True)
+    except DefusedXmlException as exc:
+        raise FeedError(
+            f"{source}: refused to parse the feed: it declares a DTD or entities "
+            f"({type(exc).__name__}), which arXiv never sends"
+        ) from None
+    except ParseError as exc:
+        what = "empty response" if not data or not data.strip() else "malformed or truncated XML"
+        raise FeedError(f"{source}: {what}, not a readable feed ({exc})") from None
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _raise_if_error_feed(entries: list[Element], source: str) -> None:
+    """arXiv reports a bad query as a feed with one entry titled 'Error' (API manual 3.4)."""
+    if len(entries) != 1:
+        return
+    entry = entries[0]
+    entry_id = entry.findtext(f"{_ATOM}id") or ""
+    title = _normalise(_findtext(entry, f"{_ATOM}title"))
+    if "/api/errors" in entry_id or title == "Error":
+        summary = _normalise(_findtext(entry, f"{_ATOM}summary")) or "no explanation given"
+        raise FeedError(f"{source}: arXiv answered with an error: {summary!r}")
+
+
+def _opensearch_int(root: Element, name: str, source: str, default: int | None) -> int | None:
+    text = root.findtext(f"{_OPENSEARCH}{name}")
+    if text is None:
+        return default
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise FeedError(f"{source}: opensearch:{name} is {text.strip()!r}, not a number") from None
+
+
+def _read_entries(entries: list[Element], read, source: str):
+    candidates: list[Candidate] = []
+    skipped: list[str] = []
+    for number, entry in enumerate(entries, 1):
+        try:
+            candidates.append(read(entry))
+        except _Skip as why:
+            reason = f"entry {number} ({_describe(entry)}): {why}"
+            skipped.append(reason)
+            log.log(logging.INFO if isinstance(why, _NotNew) else logging.WARNING, "%s: skipped %s", source, reason)
+    return tuple(candidates), tuple(skipped)
+
+
+def _describe(entry: Element) -> str:
+    for tag in (f"{_ATOM}id", "guid", f"{_ATOM}title", "title", f"{_RSS1}title"):
+        text = _normalise(entry.findtext(tag))
+        if text:
+            return f"{_local(tag)} {text[:80]!r}"
+    return "no id or title"
+
+
+# -- one entry per format ----------------------------------------------------------------------
+
+
+def _api_entry(entry: Element) -> Candidate:
+    fields: dict[str, str] = {}
+    authors: list[str] = []
+    categories: list[str] = []
+    primary = ""
+    for child in entry:
+        tag = child.tag
+        if tag == f"{_ATOM}author":
+            name = _normalise(child.findtext(f"{_ATOM}name"))
+            if name:
+                authors.append(name)
+        elif tag == f"{_ATOM}category":
+            categories.append(child.get("term", ""))
+        elif tag == f"{_ARXIV}primary_category":
+            primary = child.get("term", "")
+        elif len(child):  # mark-up inside a text field: keep all of its text
+            fields[tag] = "".join(child.itertext())
+        elif child.text is not None:
+            fields[tag] = child.text
+    arxiv_id, version = _arxiv_id(fields.get(f"{_ATOM}id"))
+    published = _iso_date(fields.get(f"{_ATOM}published"), "published")
+    updated_text = fields.get(f"{_ATOM}updated")
+    updated = _iso_date(updated_text, "updated") if updated_text else published
+    comment = _normalise(fields.get(f"{_ARXIV}comment"))
+    abstract = _normalise(fields.get(f"{_ATOM}summary"))
+    return Candidate(
+        arxiv_id=arxiv_id,
+        version=version,
+        title=_title(fields.get(f"{_ATOM}title")),
+        abstract=abstract,
+        authors=tuple(authors),
+        primary_category=_primary(primary, categories),
+        categories=_categories(primary, categories),
+        published=published,
+        updated=updated,
+        comment=comment,
+        journal_ref=_normalise(fields.get(f"{_ARXIV}journal_ref")),
+        doi=_normalise(fields.get(f"{_ARXIV}doi")),
+        links=find_links(f"{comment} {abstract}"),
+    )
+
+
+def _rss_atom_entry(entry: Element) -> tuple[Candidate, str]:
+    arxiv_id, version = _arxiv_id(entry.findtext(f"{_ATOM}id"))
+    published = _iso_date(entry.findtext(f"{_ATOM}published"), "published")
+    abstract, announce_type = _rss_summary(_findtext(entry, f"{_ATOM}summary"))
+    announce_type = _normalise(_extension_text(entry, "announce_type")) or announce_type
+    categories = [c.get("term", "") for c in entry.findall(f"{_ATOM}category")]
+    return _rss_candidate(entry, arxiv_id, version, _title(_findtext(entry, f"{_ATOM}title")),
+                          abstract, categories, published), announce_type
+
+
+def _rss2_item(item: Element) -> tuple[Candidate, str]:
+    arxiv_id, version = _arxiv_id(item.findtext("guid") or item.findtext("link"))
+    published = _rfc822_date(item.findtext("pubDate"))
+    abstract, announce_type = _rss_summary(_findtext(item, "description"))
+    announce_type = _normalise(_extension_text(item, "announce_type")) or announce_type
+    categories = [_normalise(c.text) for c in item.findall("category")]
+    return _rss_candidate(item, arxiv_id, version, _title(_findtext(item, "title")),
+                          abstract, categories, published), announce_type
+
+
+def _rdf_item_reader(root: Element):
+    """RSS 1.0 items carry no dates: the channel's dc:date (the announcement) stands in."""
+    channel_date = root.findtext(f"{_RSS1}channel/{_DC}date")
+
+    def read(item: Element) -> tuple[Candidate, str]:
+        match = _RDF_TITLE.match(_normalise(_findtext(item, f"{_RSS1}title")))
+        if match is None:
+            raise _Skip("title does not end in '(arXiv:<id> [<category>])'")
+        arxiv_id, version = _arxiv_id(match["id"])
+        published = _iso_date(channel_date, "channel dc:date")
+        creators = item.findtext(f"{_DC}creator") or ""
+        names = _HTML_LINK_TEXT.findall(creators) or creators.split(",")
+        authors = tuple(n for n in (_normalise(html.unescape(_HTML_TAG.sub("", x))) for x in names) if n)
+        abstract = _normalise(_findtext(item, f"{_RSS1}description"))
+        kind = (match["kind"] or "").strip().lower()
+        cand = Candidate(
+            arxiv_id=arxiv_id, version=version, title=_title(match["title"]), abstract=abstract,
+            authors=authors, primary_category=match["cat"].strip(),
+            categories=(match["cat"].strip(),), published=published, updated=published,
+            links=find_links(abstract),
+        )
+        return cand, {"cross listed": "cross", "updated": "updated"}.get(kind, "new")
+
+    return read
+
+
+def _rss_candidate(entry, arxiv_id, version, title, abstract, categories, published) -> Candidate:
+    creator = _normalise(_extension_text(entry, "creator", _DC))
+    return Candidate(
+        arxiv_id=arxiv_id,
+        version=version,
+        title=title,
+        abstract=abstract,
+        authors=tuple(a for a in (_normalise(x) for x in creator.split(",")) if a),
+        primary_category=_primary("", categories),  # the feeds list the primary first
+        categories=_categories("", categories),
+        published=published,
+        updated=published,
+        journal_ref=_normalise(_extension_text(entry, "journal_reference")),
+        doi=_normalise(_extension_text(entry, "DOI") or _extension_text(entry, "doi")),
+        links=find_links(abstract),
+    )
+
+
+# -- fields --------------------------------------------------------------------------------
+
+
+def _findtext(entry: Element, path: str) -> str | None:
+    """Like findtext, but an element with mark-up inside gives all of its text."""
+    element = entry.find(path)
+    if element is None:
+        return None
+    return "".join(element.itertext()) if len(element) else element.text or ""
+
+
+def _normalise(text: str | None) -> str:
+    """Runs of whitespace (newlines, the API's hard wraps) become one space."""
+    return " ".join(text.split()) if text else ""
+
+
+def _title(text: str | None) -> str:
+    title = _normalise(text)
+    if not title:
+        raise _Skip("no title")
+    return title
+
+
+def _arxiv_id(text: str | None) -> tuple[str, int]:
+    raw = (text or "").strip()
+    if not raw:
+        raise _Skip("no id")
+    match = _ID.fullmatch(_ID_PREFIX.sub("", raw))
+    if match is None:
+        raise _Skip(f"id {raw!r} is not an arXiv identifier")
+    return match["id"], int(match["version"] or 1)
+
+
+def _iso_date(text: str | None, name: str) -> datetime:
+    text = (text or "").strip()
+    if not text:
+        raise _Skip(f"no <{name}> date")
+    if not _ISO_DATE.match(text):
+        raise _Skip(f"<{name}> {text!r} is not an ISO 8601 date-time with a UTC offset")
+    try:
+        return datetime.fromisoformat(text).astimezone(timezone.utc)
+    except ValueError:
+        raise _Skip(f"<{name}> {text!r} is not a valid date-time") from None
+
+
+def _rfc822_date(text: str | None) -> datetime:
+    text = (text or "").strip()
+    if not text:
+        raise _Skip("no <pubDate>")
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        when = None
+    if when is None or when.utcoffset() is None:
+        raise _Skip(f"<pubDate> {text!r} is not an RFC 822 date with a time zone")
+    return when.astimezone(timezone.utc)
+
+
+def _rss_summary(text: str | None) -> tuple[str, str]:
+    """'arXiv:2508.13167v1 Announce Type: new Abstract: ...' -> (abstract, 'new')."""
+    text = text or ""
+    match = _RSS_PREAMBLE.match(text)
+    if match is None:
+        return _normalise(text), ""
+    return _normalise(text[match.end():]), match["type"].lower()
+
+
+def _extension_text(entry: Element, name: str, namespace: str = _ARXIV) -> str | None:
+    """An arxiv:/dc: extension element, also when a feed binds the prefix to another URI."""
+    text = entry.findtext(f"{namespace}{name}")
+    if text is not None:
+        return text
+    for child in entry:
+        if isinstance(child.tag, str) and _local(child.tag) == name:
+            return child.text
+    return None
+
+
+def _primary(primary: str, categories: list[str]) -> str:
+    if primary:
+        return primary.strip()
+    return next((c.strip() for c in categories if _CATEGORY.match(c.strip())), "")
+
+
+def _categories(primary: str, categories: list[str]) -> tuple[str, ...]:
+    ordered = [primary.strip()] if primary.strip() else []
+    ordered += [c.strip() for c in categories if _CATEGORY.match(c.strip())]
+    return tuple(dict.fromkeys(ordered))
+
+
+def _clean_url(url: str) -> str:
+    while url:
+        last = url[-1]
+        if last in _TRAILING:
+            url = url[:-1]
+        elif last == ")" and url.count("(") < url.count(")"):
+            url = url[:-1]
+        elif last == "]" and url.count("[") < url.count("]"):
+            url = url[:-1]
+        else:
+            break
+    return url

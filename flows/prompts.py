@@ -1,0 +1,40 @@
+"""Prompt and page templates: jinja2 files in prompts/, rendered strictly and fingerprinted.
+
+StrictUndefined turns a missing variable into an error instead of an empty hole in a prompt.
+Every rendered template's hash is recorded in run.json, so a draft says which prompts made it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+
+from flows.config import PROMPTS_DIR
+
+
+@lru_cache(maxsize=4)
+def _environment(directory: Path) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(directory),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # prompts and markdown, not HTML
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render(name: str, directory: Path = PROMPTS_DIR, **context) -> str:
+    return _environment(directory).get_template(name).render(**context)
+
+
+def template_hash(name: str, directory: Path = PROMPTS_DIR) -> str:
+    """sha256 (first 12 hex digits) of the template file as committed."""
+    return hashlib.sha256((directory / name).read_bytes()).hexdigest()[:12]
+
+
+def read(name: str, directory: Path = PROMPTS_DIR) -> str:
+    return (directory / name).read_text(encoding="utf-8")

@@ -1,0 +1,163 @@
+"""The weekly-digest flow: the table of contents of a run, and the only place that knows
+the order of the stages.
+
+arXiv -> candidates -> (minus papers already featured) -> shortlist -> PDFs -> PDF text
+-> summaries -> digest
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from flows import digest, ledger, shortlist, summaries
+from flows.arxiv import ArxivClient
+from flows.candidates import Candidate
+from flows.config import DEFAULT_CATEGORIES, PROJECT_DIR, Settings
+from flows.digest import RunRecord
+from flows.errors import PdfError
+from flows.llm import open_llm
+from flows.pdf_text import Extraction, extract_many
+from flows.week import Window, last_complete_week, window_between, window_for_week
+
+# Tasks take live objects (the LLM, the settings): they are not cached by their inputs.
+stage = task(cache_policy=NO_CACHE)
+
+
+@stage
+def fetch_candidates(settings: Settings, window: Window, categories: list[str]) -> list[Candidate]:
+    with ArxivClient(settings) as client:
+        return client.search(window, categories)
+
+
+@stage
+def drop_featured(candidates: list[Candidate], digests_dir: Path, week: str) -> list[Candidate]:
+    featured = ledger.featured_ids(digests_dir, except_week=week)
+    return [c for c in candidates if c.arxiv_id not in featured]
+
+
+@stage
+def rank(candidates: list[Candidate], profile: shortlist.Profile, llm, size: int) -> shortlist.Ranking:
+    return shortlist.rank(shortlist.score_all(candidates, profile), profile, llm, size)
+
+
+@stage
+def fetch_pdfs(settings: Settings, picks: list[Candidate]) -> dict[str, Path | PdfError]:
+    found: dict[str, Path | PdfError] = {}
+    with ArxivClient(settings) as client:
+        for cand in picks:
+            try:
+                found[cand.arxiv_id] = client.download_pdf(cand, settings.cache_dir / "pdf")
+            except PdfError as exc:
+                found[cand.arxiv_id] = exc
+    return found
+
+
+@stage
+def extract_texts(settings: Settings, pdfs: dict[str, Path | PdfError]) -> dict[str, Extraction]:
+    paths = {i: p for i, p in pdfs.items() if isinstance(p, Path)}
+    done = extract_many(list(paths.values()), timeout=settings.pdf_timeout, max_pages=settings.pdf_max_pages)
+    texts = dict(zip(paths, done))
+    for arxiv_id, error in pdfs.items():
+        if isinstance(error, PdfError):
+            texts[arxiv_id] = Extraction(path="", text=None, reason=error.reason, detail=error.message)
+    return texts
+
+
+@stage
+def summarize(cand: Candidate, extraction: Extraction | None, llm) -> summaries.Section:
+    return summaries.summarize(cand, extraction, llm)
+
+
+@stage
+def write_digest(folder: Path, **parts) -> Path:
+    return digest.write(folder, **parts)
+
+
+@flow(name="weekly-digest")
+def weekly_digest(
+    week: str | None = None,
+    categories: list[str] = list(DEFAULT_CATEGORIES),
+    top_k: int = 5,
+    digests_dir: str = "digests",
+    start: str | None = None,
+    end: str | None = None,
+) -> str | None:
+    """Draft the top-`top_k` digest of `week` (default: the last complete arXiv week).
+
+    `start`/`end` (YYYY-MM-DD) replace the week's window by explicit dates. Returns the path
+    of the draft, or None when the window holds no new papers.
+    """
+    log = get_run_logger()
+    settings = Settings.from_env()
+    window = window_between(start, end) if start and end else window_for_week(week or last_complete_week())
+    label = week or (_calendar_week(window.start) if start else window.label)
+    folder = _resolve(digests_dir) / label
+    digest.check_unedited(folder)  # fail before spending anything on a week the editor has touched
+    record = RunRecord(label, (window.start.isoformat(), window.end.isoformat()), list(categories))
+    profile = shortlist.Profile.load()
+
+    with open_llm(settings) as llm:
+        record.llm = llm.describe()
+        with _stage(record, log, "candidates"):
+            found = fetch_candidates(settings, window, list(categories))
+            fresh = drop_featured(found, folder.parent, label)
+            record.counts.update(candidates=len(found), new=len(fresh), featured_before=len(found) - len(fresh))
+        if not fresh:
+            log.warning("no new papers between %s and %s: no draft written", window.start, window.end)
+            return None
+        with _stage(record, log, "shortlist"):
+            ranking = rank(fresh, profile, llm, settings.shortlist_size)
+            picks = [s.candidate for s in ranking.picks(top_k)]
+            record.counts.update(shortlist=len(ranking.ranked), picks=len(picks))
+            record.flags += ranking.flags
+            if len(picks) < top_k:
+                record.flags.append(f"Only {len(picks)} new papers this week: the draft has {len(picks)} sections, not {top_k}.")
+        with _stage(record, log, "pdf"):
+            pdfs = fetch_pdfs(settings, picks)
+        with _stage(record, log, "pdf_text"):
+            texts = extract_texts(settings, pdfs)
+            record.counts["pdf_text"] = sum(1 for t in texts.values() if t.text is not None)
+        with _stage(record, log, "summaries"):
+            futures = [summarize.submit(c, texts.get(c.arxiv_id), llm) for c in picks]
+            sections = [f.result() for f in futures]
+            record.flags += [f"Paper {i}, {s.arxiv_id}: {note}" for i, s in enumerate(sections, 1) for note in s.notes]
+        record.flags += llm.flags
+        record.tokens = llm.usage.to_json()
+        with _stage(record, log, "digest"):
+            draft = write_digest(folder, profile=profile, ranking=ranking, sections=sections,
+                                 record=record, offline=llm.offline)
+    log.info("draft written to %s", draft)
+    return str(draft)
+
+
+@contextmanager
+def _stage(record: RunRecord, log: logging.Logger, name: str):
+    began = time.perf_counter()
+    yield
+    record.seconds[name] = time.perf_counter() - began
+    log.info("stage %s: %.1f s, counts so far %s", name, record.seconds[name], record.counts)
+
+
+def _calendar_week(when) -> str:
+    """An explicit date range is filed under the calendar ISO week it starts in."""
+    year, number, _ = when.date().isocalendar()
+    return f"{year}-W{number:02d}"
+
+
+def _resolve(digests_dir: str) -> Path:
+    path = Path(digests_dir)
+    return path if path.is_absolute() else Path.cwd() / path
+
+
+if __name__ == "__main__":
+    from flows.cli import main
+
+    import sys
+
+    raise SystemExit(main(["run", *sys.argv[1:]]))

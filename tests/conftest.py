@@ -1,0 +1,46 @@
+"""Shared test setup: a private Prefect home, the ../shared fixtures, one Prefect harness."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+# Before anything imports Prefect (flows/__init__ only sets defaults): a throwaway home.
+os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="top5-prefect-"))
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+FIXTURES = SHARED / "fixtures"
+WEEK = FIXTURES / "week"
+
+
+def require_shared(path: Path = FIXTURES) -> Path:
+    """The shared third-party fixtures, or a skip that says why (CI always has them)."""
+    if not path.exists():
+        pytest.skip(f"{path} not found: these tests read the shared third-party fixtures "
+                    "from ../shared next to the repository (never copied into it)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    from prefect.testing.utilities import prefect_test_harness  # lazy: starts a server (~15 s)
+
+    with prefect_test_harness(server_startup_timeout=90):
+        yield
+
+
+@pytest.fixture
+def settings_env(monkeypatch, tmp_path):
+    """Environment for a run against local servers: no real arXiv, no real LLM, no delay."""
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ARXIV_API_URL", "ARXIV_PDF_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ARXIV_DELAY_SECONDS", "0.01")
+    monkeypatch.setenv("TOP5_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("TOP5_LLM_MAX_WAIT", "2")
+    return monkeypatch

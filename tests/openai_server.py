@@ -1,0 +1,164 @@
+"""A small OpenAI-compatible HTTP server for tests: real sockets on 127.0.0.1, scripted answers.
+
+The real openai SDK talks to it, so retries, timeouts and response parsing are exercised for real.
+`reply(request_json)` returns the assistant's content (str), a refusal ({"refusal": "..."}),
+or a raw answer ({"status": int, "headers": {...}, "body": str | dict}).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+Reply = Callable[[dict], "str | dict"]
+
+
+def _approx_tokens(text: str) -> int:
+    return max(1, len(text) // 4)
+
+
+def _prompt_text(request: dict) -> str:
+    parts = []
+    for message in request.get("messages", []):
+        content = message.get("content") or ""
+        if isinstance(content, list):  # content parts
+            content = " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+        parts.append(str(content))
+    return "\n".join(parts)
+
+
+class OpenAIServer:
+    """Context manager: `with OpenAIServer(reply) as srv: ... srv.base_url ...`."""
+
+    def __init__(self, reply: Reply):
+        self.reply = reply
+        self.requests: list[dict] = []
+        self.base_url = ""
+        self._lock = threading.Lock()
+        self._failures: list[tuple[int, dict, str]] = []
+        self._stalls: list[float] = []
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- scripting -------------------------------------------------------------------------
+    def fail_next(
+        self, status: int, *, times: int = 1, headers: dict | None = None, body: str = ""
+    ) -> None:
+        """The next `times` chat requests get this status instead of the scripted reply."""
+        with self._lock:
+            self._failures.extend([(status, dict(headers or {}), body)] * times)
+
+    def stall_next(self, seconds: float, *, times: int = 1) -> None:
+        """Hold the next `times` chat responses this long before answering."""
+        with self._lock:
+            self._stalls.extend([seconds] * times)
+
+    # --- lifecycle -------------------------------------------------------------------------
+    def __enter__(self) -> OpenAIServer:
+        handler = type("Handler", (_Handler,), {"owner": self})
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        port = self._server.server_address[1]
+        self.base_url = f"http://127.0.0.1:{port}/v1"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        assert self._server is not None and self._thread is not None
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    # --- called by the handler -------------------------------------------------------------
+    def _take_script(self, request: dict) -> tuple[float, tuple[int, dict, str] | None]:
+        with self._lock:
+            self.requests.append(request)
+            stall = self._stalls.pop(0) if self._stalls else 0.0
+            failure = self._failures.pop(0) if self._failures else None
+        return stall, failure
+
+    def _completion(self, request: dict, answer: str | dict) -> dict:
+        refusal = answer.get("refusal") if isinstance(answer, dict) else None
+        content = None if refusal else str(answer)
+        completion_text = refusal or content or ""
+        prompt_tokens = _approx_tokens(_prompt_text(request))
+        completion_tokens = _approx_tokens(completion_text)
+        return {
+            "id": f"chatcmpl-test-{len(self.requests)}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": request.get("model", "test-model"),
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": content, "refusal": refusal},
+                    "finish_reason": "stop",
+                    "logprobs": None,
+                }
+            ],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+            },
+        }
+
+
+class _Handler(BaseHTTPRequestHandler):
+    owner: OpenAIServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args) -> None:  # keep test output quiet
+        pass
+
+    def do_GET(self) -> None:
+        if self.path.rstrip("/").endswith("/models"):
+            self._send(200, {}, {"object": "list", "data": [
+                {"id": "test-model", "object": "model", "created": 0, "owned_by": "tests"}
+            ]})
+        else:
+            self._send(404, {}, {"error": {"message": f"no route {self.path}", "type": "invalid_request_error"}})
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length)
+        if not self.path.rstrip("/").endswith("/chat/completions"):
+            self._send(404, {}, {"error": {"message": f"no route {self.path}", "type": "invalid_request_error"}})
+            return
+        try:
+            request = json.loads(raw)
+        except json.JSONDecodeError:
+            self._send(400, {}, {"error": {"message": "body is not JSON", "type": "invalid_request_error"}})
+            return
+        stall, failure = self.owner._take_script(request)
+        if stall:
+            time.sleep(stall)
+        if failure is not None:
+            status, headers, body = failure
+            self._send(status, headers, body or {"error": {"message": f"injected {status}", "type": "test"}})
+            return
+        answer = self.owner.reply(request)
+        if isinstance(answer, dict) and "status" in answer:
+            self._send(answer["status"], answer.get("headers", {}), answer.get("body", ""))
+            return
+        self._send(200, {}, self.owner._completion(request, answer))
+
+    def _send(self, status: int, headers: dict, body: str | dict) -> None:
+        data = (json.dumps(body) if isinstance(body, dict) else body).encode()
+        try:
+            self.send_response(status)
+            if not any(k.lower() == "content-type" for k in headers):
+                self.send_header("Content-Type", "application/json")
+            for key, value in headers.items():
+                self.send_header(key, str(value))
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (a timeout test); nothing to answer

@@ -1,0 +1,46 @@
+"""Scripted LLM answers for pipeline tests: deterministic, shaped like a good model's.
+
+Ranking: every paper of the batch gets a score from its own text (language-model papers
+score high), so the order is reproducible. Summary: the fields of a section, built from
+the paper given in the prompt, with a number copied from that paper's text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+
+def reply(request: dict) -> str:
+    system = request["messages"][0]["content"]
+    user = request["messages"][-1]["content"]
+    if '"rankings"' in system:
+        return json.dumps({"rankings": [_rank(p) for p in _papers(user)]})
+    if '"take"' in system:
+        return json.dumps(_section(user))
+    raise AssertionError(f"unexpected prompt: {system[:200]}")
+
+
+def _papers(user: str) -> list[tuple[str, str]]:
+    return re.findall(r'<paper id="([^"]+)">(.*?)</paper>', user, flags=re.S)
+
+
+def _rank(paper: tuple[str, str]) -> dict:
+    arxiv_id, text = paper
+    score = 5.0 + 3.0 * bool(re.search(r"language model|LLM", text, re.I))
+    score += int(hashlib.sha256(arxiv_id.encode()).hexdigest(), 16) % 100 / 100
+    return {"id": arxiv_id, "score": round(score, 2), "reason": f"scripted judgement of {arxiv_id}"}
+
+
+def _section(user: str) -> dict:
+    title = re.search(r"title: (.*)", user).group(1).strip()
+    number = re.search(r"\b\d+(?:\.\d+)?%?", user.split("\n", 3)[-1])
+    figure = number.group(0) if number else "several"
+    return {
+        "name": " ".join(title.split()[:5]),
+        "problem": f"This paper looks at a real problem: {title}. I explain it in plain words here.",
+        "idea": "The idea is simple. The authors change one thing and measure what it does.",
+        "results": f"The results: the paper reports {figure} in its main experiment.",
+        "take": "My hypothesis is that this will matter most for people with small budgets.",
+    }

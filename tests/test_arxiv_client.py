@@ -1,0 +1,125 @@
+"""The arXiv client against a local arXiv-like server: paging, politeness, retries, errors."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from flows.arxiv import ArxivClient
+from flows.config import Settings
+from flows.errors import FeedError, PdfError
+from flows.week import window_between
+from tests.arxiv_server import ArxivServer, atom_entry, atom_feed
+
+WINDOW = window_between("2026-11-16", "2026-11-22")
+
+
+def _entries(n: int, *, day: int = 17, categories=("cs.LG",)) -> list[str]:
+    return [atom_entry(f"2611.{i:05d}v1", f"Paper {i}", f"Abstract {i}.", categories=categories,
+                       published=f"2026-11-{day}T{i % 24:02d}:{i % 60:02d}:00Z") for i in range(n)]
+
+
+def _settings(server: ArxivServer, tmp_path, delay: float = 0.0) -> Settings:
+    return Settings(arxiv_api_url=server.api_url, arxiv_pdf_url=server.pdf_url,
+                    arxiv_delay_seconds=delay, cache_dir=tmp_path)
+
+
+def test_pages_through_every_result(tmp_path, monkeypatch):
+    monkeypatch.setattr("flows.arxiv.PAGE_SIZE", 7)
+    with ArxivServer(atom_feed(_entries(30))) as srv:
+        found = ArxivClient(_settings(srv, tmp_path)).search(WINDOW, ["cs.LG"])
+    assert sorted(c.arxiv_id for c in found) == [f"2611.{i:05d}" for i in range(30)]
+    starts = [r.query["start"] for r in srv.api_requests() if r.query["max_results"] == "7"]
+    assert starts == ["0", "7", "14", "21", "28"]
+
+
+def test_window_and_categories_filter(tmp_path):
+    inside = _entries(3)
+    outside = [atom_entry("2611.09999v1", "Too late", "x", published="2026-11-23T10:00:00Z")]
+    other = [atom_entry("2611.08888v1", "Astro", "x", categories=("astro-ph.EP",))]
+    with ArxivServer(atom_feed(inside + outside + other)) as srv:
+        found = ArxivClient(_settings(srv, tmp_path)).search(WINDOW, ["cs.LG", "cs.CL"])
+    assert {c.arxiv_id for c in found} == {"2611.00000", "2611.00001", "2611.00002"}
+    assert "(cat:cs.LG OR cat:cs.CL) AND submittedDate:[" in srv.api_requests()[0].query["search_query"]
+
+
+def test_cross_listed_and_new_version_count_once(tmp_path):
+    entries = [
+        atom_entry("2611.00001v1", "A paper", "x", categories=("cs.LG", "cs.CL")),
+        atom_entry("2611.00001v2", "A paper", "x", categories=("cs.CL", "cs.AI")),
+    ]
+    with ArxivServer(atom_feed(entries)) as srv:
+        found = ArxivClient(_settings(srv, tmp_path)).search(WINDOW, ["cs.LG", "cs.CL"])
+    assert len(found) == 1
+    assert found[0].version == 2
+    assert set(found[0].categories) == {"cs.LG", "cs.CL", "cs.AI"}
+
+
+def test_requests_are_spaced_even_from_parallel_threads(tmp_path):
+    with ArxivServer(atom_feed(_entries(2))) as srv:
+        settings = _settings(srv, tmp_path, delay=0.3)
+        threads = [threading.Thread(target=ArxivClient(settings).search, args=(WINDOW, ["cs.LG"]))
+                   for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    arrivals = sorted(r.at for r in srv.log)
+    assert len(arrivals) == 6
+    gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
+    assert min(gaps) >= 0.28
+
+
+def test_retries_429_as_retry_after_says_and_empty_pages(tmp_path, monkeypatch):
+    monkeypatch.setattr("flows.arxiv.PAGE_SIZE", 5)
+    with ArxivServer(atom_feed(_entries(12))) as srv:
+        srv.fail_next(429, headers={"Retry-After": "1"})
+        srv.empty_page_next()
+        found = ArxivClient(_settings(srv, tmp_path)).search(WINDOW, ["cs.LG"])
+    assert len(found) == 12
+    first, second = srv.api_requests()[:2]
+    assert second.at - first.at >= 0.95  # waited as arXiv asked
+    assert [r.query["start"] for r in srv.api_requests()].count("5") == 2  # empty page retried
+
+
+def test_gives_up_with_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setattr("flows.arxiv.ATTEMPTS", 3)
+    with ArxivServer(atom_feed(_entries(1))) as srv:
+        srv.fail_next(503, times=3, headers={"Retry-After": "0"})
+        with pytest.raises(FeedError, match=r"HTTP 503.*gave up after 3 attempts") as err:
+            ArxivClient(_settings(srv, tmp_path)).search(WINDOW, ["cs.LG"])
+    assert "submittedDate" in str(err.value)  # names the query
+
+
+def test_error_feed_names_the_query(tmp_path):
+    error_feed = atom_feed(['<entry><id>http://arxiv.org/api/errors#incorrect_id_format</id>'
+                            '<title>Error</title><summary>incorrect id format for 1234</summary>'
+                            '<updated>2026-11-23T00:00:00-05:00</updated></entry>'])
+    with ArxivServer(atom_feed([])) as srv:
+        srv.fail_next(400, body=error_feed)
+        with pytest.raises(FeedError, match="incorrect id format") as err:
+            ArxivClient(_settings(srv, tmp_path)).search(WINDOW, ["cs.LG"])
+    assert "cat:cs.LG" in str(err.value)
+
+
+def test_pdf_download_is_cached_and_checked(tmp_path):
+    pdf_dir = tmp_path / "mirror"
+    pdf_dir.mkdir()
+    (pdf_dir / "2611.00000v1.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    (pdf_dir / "2611.00001v1.pdf").write_bytes(b"<html>building</html>")
+    with ArxivServer(atom_feed(_entries(3)), pdf_dir) as srv:
+        client = ArxivClient(_settings(srv, tmp_path))
+        cands = client.search(WINDOW, ["cs.LG"])
+        by_id = {c.arxiv_id: c for c in cands}
+        path = client.download_pdf(by_id["2611.00000"], tmp_path / "pdf")
+        assert path.read_bytes().startswith(b"%PDF")
+        client.download_pdf(by_id["2611.00000"], tmp_path / "pdf")
+        assert len([r for r in srv.log if r.path.startswith("/pdf/")]) == 1  # cached
+        with pytest.raises(PdfError, match="2611.00002v1.*404") as missing:
+            client.download_pdf(by_id["2611.00002"], tmp_path / "pdf")
+        assert missing.value.reason == "download_failed"
+        with pytest.raises(PdfError, match="not a PDF") as html:
+            client.download_pdf(by_id["2611.00001"], tmp_path / "pdf")
+        assert html.value.reason == "not_pdf"
+    assert not (tmp_path / "pdf" / "2611.00002v1.pdf").exists()

@@ -1,0 +1,75 @@
+"""The digest folder: house-style pages, records, atomic writes, and the editor's edits kept."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from flows.digest import RunRecord, check_unedited, write
+from flows.errors import DraftError
+from flows.shortlist import Profile, Ranking, Scored
+from flows.summaries import Section
+from tests.helpers import candidate
+
+PROFILE = Profile.load()
+
+
+def _parts(n: int = 5, offline: bool = False):
+    cands = [candidate(f"2611.0000{i}", f"Full title {i}: a study", f"Abstract number {i}.",
+                       links=("https://github.com/x/p%d" % i, "https://p%d.github.io/" % i)) for i in range(1, n + 1)]
+    scored = [Scored(c, cheap=float(10 - i), llm=9.0 - i, reason=f"reason {i}") for i, c in enumerate(cands)]
+    sections = [Section(c.arxiv_id, f"Short name {i}", "Problem.", "The idea is simple.", "Results: 3x.",
+                        "My hypothesis.", notes=("a note",) if i == 2 else (),
+                        method_figure="Figure 1 (page 2): overview" if i == 1 else None)
+                for i, c in enumerate(cands, 1)]
+    record = RunRecord("2026-W47", ("2026-11-13T19:00:00+00:00", "2026-11-20T19:00:00+00:00"), ["cs.LG"])
+    return dict(profile=PROFILE, ranking=Ranking(ranked=scored, scored=scored), sections=sections,
+                record=record, offline=offline)
+
+
+def test_writes_the_house_structure(tmp_path):
+    write(tmp_path, **_parts())
+    readme = (tmp_path / "README.md").read_text()
+    assert readme.startswith("# AI-WeeklyTop5\nTop 5 papers in AI every week\n")
+    assert re.findall(r"^## Paper (\d): (.+)$", readme, re.M) == [(str(i), f"Short name {i}") for i in range(1, 6)]
+    assert "> 🖼️ Method figure: Figure 1 (page 2): overview" in readme
+    assert "> ⚠️ Draft note: a note" in readme
+    assert "1 of 5 sections carry draft notes" in readme
+    assert readme.rstrip().endswith("#weeklytop5")
+    papers = (tmp_path / "papers.md").read_text()
+    assert "[Code](https://github.com/x/p1)" in papers and "[Project Page](https://p1.github.io/)" in papers
+    assert papers.index("## Paper 1") < papers.index("Full title 1: a study") < papers.index("Abstract:\n\nAbstract number 1.")
+
+
+def test_offline_banner(tmp_path):
+    write(tmp_path, **_parts(offline=True))
+    assert "OFFLINE DRAFT" in (tmp_path / "README.md").read_text()
+
+
+def test_records_the_run(tmp_path):
+    write(tmp_path, **_parts())
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert run["week"] == "2026-W47" and len(run["prompt_hashes"]["summary_system.j2"]) == 12
+    assert set(run["written"]) == {"README.md", "papers.md"}
+    cands = json.loads((tmp_path / "candidates.json").read_text())
+    assert cands["picks"] == [f"2611.0000{i}" for i in range(1, 6)]
+    assert cands["candidates"][0]["reason"] == "reason 0" and cands["candidates"][0]["rank"] == 1
+
+
+def test_an_edited_draft_is_never_overwritten(tmp_path):
+    write(tmp_path, **_parts())
+    write(tmp_path, **_parts())  # our own, unchanged draft may be redrafted
+    page = tmp_path / "papers.md"
+    page.write_text(page.read_text() + "\nMy own note.\n")
+    with pytest.raises(DraftError, match="papers.md was changed"):
+        write(tmp_path, **_parts())
+    assert page.read_text().endswith("My own note.\n")
+
+
+def test_a_folder_written_by_hand_is_kept(tmp_path):
+    (tmp_path / "README.md").write_text("# The editor's own issue\n")
+    with pytest.raises(DraftError):
+        check_unedited(tmp_path)
+    assert not (tmp_path / "run.json").exists()

@@ -1,0 +1,148 @@
+"""End to end: the weekly-digest flow on the shared arXiv week, served by local arXiv and
+OpenAI-compatible servers on 127.0.0.1, checking every file the run writes."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from tests import scripted_llm
+from tests.arxiv_server import ArxivServer
+from tests.conftest import REPO, WEEK, require_shared
+from tests.openai_server import OpenAIServer
+
+pytestmark = pytest.mark.e2e
+
+CATEGORIES = ["cs.AI", "cs.LG", "cs.CL", "cs.CV"]
+
+
+@pytest.fixture
+def week_servers(settings_env):
+    require_shared(WEEK)
+    with ArxivServer((WEEK / "api-week.xml").read_bytes(), WEEK / "pdf") as arxiv, \
+            OpenAIServer(scripted_llm.reply) as llm:
+        settings_env.setenv("ARXIV_API_URL", arxiv.api_url)
+        settings_env.setenv("ARXIV_PDF_URL", arxiv.pdf_url)
+        settings_env.setenv("OPENAI_BASE_URL", llm.base_url)
+        settings_env.setenv("OPENAI_API_KEY", "sk-test-NEVER-LOGGED")
+        yield arxiv, llm
+
+
+def _week_feed() -> dict[str, dict]:
+    """The shared week's entries by versionless id, parsed independently of the project."""
+    import xml.etree.ElementTree as ET
+
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    entries = {}
+    for e in ET.parse(WEEK / "api-week.xml").getroot().findall("a:entry", ns):
+        arxiv_id = re.sub(r"v\d+$", "", e.findtext("a:id", namespaces=ns).rsplit("/abs/", 1)[1])
+        entries[arxiv_id] = {
+            "title": " ".join(e.findtext("a:title", namespaces=ns).split()),
+            "abstract": " ".join(e.findtext("a:summary", namespaces=ns).split()),
+            "categories": {c.get("term") for c in e.findall("a:category", ns)},
+        }
+    return entries
+
+
+def test_flow_drafts_the_shared_week(week_servers, tmp_path, prefect_harness):
+    from flows.weekly_digest import weekly_digest
+
+    arxiv, llm = week_servers
+    draft = weekly_digest(start="2026-11-16", end="2026-11-22", categories=CATEGORIES,
+                          top_k=5, digests_dir=str(tmp_path / "digests"))
+
+    folder = tmp_path / "digests" / "2026-W47"
+    assert draft == str(folder / "README.md")
+    feed = _week_feed()
+    in_categories = {i for i, e in feed.items() if e["categories"] & set(CATEGORIES)}
+
+    readme = (folder / "README.md").read_text()
+    assert readme.startswith("# AI-WeeklyTop5\n")
+    assert "Here is my selection of the top 5 AI papers this week." in readme
+    assert "[2026-W47 papers](papers.md)" in readme
+    headings = re.findall(r"^## Paper (\d): (.+)$", readme, flags=re.M)
+    assert [n for n, _ in headings] == ["1", "2", "3", "4", "5"]
+    picked = re.findall(r"\[Paper\]\(https://arxiv\.org/abs/([^)]+)\)", readme)
+    assert len(picked) == 5 and len(set(picked)) == 5
+    assert set(picked) <= in_categories
+    assert readme.rstrip().endswith("#weeklytop5")
+    assert "{{" not in readme and "{%" not in readme
+
+    papers = (folder / "papers.md").read_text()
+    assert re.findall(r"\[Paper\]\(https://arxiv\.org/abs/([^)]+)\)", papers) == picked
+    for arxiv_id in picked:
+        assert feed[arxiv_id]["title"] in papers
+        assert feed[arxiv_id]["abstract"] in papers  # verbatim, whitespace normalised
+
+    candidates = json.loads((folder / "candidates.json").read_text())
+    assert candidates["picks"] == picked
+    rows = {row["arxiv_id"]: row for row in candidates["candidates"]}
+    assert set(rows) == in_categories
+    assert all(isinstance(row["cheap_score"], float) for row in rows.values())
+    assert all(rows[i]["llm_score"] is not None and rows[i]["reason"] for i in picked)
+
+    run = json.loads((folder / "run.json").read_text())
+    assert run["counts"]["candidates"] == len(in_categories)
+    assert run["counts"]["picks"] == 5
+    assert set(run["seconds"]) >= {"candidates", "shortlist", "pdf", "pdf_text", "summaries"}
+    assert run["llm"]["models"]["rank"] and run["llm"]["offline"] is False
+    assert set(run["prompt_hashes"]) >= {"rank_system.j2", "summary_system.j2", "digest.md.j2"}
+    assert run["tokens"]["rank"]["prompt_tokens"] > 0 and run["tokens"]["summarize"]["requests"] == 5
+    assert "sk-test-NEVER-LOGGED" not in json.dumps(run) + readme + papers
+
+    # picks with a PDF in the mirror are written from the paper, the others flagged
+    with_pdf = {p.stem.rsplit("v", 1)[0] for p in (WEEK / "pdf").glob("*.pdf")}
+    for arxiv_id in picked:
+        section = readme.split(f"abs/{arxiv_id})")[0].rsplit("## Paper", 1)[1]
+        assert ("written from the abstract only" in section) == (arxiv_id not in with_pdf)
+    assert len([r for r in arxiv.log if r.path.startswith("/pdf/")]) == 5
+
+
+def test_rerun_keeps_the_editors_edits(week_servers, tmp_path, prefect_harness):
+    from flows.errors import DraftError
+    from flows.weekly_digest import weekly_digest
+
+    arxiv, llm = week_servers
+    args = dict(start="2026-11-16", end="2026-11-22", categories=CATEGORIES, digests_dir=str(tmp_path))
+    weekly_digest(**args)
+    readme = tmp_path / "2026-W47" / "README.md"
+    weekly_digest(**args)  # unchanged draft: rewritten without complaint
+    edited = readme.read_text().replace("## Paper 1:", "## Paper 1: (my own name)", 1)
+    readme.write_text(edited)
+    requests_before = len(llm.requests)
+
+    with pytest.raises(DraftError, match="README.md was changed"):
+        weekly_digest(**args)
+    assert readme.read_text() == edited
+    assert len(llm.requests) == requests_before  # stopped before spending anything
+
+
+def test_cli_runs_the_flow(week_servers, tmp_path, prefect_harness):
+    """`python -m flows.weekly_digest` and `top5 run` take the same arguments."""
+    from prefect.settings import PREFECT_API_URL
+
+    env = dict(os.environ, PREFECT_API_URL=PREFECT_API_URL.value())
+    result = subprocess.run(
+        [sys.executable, "-m", "flows.weekly_digest", "--start", "2026-11-16", "--end", "2026-11-22",
+         "--top-k", "3", "--categories", "cs.CL", "--digests-dir", str(tmp_path)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    readme = (tmp_path / "2026-W47" / "README.md").read_text()
+    assert len(re.findall(r"^## Paper \d: ", readme, flags=re.M)) == 3
+    assert "Draft written" in result.stdout
+    assert "sk-test-NEVER-LOGGED" not in result.stdout + result.stderr
+
+
+def test_cli_names_a_bad_week(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "flows.cli", "run", "--week", "2026-W99",
+                             "--digests-dir", str(tmp_path)],
+                            cwd=REPO, capture_output=True, text=True, timeout=120,
+                            env=dict(os.environ, OPENAI_BASE_URL="http://127.0.0.1:9/v1"))
+    assert result.returncode == 2
+    assert "2026-W99" in result.stderr
