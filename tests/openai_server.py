@@ -123,13 +123,13 @@ class _Handler(BaseHTTPRequestHandler):
                 {"id": "test-model", "object": "model", "created": 0, "owned_by": "tests"}
             ]})
         else:
-            self._send(404, {}, {"error": {"message": f"no route {self.path}", "type": "invalid_request_error"}})
+            self._not_found()
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length)
         if not self.path.rstrip("/").endswith("/chat/completions"):
-            self._send(404, {}, {"error": {"message": f"no route {self.path}", "type": "invalid_request_error"}})
+            self._not_found()
             return
         try:
             request = json.loads(raw)
@@ -148,6 +148,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(answer["status"], answer.get("headers", {}), answer.get("body", ""))
             return
         self._send(200, {}, self.owner._completion(request, answer))
+
+    def _not_found(self) -> None:
+        error = {"message": f"no route {self.path}", "type": "invalid_request_error"}
+        self._send(404, {}, {"error": error})
 
     def _send(self, status: int, headers: dict, body: str | dict) -> None:
         data = (json.dumps(body) if isinstance(body, dict) else body).encode()

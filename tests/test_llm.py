@@ -78,7 +78,8 @@ def test_json_answer_from_fence_or_prose(settings):
 
 
 def test_json_mode_adds_a_json_hint_when_the_prompt_never_says_json(settings):
-    with OpenAIServer(scripted('{"score": 1, "reason": "x"}')) as srv, LLM(settings, base_url=srv.base_url) as llm:
+    answer = scripted('{"score": 1, "reason": "x"}')
+    with OpenAIServer(answer) as srv, LLM(settings, base_url=srv.base_url) as llm:
         llm.complete_json("rank", [{"role": "user", "content": "Rate this paper."}], Score)
     assert "json" in json.dumps(srv.requests[0]["messages"]).lower()
 
@@ -156,7 +157,8 @@ def test_malformed_json_is_repaired_once(settings):
 
 
 def test_malformed_twice_raises_llm_error_naming_the_stage(settings):
-    with OpenAIServer(scripted("not json at all", "{still not")) as srv, LLM(settings, base_url=srv.base_url) as llm:
+    answers = scripted("not json at all", "{still not")
+    with OpenAIServer(answers) as srv, LLM(settings, base_url=srv.base_url) as llm:
         with pytest.raises(LLMError, match="^rank: .*Score.*repair"):
             llm.complete_json("rank", MESSAGES, Score)
         assert len(srv.requests) == 2
@@ -251,7 +253,9 @@ def test_budget_tokens_stops_calls_before_sending(tmp_path):
 
 
 def test_budget_usd_uses_the_price_table(tmp_path):
-    settings = make_settings(tmp_path, budget_usd=0.01, prices={"pricey": (1000.0, 1000.0)}, rank_model="pricey")
+    settings = make_settings(
+        tmp_path, budget_usd=0.01, prices={"pricey": (1000.0, 1000.0)}, rank_model="pricey"
+    )
     with OpenAIServer(scripted("x")) as srv, LLM(settings, base_url=srv.base_url) as llm:
         with pytest.raises(LLMError, match="budget.*TOP5_BUDGET_USD=0.01"):
             llm.complete_text("rank", MESSAGES, max_tokens=100)  # ~100 tokens at $1000/1M > $0.01
@@ -302,8 +306,8 @@ def test_concurrency_cap(tmp_path):
         return "done"
 
     with OpenAIServer(slow_reply) as srv, LLM(settings, base_url=srv.base_url) as llm:
-        threads = [threading.Thread(target=llm.complete_text, args=("rank", [{"role": "user", "content": f"p{i}"}]))
-                   for i in range(6)]
+        prompts = [[{"role": "user", "content": f"p{i}"}] for i in range(6)]
+        threads = [threading.Thread(target=llm.complete_text, args=("rank", p)) for p in prompts]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -326,7 +330,8 @@ def test_secret_never_leaks(tmp_path, caplog):
         described = LLM(settings, base_url=userinfo_url + "?key=" + SECRET).describe()
     rendered = "".join(traceback.format_exception(info.value))
     assert "OPENAI_API_KEY" in str(info.value)
-    for text in (str(info.value), repr(info.value), rendered, caplog.text, json.dumps(described), repr(settings)):
+    seen = (str(info.value), repr(info.value), rendered, caplog.text, json.dumps(described), repr(settings))
+    for text in seen:
         assert SECRET not in text
     assert described["base_url"] == srv.base_url
 
@@ -345,5 +350,6 @@ def test_open_llm_uses_the_configured_backend(tmp_path):
 
 
 def test_unknown_stage_is_rejected(settings):
-    with LLM(settings, base_url="http://127.0.0.1:9/v1") as llm, pytest.raises(ValueError, match="unknown LLM stage"):
-        llm.model_for("draft")
+    with LLM(settings, base_url="http://127.0.0.1:9/v1") as llm:
+        with pytest.raises(ValueError, match="unknown LLM stage"):
+            llm.model_for("draft")
