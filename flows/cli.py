@@ -22,11 +22,16 @@ def _parser() -> argparse.ArgumentParser:
                      help="comma-separated arXiv categories (default: %(default)s)")
     run.add_argument("--top-k", type=int, default=5, help="papers in the draft (default: 5)")
     run.add_argument("--digests-dir", default="digests", help="where drafts go (default: digests)")
+    evaluate = commands.add_parser("eval", help="replay recorded weeks: recall of the editor's picks")
+    evaluate.add_argument("--digests-dir", default="digests", help="recorded weeks (default: digests)")
+    evaluate.add_argument("--shortlist-size", type=int, default=None, help="default: TOP5_SHORTLIST_SIZE or 40")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "eval":
+        return _eval(args)
     if (args.start is None) != (args.end is None):
         print("top5: --start and --end go together", file=sys.stderr)
         return 2
@@ -53,6 +58,22 @@ def main(argv: list[str] | None = None) -> int:
         print("top5: no new papers in that window; no draft written", file=sys.stderr)
         return EXIT_NO_DRAFT
     print(f"Draft written: {draft}\nReview it, edit it, then open it as a pull request.")
+    return 0
+
+
+def _eval(args) -> int:
+    from pathlib import Path
+
+    from flows.config import Settings
+    from flows.evaluation import evaluate, report
+    from flows.shortlist import Profile
+
+    try:
+        size = args.shortlist_size or Settings.from_env().shortlist_size
+        print(report(evaluate(Path(args.digests_dir), Profile.load(), size), size))
+    except Top5Error as exc:
+        print(f"top5: {exc.message}", file=sys.stderr)
+        return 1
     return 0
 
 

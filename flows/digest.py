@@ -20,7 +20,7 @@ from pathlib import Path
 from flows import prompts
 from flows.errors import DraftError
 from flows.files import sha256_text, write_atomic, write_json
-from flows.shortlist import Profile, Ranking
+from flows.shortlist import Profile, Ranking, injected
 from flows.summaries import Section
 
 PAGES = ("README.md", "papers.md")
@@ -81,7 +81,7 @@ def check_unedited(folder: Path) -> None:
 def write(folder: Path, *, profile: Profile, ranking: Ranking, sections: list[Section],
           record: RunRecord, offline: bool) -> Path:
     check_unedited(folder)
-    picks = [s.candidate for s in ranking.picks(len(sections))]
+    picks = [s.candidate for s in ranking.picks]
     banners = [OFFLINE_BANNER] if offline else []
     flagged = sum(1 for s in sections if s.notes)
     if flagged:
@@ -96,6 +96,8 @@ def write(folder: Path, *, profile: Profile, ranking: Ranking, sections: list[Se
     write_json(folder / "candidates.json", {
         "week": record.week,
         "picks": [c.arxiv_id for c in picks],
+        "runners_up": [{"arxiv_id": s.candidate.arxiv_id, "title": s.candidate.title, "reason": s.reason}
+                       for s in ranking.runners_up],
         "shortlist": [s.candidate.arxiv_id for s in ranking.ranked],
         "candidates": [_candidate_row(s, ranking) for s in ranking.scored],
     })
@@ -107,4 +109,4 @@ def write(folder: Path, *, profile: Profile, ranking: Ranking, sections: list[Se
 def _candidate_row(scored, ranking: Ranking) -> dict:
     final = {s.candidate.arxiv_id: (i + 1, s) for i, s in enumerate(ranking.ranked)}
     place, judged = final.get(scored.candidate.arxiv_id, (None, scored))
-    return {"rank": place, **judged.to_json()}
+    return {"rank": place, "injection_removed": injected(judged.candidate), **judged.to_json()}

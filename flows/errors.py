@@ -46,3 +46,7 @@ class DraftError(Top5Error):
 
 class NoPapersError(Top5Error):
     """The window holds no new papers: the run ends without writing a draft."""
+
+
+class PullRequestError(Top5Error):
+    """The draft is committed locally but git push or GitHub refused it; names what to fix."""

@@ -12,8 +12,10 @@ formats order the elements differently and repeat or hoist their namespace decla
 from __future__ import annotations
 
 import html
+import io
 import logging
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -39,7 +41,7 @@ _RSS1 = "{http://purl.org/rss/1.0/}"
 _ID = re.compile(
     r"(?P<id>\d{4}\.\d{4,5}|[a-z][a-z-]*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<version>\d+))?"
 )
-_ID_PREFIX = re.compile(r"^(?:https?://(?:export\.)?arxiv\.org/abs/|oai:arXiv\.org:|arXiv:)", re.I)
+_ID_PREFIX = re.compile(r"^(?:https?://(?:www\.|export\.)?arxiv\.org/abs/|oai:arXiv\.org:|arXiv:)", re.I)
 # arXiv taxonomy terms (cs.LG, hep-ex, cond-mat.str-el); ACM/MSC classes (I.2.6, 53C) are not
 _CATEGORY = re.compile(r"^[a-z][a-z-]*(?:\.[A-Za-z][A-Za-z-]*)?$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$")
@@ -47,18 +49,25 @@ _RSS_PREAMBLE = re.compile(
     r"^\s*arXiv:\S+\s+Announce Type:\s*(?P<type>[\w-]+)\s*(?:Abstract:\s*)?", re.I
 )
 _RDF_TITLE = re.compile(
-    r"^(?P<title>.*?)\.?\s*\(arXiv:(?P<id>\S+)\s+\[(?P<cat>[^\]]+)\](?:\s+(?P<kind>[A-Z ]+))?\)\s*$",
+    r"^(?P<title>.*?)\.?\s*\(arXiv:(?P<id>\S+)\s+\[(?P<cat>[^\]]+)\]"
+    r"(?:\s+(?P<kind>[A-Z ]+))?\)\s*$",
     re.S,
 )
 _HTML_LINK_TEXT = re.compile(r"<a\b[^>]*>(.*?)</a>", re.I | re.S)
 _HTML_TAG = re.compile(r"<[^>]+>")
 
-_LINK = re.compile(
-    r"https?://[^\s<>\"'{}|\\^`]+"
-    r"|(?<![\w./@:-])(?:www\.)?(?:(?:github\.com|gitlab\.com|huggingface\.co|bitbucket\.org)/"
-    r"|[\w-]+\.github\.io\b)[^\s<>\"'{}|\\^`]*",
-    re.I,
+# Links: URLs with a scheme, and bare code-host paths. Scanning every abstract with one
+# clever regex is slow (a look-behind tried at each character); instead cheap substring
+# checks decide whether to look at all, and bare hosts are found from their literal name.
+_URL_CHAR = r"[^\s<>\"'{}|\\^`]"
+_SCHEME_URL = re.compile(rf"https?://{_URL_CHAR}+")
+_HOST_NAME = re.compile(r"github\.com|gitlab\.com|huggingface\.co|bitbucket\.org|github\.io")
+_BARE_URL = re.compile(
+    rf"(?:[\w-]+\.)*(?:(?:github\.com|gitlab\.com|huggingface\.co|bitbucket\.org)/{_URL_CHAR}*"
+    rf"|(?:[\w-]+\.)+github\.io\b{_URL_CHAR}*)"
 )
+_HOST_HINTS = ("github", "gitlab", "huggingface", "bitbucket")
+_CODE_HOSTS = ("github.com", "gitlab.com", "huggingface.co", "bitbucket.org")
 _TRAILING = ".,;:!?*'\""
 _NOT_PROJECT_HOSTS = ("arxiv.org", "doi.org")
 _REPLACEMENTS = ("replace", "replace-cross", "updated")
@@ -90,16 +99,17 @@ def parse_api_feed(data: bytes, source: str) -> FeedPage:
     Raises FeedError naming `source` when the feed is unreadable, is not an Atom feed, or
     is arXiv's error feed (quoting arXiv's explanation).
     """
-    root = _parse_xml(data, source)
+    # Streamed: each entry is read as soon as it is complete, then cleared, so a 2000-entry
+    # page never holds 2000 element trees at once (that alone costs ~20% in garbage collection).
+    stream = _Stream(data, source)
+    candidates, skipped = _read_entries(stream.elements(f"{_ATOM}entry"), _api_entry, source)
+    root = stream.root
     if root.tag != f"{_ATOM}feed":
         raise FeedError(f"{source}: not an arXiv API Atom feed (root element <{_local(root.tag)}>)")
-    entries = root.findall(f"{_ATOM}entry")
-    _raise_if_error_feed(entries, source)
-    candidates, skipped = _read_entries(entries, _api_entry, source)
     return FeedPage(
         total_results=_opensearch_int(root, "totalResults", source, None),
         start_index=_opensearch_int(root, "startIndex", source, 0),
-        items_per_page=_opensearch_int(root, "itemsPerPage", source, len(entries)),
+        items_per_page=_opensearch_int(root, "itemsPerPage", source, stream.count),
         candidates=candidates,
         skipped=skipped,
     )
@@ -121,8 +131,9 @@ def parse_rss(data: bytes, source: str, *, include_replacements: bool = False) -
     elif root.tag == f"{_RDF}RDF":
         entries, read = root.findall(f"{_RSS1}item"), _rdf_item_reader(root)
     else:
-        raise FeedError(f"{source}: not an arXiv RSS or Atom feed (root element <{_local(root.tag)}>)")
-    _raise_if_error_feed(entries, source)
+        raise FeedError(
+            f"{source}: not an arXiv RSS or Atom feed (root element <{_local(root.tag)}>)"
+        )
 
     def read_new(entry: Element) -> Candidate:
         cand, announce_type = read(entry)
@@ -141,23 +152,49 @@ def find_links(text: str) -> tuple[str, ...]:
     paths and *.github.io pages (given https://). Links to arXiv and DOIs are left out:
     they point at papers, not at code or projects.
     """
-    if not text or ("http" not in text and ".co" not in text and ".io" not in text
-                    and ".org" not in text):
-        return ()
     found: list[str] = []
     seen: set[str] = set()
-    for match in _LINK.finditer(text):
-        url = _clean_url(match.group())
+    for raw in _raw_links(text or ""):
+        url = _clean_url(raw)
         if not url.lower().startswith(("http://", "https://")):
             url = "https://" + url
         host = (urlsplit(url).hostname or "").removeprefix("www.")
         if "." not in host or any(host == h or host.endswith("." + h) for h in _NOT_PROJECT_HOSTS):
             continue
+        if host in _CODE_HOSTS and urlsplit(url).path.strip("/") == "":
+            continue  # the code host's front page, not a project
         key = host + url.split(host, 1)[-1].rstrip("/").removesuffix(".git")
         if key not in seen:
             seen.add(key)
             found.append(url)
     return tuple(found)
+
+
+def _raw_links(text: str) -> list[str]:
+    # Case-sensitive patterns on the lower-cased text are several times faster than
+    # re.IGNORECASE; positions carry over as lower() kept the length (it nearly always does).
+    lowered = text.lower()
+    scheme_url, host_name, bare_url = _SCHEME_URL, _HOST_NAME, _BARE_URL
+    haystack = lowered
+    if len(lowered) != len(text):
+        haystack = text
+        scheme_url, host_name, bare_url = (
+            re.compile(p.pattern, re.I) for p in (scheme_url, host_name, bare_url)
+        )
+    hits = []
+    if "http" in lowered:
+        hits += [(m.start(), m.end()) for m in scheme_url.finditer(haystack)]
+    if any(hint in lowered for hint in _HOST_HINTS):
+        for m in host_name.finditer(haystack):
+            left = m.start()
+            while left and (text[left - 1].isalnum() or text[left - 1] in "-_."):
+                left -= 1
+            if left and text[left - 1] in "/@:":  # inside a URL with a scheme, or an e-mail
+                continue
+            bare = bare_url.match(haystack, left)
+            if bare and bare.end() >= m.end():
+                hits.append((left, bare.end()))
+    return [text[start:end] for start, end in sorted(hits)]
 
 
 # -- XML -----------------------------------------------------------------------------------
@@ -166,28 +203,54 @@ def find_links(text: str) -> tuple[str, ...]:
 def _parse_xml(data: bytes, source: str) -> Element:
     try:
         return SafeET.fromstring(data, forbid_dtd=True)
-    except DefusedXmlException as exc:
-        raise FeedError(
+    except (DefusedXmlException, ParseError) as exc:
+        raise _unreadable(data, source, exc) from None
+
+
+class _Stream:
+    """Elements of a feed as they complete (defusedxml iterparse); `root` once exhausted."""
+
+    def __init__(self, data: bytes, source: str):
+        self.data = data.encode() if isinstance(data, str) else data
+        self.source = source
+        self.root: Element | None = None
+        self.count = 0
+
+    def elements(self, tag: str) -> Iterator[Element]:
+        events = SafeET.iterparse(io.BytesIO(self.data), events=("end",), forbid_dtd=True)
+        try:
+            for _, element in events:
+                self.root = element  # the last element to end is the root
+                if element.tag == tag:
+                    self.count += 1
+                    yield element
+        except (DefusedXmlException, ParseError) as exc:
+            raise _unreadable(self.data, self.source, exc) from None
+        if self.root is None:
+            raise _unreadable(self.data, self.source, ParseError("no element found"))
+
+
+def _unreadable(data: bytes, source: str, exc: Exception) -> FeedError:
+    if isinstance(exc, DefusedXmlException):
+        return FeedError(
             f"{source}: refused to parse the feed: it declares a DTD or entities "
             f"({type(exc).__name__}), which arXiv never sends"
-        ) from None
-    except ParseError as exc:
-        what = "empty response" if not data or not data.strip() else "malformed or truncated XML"
-        raise FeedError(f"{source}: {what}, not a readable feed ({exc})") from None
+        )
+    what = "empty response" if not data or not data.strip() else "malformed or truncated XML"
+    return FeedError(f"{source}: {what}, not a readable feed ({exc})")
 
 
 def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _raise_if_error_feed(entries: list[Element], source: str) -> None:
-    """arXiv reports a bad query as a feed with one entry titled 'Error' (API manual 3.4)."""
-    if len(entries) != 1:
-        return
-    entry = entries[0]
+def _raise_if_error_entry(entry: Element, source: str) -> None:
+    """arXiv reports a bad query as a feed whose one entry is the error (API manual 3.4)."""
     entry_id = entry.findtext(f"{_ATOM}id") or ""
-    title = _normalise(_findtext(entry, f"{_ATOM}title"))
-    if "/api/errors" in entry_id or title == "Error":
+    if "/api/errors" in entry_id or (
+        _normalise(_findtext(entry, f"{_ATOM}title")) == "Error"
+        and entry.findtext(f"{_ATOM}author/{_ATOM}name") == "arXiv api core"
+    ):
         summary = _normalise(_findtext(entry, f"{_ATOM}summary")) or "no explanation given"
         raise FeedError(f"{source}: arXiv answered with an error: {summary!r}")
 
@@ -202,16 +265,19 @@ def _opensearch_int(root: Element, name: str, source: str, default: int | None) 
         raise FeedError(f"{source}: opensearch:{name} is {text.strip()!r}, not a number") from None
 
 
-def _read_entries(entries: list[Element], read, source: str):
+def _read_entries(entries: Iterable[Element], read, source: str):
     candidates: list[Candidate] = []
     skipped: list[str] = []
     for number, entry in enumerate(entries, 1):
+        _raise_if_error_entry(entry, source)
         try:
             candidates.append(read(entry))
         except _Skip as why:
             reason = f"entry {number} ({_describe(entry)}): {why}"
             skipped.append(reason)
-            log.log(logging.INFO if isinstance(why, _NotNew) else logging.WARNING, "%s: skipped %s", source, reason)
+            log.log(logging.INFO if isinstance(why, _NotNew) else logging.WARNING,
+                    "%s: skipped %s", source, reason)
+        entry.clear()  # read: free its subtree
     return tuple(candidates), tuple(skipped)
 
 
@@ -300,7 +366,8 @@ def _rdf_item_reader(root: Element):
         published = _iso_date(channel_date, "channel dc:date")
         creators = item.findtext(f"{_DC}creator") or ""
         names = _HTML_LINK_TEXT.findall(creators) or creators.split(",")
-        authors = tuple(n for n in (_normalise(html.unescape(_HTML_TAG.sub("", x))) for x in names) if n)
+        names = (_normalise(html.unescape(_HTML_TAG.sub("", name))) for name in names)
+        authors = tuple(name for name in names if name)
         abstract = _normalise(_findtext(item, f"{_RSS1}description"))
         kind = (match["kind"] or "").strip().lower()
         cand = Candidate(

@@ -224,7 +224,7 @@ class LLM:
         self.settings = settings
         self.offline = offline
         self.usage = usage if usage is not None else Usage()
-        self.flags: list[str] = []
+        self.flags: list[str] = []  # run-level problems for the draft: budget stops, refusals
         self._base_url = (base_url or settings.openai_base_url or DEFAULT_BASE_URL).rstrip("/")
         self._secret = settings.openai_api_key
         self._client = openai.OpenAI(
@@ -365,7 +365,9 @@ class LLM:
             getattr(choice.message, "refusal", None) or choice.finish_reason == "content_filter"
         ):
             reason = getattr(choice.message, "refusal", None) or "content filter"
-            raise self._fail(f"{stage}: model {model!r} refused to answer ({_clip(reason, 120)})")
+            raise self._fail(
+                f"{stage}: model {model!r} refused to answer ({_clip(reason, 120)})", flag=True
+            )
         if not content.strip():
             raise self._fail(f"{stage}: model {model!r} returned an empty answer")
         if choice.finish_reason == "length":
@@ -569,9 +571,11 @@ class LLM:
             if message not in self.flags:
                 self.flags.append(message)
 
-    def _fail(self, message: str) -> LLMError:
+    def _fail(self, message: str, *, flag: bool = False) -> LLMError:
+        """An LLMError; `flag` also lists it in self.flags (callers report the per-paper ones)."""
         message = self._redact(message)
-        self._flag(message)
+        if flag:
+            self._flag(message)
         return LLMError(message)
 
 

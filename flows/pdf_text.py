@@ -740,10 +740,3 @@ def select_for_prompt(text: PaperText, *, budget_tokens: int = 3000) -> str:
         out.append(header + piece)
         used += len(header) + len(piece) + 2
     return "\n\n".join(out)
-
-
-if __name__ == "__main__":  # pragma: no cover - manual check: python -m flows.pdf_text FILE
-    logging.basicConfig(level=logging.INFO)
-    for arg in sys.argv[1:]:
-        paper = extract_pdf(arg)
-        print(arg, paper.pages, sorted(paper.sections), len(paper.captions), paper.urls)

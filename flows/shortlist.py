@@ -23,10 +23,13 @@ from flows import prompts
 from flows.candidates import Candidate
 from flows.config import PROMPTS_DIR
 from flows.errors import ConfigError, LLMError
+from flows.taste import Taste
 
 log = logging.getLogger(__name__)
 
 RANK_BATCH = 10
+FINAL_ROUND = 12  # the best dozen are compared side by side
+MAX_PER_TOPIC = 2  # the five picks are not five papers on one topic
 
 
 class Profile(BaseModel):
@@ -55,6 +58,13 @@ class Profile(BaseModel):
         text = text.lower()
         return sum(w * math.log1p(len(p.findall(text))) for p, w in self._topic_patterns)
 
+    def main_topic(self, text: str) -> str | None:
+        """The profile topic that weighs most in `text`, or None when none appears."""
+        text = text.lower()
+        weights = {t: w * len(p.findall(text)) for (p, w), t in zip(self._topic_patterns, self.topics)}
+        best = max(weights, key=weights.get, default=None)
+        return best if best is not None and weights[best] > 0 else None
+
     def excluded(self, text: str) -> bool:
         text = text.lower()
         return any(word.lower() in text for word in self.exclude)
@@ -74,23 +84,19 @@ class Scored:
 
 @dataclass
 class Ranking:
-    """The shortlist in final order, plus what the ranking could not do."""
+    """The shortlist in final order, the picks and runners-up, and what ranking could not do."""
 
     ranked: list[Scored]
     scored: list[Scored]  # every candidate, cheap score order
+    picks: list[Scored] = field(default_factory=list)
+    runners_up: list[Scored] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
 
-    def picks(self, k: int) -> list[Scored]:
-        return self.ranked[:k]
 
-    def runners_up(self, k: int) -> list[Scored]:
-        return self.ranked[k : 2 * k]
-
-
-def cheap_score(cand: Candidate, profile: Profile) -> float:
-    """Relevance to the profile (title counts thrice), code, cross-listing; no LLM."""
+def cheap_score(cand: Candidate, profile: Profile, taste: Taste | None = None) -> float:
+    """Relevance to the profile (title counts thrice), the learned taste, code, cross-listing; no LLM."""
     text = f"{cand.title} {cand.title} {cand.title} {cand.abstract}"
-    score = profile.relevance(text)
+    score = profile.relevance(text) + (taste.bonus(cand) if taste else 0.0)
     score += 1.5 if cand.code_links else 0.0
     score += min(1.0, 0.3 * (len(cand.categories) - 1))
     if profile.core_categories and not set(cand.categories) & set(profile.core_categories):
@@ -100,8 +106,8 @@ def cheap_score(cand: Candidate, profile: Profile) -> float:
     return score
 
 
-def score_all(candidates: list[Candidate], profile: Profile) -> list[Scored]:
-    scored = [Scored(c, cheap_score(c, profile)) for c in candidates]
+def score_all(candidates: list[Candidate], profile: Profile, taste: Taste | None = None) -> list[Scored]:
+    scored = [Scored(c, cheap_score(c, profile, taste)) for c in candidates]
     return sorted(scored, key=lambda s: (-s.cheap, s.candidate.arxiv_id))
 
 
@@ -115,44 +121,106 @@ class RankAnswer(BaseModel):
     rankings: list[RankItem]
 
 
-def rank(scored: list[Scored], profile: Profile, llm, size: int) -> Ranking:
-    """The LLM scores the top `size` by cheap score; papers it could not score keep their place behind."""
+def rank(scored: list[Scored], profile: Profile, llm, size: int, top_k: int = 5) -> Ranking:
+    """The LLM scores the top `size` by cheap score in batches, then compares the best dozen
+    together, so the order does not depend on which batch a paper landed in. Papers it could
+    not score keep their cheap-score place behind the judged ones."""
     shortlist = scored[:size]
     ranking = Ranking(ranked=list(shortlist), scored=scored)
+    ranking.flags += [f"{s.candidate.arxiv_id}: its title or abstract addresses an AI model; that text "
+                      "was removed before ranking." for s in shortlist if injected(s.candidate)]
     if llm.offline:
         ranking.flags.append("The offline model cannot rank papers: the order comes from the cheap "
                              "scores alone (keyword relevance to the profile, code, cross-listing).")
-        return ranking
-    system = prompts.render("rank_system.j2", profile=profile)
-    llm_scored: dict[str, RankItem] = {}
-    for start in range(0, len(shortlist), RANK_BATCH):
-        batch = [s.candidate for s in shortlist[start : start + RANK_BATCH]]
-        llm_scored.update(_rank_batch(batch, system, llm, ranking.flags))
-    ranking.ranked = _order(shortlist, llm_scored)
+    else:
+        system = prompts.render("rank_system.j2", profile=profile)
+        judged: dict[str, RankItem] = {}
+        for start in range(0, len(shortlist), RANK_BATCH):
+            batch = [s.candidate for s in shortlist[start : start + RANK_BATCH]]
+            judged.update(_rank_batch(batch, system, llm, ranking.flags))
+        ranking.ranked = _order(shortlist, judged)
+        if len(judged) > 1:
+            ranking.ranked = _final_round(ranking.ranked, system, llm, ranking.flags)
+    ranking.picks, ranking.runners_up = pick_diverse(ranking.ranked, profile, top_k)
     return ranking
 
 
-def _rank_batch(batch: list[Candidate], system: str, llm, flags: list[str]) -> dict[str, RankItem]:
+def _final_round(ranked: list[Scored], system: str, llm, flags: list[str]) -> list[Scored]:
+    """One comparison of the best dozen side by side; their final order comes from it."""
+    best = [s for s in ranked[:FINAL_ROUND] if s.llm is not None]
+    batch = sorted((s.candidate for s in best), key=lambda c: c.arxiv_id)  # same prompt whatever the order before
+    final = _rank_batch(batch, system, llm, flags, stage_note="final comparison")
+    if not final:
+        return ranked
+    return _order(best, final) + ranked[len(best):]
+
+
+def pick_diverse(ranked: list[Scored], profile: Profile, k: int) -> tuple[list[Scored], list[Scored]]:
+    """The top `k` in order, but at most MAX_PER_TOPIC papers on one topic of the profile;
+    the next `k` (in order) are the runners-up."""
+    picks: list[Scored] = []
+    per_topic: dict[str, int] = {}
+    for s in ranked:
+        topic = profile.main_topic(f"{s.candidate.title} {s.candidate.title} {s.candidate.abstract}")
+        if len(picks) < k and (topic is None or per_topic.get(topic, 0) < MAX_PER_TOPIC):
+            picks.append(s)
+            if topic is not None:
+                per_topic[topic] = per_topic.get(topic, 0) + 1
+    if len(picks) < k:  # not enough variety this week: fill up in order
+        picks += [s for s in ranked if s not in picks][: k - len(picks)]
+    rest = [s for s in ranked if s not in picks]
+    return picks, rest[:k]
+
+
+def _rank_batch(batch: list[Candidate], system: str, llm, flags: list[str],
+                stage_note: str = "ranking batch") -> dict[str, RankItem]:
     messages = [{"role": "system", "content": system},
-                {"role": "user", "content": prompts.render("rank_user.j2", papers=batch)}]
+                {"role": "user", "content": prompts.render("rank_user.j2", papers=[guarded(c) for c in batch])}]
     ids = {c.arxiv_id for c in batch}
     try:
         answer = llm.complete_json("rank", messages, RankAnswer)
     except LLMError as exc:
-        flags.append(f"Ranking batch of {len(batch)} papers ({', '.join(sorted(ids))}) fell back to "
+        flags.append(f"The {stage_note} of {len(batch)} papers ({', '.join(sorted(ids))}) fell back to "
                      f"cheap scores: {exc.message}")
         return {}
     items = {item.id.strip(): item for item in answer.rankings if item.id.strip() in ids}
     missing = ids - items.keys()
     if missing:
-        flags.append(f"The LLM did not score {', '.join(sorted(missing))}; they keep their cheap-score place.")
+        flags.append(f"The LLM did not score {', '.join(sorted(missing))} in the {stage_note}; "
+                     "they keep their earlier place.")
     return items
 
 
-def _order(shortlist: list[Scored], llm_scored: dict[str, RankItem]) -> list[Scored]:
-    judged = [replace(s, llm=llm_scored[s.candidate.arxiv_id].score,
-                      reason=llm_scored[s.candidate.arxiv_id].reason)
-              for s in shortlist if s.candidate.arxiv_id in llm_scored]
-    unjudged = [s for s in shortlist if s.candidate.arxiv_id not in llm_scored]
-    judged.sort(key=lambda s: (-s.llm, -s.cheap, s.candidate.arxiv_id))
-    return judged + unjudged
+def _order(shortlist: list[Scored], judged: dict[str, RankItem]) -> list[Scored]:
+    scored = [replace(s, llm=judged[s.candidate.arxiv_id].score, reason=judged[s.candidate.arxiv_id].reason)
+              for s in shortlist if s.candidate.arxiv_id in judged]
+    unjudged = [s for s in shortlist if s.candidate.arxiv_id not in judged]
+    scored.sort(key=lambda s: (-s.llm, -s.cheap, s.candidate.arxiv_id))
+    return scored + unjudged
+
+
+# Text in an abstract that talks to a model instead of a reader. It is cut out before the
+# LLM sees the paper (and the paper is flagged), on top of the prompt's own warning.
+_ADDRESSED_TO_MODEL = (
+    r"\b(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+|the\s+|your\s+|of\s+)*"
+    r"(?:previous\s+|prior\s+|above\s+|earlier\s+|preceding\s+|system\s+)?(?:instructions?|prompts?|rules|rubric)\b",
+    r"\b(?:rank|score|rate|place|put|give|assign)\b[^.!?\n]{0,40}\b(?:this|our)\s+(?:paper|work|submission|article)\b"
+    r"[^.!?\n]{0,40}\b(?:first|highest|top|#1|number one|score of \d+|\d+/10)",
+    r"\byou\s+are\s+(?:now\s+)?(?:a|an|the)\s+(?:\w+\s+){0,3}(?:assistant|model|ai|ranker|reviewer|judge)\b",
+    r"\b(?:as\s+an\s+ai\b|system\s+prompt\b|new\s+instructions?\s*:)",
+    r"(?:^|\s)(?:system|assistant)\s*:",
+)
+_INJECTION = re.compile(r"[^.!?\n]*(?:" + "|".join(_ADDRESSED_TO_MODEL) + r")[^.!?\n]*[.!?]?", re.IGNORECASE)
+INJECTION_NOTE = "[text addressed to an AI model removed]"
+
+
+def injected(cand: Candidate) -> bool:
+    return bool(_INJECTION.search(cand.title) or _INJECTION.search(cand.abstract))
+
+
+def guarded(cand: Candidate) -> Candidate:
+    """The candidate as the LLM may see it: instruction-like text replaced by a note."""
+    if not injected(cand):
+        return cand
+    return replace(cand, title=_INJECTION.sub(INJECTION_NOTE, cand.title),
+                   abstract=_INJECTION.sub(INJECTION_NOTE, cand.abstract))

@@ -157,7 +157,9 @@ def _parse_week(week: str) -> tuple[int, int]:
     try:
         date.fromisocalendar(year, number, 1)
     except ValueError:
-        raise ConfigError(f"week {week!r} does not exist: {year} has no ISO week {number}") from None
+        raise ConfigError(
+            f"week {week!r} does not exist: {year} has no ISO week {number}"
+        ) from None
     return year, number
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows import digest, ledger, shortlist, summaries
+from flows import digest, ledger, shortlist, summaries, taste
 from flows.arxiv import ArxivClient
 from flows.candidates import Candidate
 from flows.config import DEFAULT_CATEGORIES, PROJECT_DIR, Settings
@@ -42,8 +42,10 @@ def drop_featured(candidates: list[Candidate], digests_dir: Path, week: str) -> 
 
 
 @stage
-def rank(candidates: list[Candidate], profile: shortlist.Profile, llm, size: int) -> shortlist.Ranking:
-    return shortlist.rank(shortlist.score_all(candidates, profile), profile, llm, size)
+def rank(candidates: list[Candidate], profile: shortlist.Profile, llm, size: int, top_k: int,
+         digests_dir: Path, week: str) -> shortlist.Ranking:
+    learned = taste.learn([w for w in taste.recorded_weeks(digests_dir) if w.name != week])
+    return shortlist.rank(shortlist.score_all(candidates, profile, learned), profile, llm, size, top_k)
 
 
 @stage
@@ -61,7 +63,8 @@ def fetch_pdfs(settings: Settings, picks: list[Candidate]) -> dict[str, Path | P
 @stage
 def extract_texts(settings: Settings, pdfs: dict[str, Path | PdfError]) -> dict[str, Extraction]:
     paths = {i: p for i, p in pdfs.items() if isinstance(p, Path)}
-    done = extract_many(list(paths.values()), timeout=settings.pdf_timeout, max_pages=settings.pdf_max_pages)
+    done = extract_many(list(paths.values()), timeout=settings.pdf_timeout,
+                        max_pages=settings.pdf_max_pages, max_bytes=settings.pdf_max_bytes)
     texts = dict(zip(paths, done))
     for arxiv_id, error in pdfs.items():
         if isinstance(error, PdfError):
@@ -112,8 +115,8 @@ def weekly_digest(
             log.warning("no new papers between %s and %s: no draft written", window.start, window.end)
             return None
         with _stage(record, log, "shortlist"):
-            ranking = rank(fresh, profile, llm, settings.shortlist_size)
-            picks = [s.candidate for s in ranking.picks(top_k)]
+            ranking = rank(fresh, profile, llm, settings.shortlist_size, top_k, folder.parent, label)
+            picks = [s.candidate for s in ranking.picks]
             record.counts.update(shortlist=len(ranking.ranked), picks=len(picks))
             record.flags += ranking.flags
             if len(picks) < top_k:

@@ -25,7 +25,8 @@ def _parts(n: int = 5, offline: bool = False):
                         method_figure="Figure 1 (page 2): overview" if i == 1 else None)
                 for i, c in enumerate(cands, 1)]
     record = RunRecord("2026-W47", ("2026-11-13T19:00:00+00:00", "2026-11-20T19:00:00+00:00"), ["cs.LG"])
-    return dict(profile=PROFILE, ranking=Ranking(ranked=scored, scored=scored), sections=sections,
+    ranking = Ranking(ranked=scored, scored=scored, picks=scored[:n], runners_up=scored[n:])
+    return dict(profile=PROFILE, ranking=ranking, sections=sections,
                 record=record, offline=offline)
 
 

@@ -1,0 +1,64 @@
+"""`top5 eval`: replay recorded weeks and measure the ranking against the editor's picks.
+
+For each week in digests/ with a candidates.json and a final digest, the cheap stage is run
+again on the recorded candidates with today's profile and the taste learned from the *other*
+weeks, and we report how many of the editor's final picks it keeps in the shortlist; the
+top-5 recall compares the draft's picks (as recorded) with the editor's final picks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from flows import shortlist, taste
+
+
+@dataclass(frozen=True)
+class WeekScore:
+    week: str
+    candidates: int
+    editor_picks: int
+    in_shortlist: int
+    in_draft: int
+    tokens: dict
+
+    @property
+    def shortlist_recall(self) -> float:
+        return self.in_shortlist / self.editor_picks if self.editor_picks else 1.0
+
+    @property
+    def top5_recall(self) -> float:
+        return self.in_draft / self.editor_picks if self.editor_picks else 1.0
+
+
+def evaluate(digests_dir: Path, profile: shortlist.Profile, size: int) -> list[WeekScore]:
+    weeks = taste.recorded_weeks(digests_dir)
+    scores = []
+    for week in weeks:
+        learned = taste.learn([w for w in weeks if w.name != week.name])
+        ranked = shortlist.score_all(week.candidates, profile, learned)
+        kept = {s.candidate.arxiv_id for s in ranked[:size]}
+        picks = set(week.editor_picks)
+        scores.append(WeekScore(week.name, len(week.candidates), len(picks), len(picks & kept),
+                                len(picks & set(week.draft_picks)), week.run.get("tokens", {})))
+    return scores
+
+
+def report(scores: list[WeekScore], size: int) -> str:
+    if not scores:
+        return "no recorded weeks: a week needs digests/<week>/candidates.json and its final README.md"
+    lines = [f"{'week':<12} {'candidates':>10} {'picks':>5} {'shortlist@' + str(size):>13} {'top-5':>6} "
+             f"{'rank tokens':>11} {'summary tokens':>14}"]
+    for s in scores:
+        lines.append(f"{s.week:<12} {s.candidates:>10} {s.editor_picks:>5} {s.shortlist_recall:>13.2f} "
+                     f"{s.top5_recall:>6.2f} {_tokens(s.tokens, 'rank'):>11} {_tokens(s.tokens, 'summarize'):>14}")
+    picks = sum(s.editor_picks for s in scores) or 1
+    lines.append(f"{'all':<12} {sum(s.candidates for s in scores):>10} {picks:>5} "
+                 f"{sum(s.in_shortlist for s in scores) / picks:>13.2f} {sum(s.in_draft for s in scores) / picks:>6.2f}")
+    return "\n".join(lines)
+
+
+def _tokens(tokens: dict, stage: str) -> int:
+    usage = tokens.get(stage, {})
+    return usage.get("prompt_tokens", 0) + usage.get("completion_tokens", 0)
