@@ -64,13 +64,17 @@ _NUMBER_GROUP = re.compile(
     rf"(?<![\w.])(?P<lead>[~≈]\s?)?(?P<a>{_ONE})(?:\s?[-{_DASHES}]\s?(?P<b>{_ONE}))?")
 _WORD = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|[-.](?=[A-Za-z0-9]))*(?:['’]s\b)?")
 _REFERENCE = re.compile(
-    r"\b(?P<kind>Figure|Figs?\.|Table|Tab\.|Section|Sec\.|§|Appendix|Equation|Eqs?\.|Algorithm|Alg\.)"
-    r"\s?\(?(?P<id>\d+(?:\.\d+)*|[A-Z](?:\.\d+)*)\b\)?", re.I)
+    r"(?<![A-Za-z])(?:(?P<kind>(?i:figure|figs?\.|table|tab\.|section|sec\.|§|equation|eqs?\.|algorithm|alg\.))"
+    r"\s?(?P<open>\()?(?P<id>\d+(?:\.\d+)*)[a-z]?(?(open)\))"
+    r"|(?i:appendix|app\.)\s?(?P<letter>[A-Z](?:\.\d+)*|\d+))(?![A-Za-z0-9])")
 _NOT_CLAIMS = re.compile(r"\bPaper\s+\d+\b|\(\d{1,2}\)|\b\d+(?:st|nd|rd|th)\b", re.I)
 _REF_WORDS = {
     "figure": r"(?:figure|fig\.?)", "table": r"(?:table|tab\.?)", "section": r"(?:section|sec\.?|§)",
     "appendix": r"(?:appendix|app\.?)", "equation": r"(?:equation|eqs?\.?)", "algorithm": r"(?:algorithm|alg\.?)",
 }
+_REF_KIND = {"figure": "figure", "fig.": "figure", "figs.": "figure", "table": "table", "tab.": "table",
+             "section": "section", "sec.": "section", "§": "section", "equation": "equation", "eq.": "equation",
+             "eqs.": "equation", "algorithm": "algorithm", "alg.": "algorithm"}
 
 
 @dataclass(frozen=True)
@@ -195,12 +199,10 @@ def _name_pattern(name: str) -> re.Pattern:
 
 # --------------------------------------------------------------------------- references
 
-def _reference_key(kind: str, ident: str) -> str:
-    word = kind.lower().rstrip(".")
-    for key in _REF_WORDS:
-        if key.startswith(word[:3]) or (word == "§" and key == "section"):
-            return f"{key} {ident}"
-    return f"{word} {ident}"
+def _reference_key(m: re.Match) -> str:
+    if m.group("letter"):
+        return f"appendix {m.group('letter')}"
+    return f"{_REF_KIND[m.group('kind').lower()]} {m.group('id')}"
 
 
 def _reference_found(key: str, text: str) -> bool:

@@ -58,6 +58,9 @@ CHECKLIST = (
     "runners-up considered (swap a pick?)",
 )
 
+# set by hooks or a caller's shell, they would point our git at another repository or index
+_LOCATION_VARS = {"GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR",
+                  "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_NAMESPACE", "GIT_PREFIX"}
 _ENV = {
     "GITHUB_TOKEN": "token",
     "GITHUB_REPOSITORY": "repository",
@@ -259,8 +262,7 @@ class _Git:
     def __init__(self, repo: Path, secret: str | None = None):
         self.repo = repo
         self.secret = secret
-        self.env = {k: v for k, v in os.environ.items()
-                    if not k.startswith("GIT_") or k in ("GIT_CONFIG_GLOBAL", "GIT_CONFIG_NOSYSTEM")}
+        self.env = {k: v for k, v in os.environ.items() if k not in _LOCATION_VARS}
         self.env.update(GIT_TERMINAL_PROMPT="0", LC_ALL="C")  # never wait for a password prompt
 
     def run(self, *args: str, data: bytes | None = None, env: dict | None = None,
@@ -394,10 +396,10 @@ def _how_to_review(branch: str, base: str, commit: str, repo: Path, why: str) ->
 def safe_url(url: str) -> str:
     """The URL without user:password (where credentials may hide)."""
     parts = urlsplit(url)
-    if not parts.netloc:
+    if not (parts.username or parts.password):
         return url
-    return urlunsplit((parts.scheme, parts.hostname or "", parts.path, "", "")) if parts.password or parts.username \
-        else url
+    host = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 # --- GitHub's REST API ---------------------------------------------------------------------

@@ -1,0 +1,174 @@
+"""A small GitHub-REST-like server for tests: real sockets on 127.0.0.1, the pull-request endpoints.
+
+Implements what GitHub documents for the three calls the tool makes:
+  GET   /repos/{owner}/{repo}/pulls?head=owner:branch&state=open  -> 200 [pull, ...]
+  POST  /repos/{owner}/{repo}/pulls  {title, head, base, body}    -> 201 pull
+  PATCH /repos/{owner}/{repo}/pulls/{number}  {body, ...}         -> 200 pull
+with GitHub's error bodies: 401 "Bad credentials" for a wrong token, 404 "Not Found" for another
+repository, 422 "Validation Failed" for a head branch the remote lacks (when given the bare
+repository to check) or a second open pull request from the same head. `fail_next` injects any
+status. Every request is logged (method, path, query, headers, JSON body).
+
+It also answers git's smart-HTTP discovery (`.../info/refs`) with 403 after logging the
+request, so a test can see what credentials git sends over https.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+ERRORS = {
+    401: {"message": "Bad credentials"},
+    403: {"message": "Resource not accessible by personal access token"},
+    404: {"message": "Not Found"},
+    422: {"message": "Validation Failed",
+          "errors": [{"resource": "PullRequest", "code": "custom", "message": "No commits between main and the head"}]},
+    500: {"message": "Server Error"},
+    502: {"message": "Bad Gateway"},
+}
+
+
+@dataclass
+class Logged:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: dict | None
+
+
+class GitHubServer:
+    """Context manager: `with GitHubServer("tok", "editor/digests") as gh: ... gh.url ...`."""
+
+    def __init__(self, token: str, repository: str = "editor/digests", bare: Path | None = None):
+        self.token, self.repository, self.bare = token, repository, bare
+        self.pulls: dict[int, dict] = {}
+        self.log: list[Logged] = []
+        self.url = ""
+        self._failures: list[tuple[int, str | None]] = []
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def fail_next(self, status: int, method: str | None = None, times: int = 1) -> None:
+        """The next `times` API requests (of `method`, if given) get `status` with GitHub's body."""
+        with self._lock:
+            self._failures.extend([(status, method)] * times)
+
+    def calls(self, method: str) -> list[Logged]:
+        return [r for r in self.log if r.method == method and r.path.startswith("/repos/")]
+
+    def __enter__(self) -> GitHubServer:
+        handler = type("Handler", (_Handler,), {"owner": self})
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        assert self._server is not None and self._thread is not None
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    # --- called by the handler -------------------------------------------------------------
+    def answer(self, method: str, path: str, query: dict, headers: dict, body: dict | None) -> tuple[int, object]:
+        with self._lock:
+            self.log.append(Logged(method, path, query, headers, body))
+            if path.endswith("/info/refs"):
+                return 403, {"message": "git over http is not served here"}
+            for i, (status, only) in enumerate(self._failures):
+                if only in (None, method):
+                    del self._failures[i]
+                    return status, ERRORS.get(status, {"message": "Injected"})
+            if headers.get("authorization") not in (f"Bearer {self.token}", f"token {self.token}"):
+                return 401, ERRORS[401]
+            prefix = f"/repos/{self.repository}/pulls"
+            if not path.startswith(prefix):
+                return 404, ERRORS[404]
+            rest = path[len(prefix):].strip("/")
+            if method == "GET" and not rest:
+                return 200, self._list(query)
+            if method == "POST" and not rest:
+                return self._create(body or {})
+            if method == "PATCH" and rest.isdigit() and int(rest) in self.pulls:
+                self.pulls[int(rest)].update({k: v for k, v in (body or {}).items() if k in ("title", "body", "state")})
+                return 200, self.pulls[int(rest)]
+            return 404, ERRORS[404]
+
+    def _list(self, query: dict) -> list[dict]:
+        state = query.get("state", "open")
+        head = query.get("head")
+        return [p for p in self.pulls.values()
+                if (state == "all" or p["state"] == state) and (head is None or p["head"]["label"] == head)]
+
+    def _create(self, body: dict) -> tuple[int, object]:
+        owner = self.repository.split("/")[0]
+        ref = str(body.get("head", "")).split(":")[-1]
+        if not body.get("title") or not ref or not body.get("base"):
+            return 422, {"message": "Validation Failed",
+                         "errors": [{"resource": "PullRequest", "code": "missing_field", "field": "head"}]}
+        if self.bare is not None and not _has_branch(self.bare, ref):
+            return 422, {"message": "Validation Failed",
+                         "errors": [{"resource": "PullRequest", "field": "head", "code": "invalid"}]}
+        label = f"{owner}:{ref}"
+        if any(p["head"]["label"] == label and p["state"] == "open" for p in self.pulls.values()):
+            return 422, {"message": "Validation Failed", "errors": [
+                {"resource": "PullRequest", "code": "custom", "message": f"A pull request already exists for {label}."}]}
+        number = len(self.pulls) + 1
+        self.pulls[number] = {
+            "number": number, "state": "open", "title": body["title"], "body": body.get("body"),
+            "html_url": f"{self.url}/{self.repository}/pull/{number}",
+            "url": f"{self.url}/repos/{self.repository}/pulls/{number}",
+            "head": {"ref": ref, "label": label}, "base": {"ref": body["base"]},
+        }
+        return 201, self.pulls[number]
+
+
+def _has_branch(bare: Path, ref: str) -> bool:
+    done = subprocess.run(["git", "--git-dir", str(bare), "rev-parse", "-q", "--verify", f"refs/heads/{ref}"],
+                          capture_output=True, check=False)
+    return done.returncode == 0
+
+
+class _Handler(BaseHTTPRequestHandler):
+    owner: GitHubServer
+
+    def log_message(self, *args) -> None:  # keep test output quiet
+        pass
+
+    def _handle(self, method: str) -> None:
+        url = urlsplit(self.path)
+        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = None
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        status, answer = self.owner.answer(method, url.path, query, headers, body)
+        data = json.dumps(answer).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_PATCH(self) -> None:
+        self._handle("PATCH")
