@@ -37,7 +37,7 @@ def main() -> int:
         from flows.cli import main as top5
 
         return top5(["run", "--start", window[0][:10], "--end", window[1][:10],
-                     "--top-k", str(args.top_k), "--digests-dir", args.digests_dir])
+                     "--top-k", str(args.top_k), "--digests-dir", args.digests_dir, "--no-pr"])
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="comma-separated arXiv categories (default: %(default)s)")
     run.add_argument("--top-k", type=int, default=5, help="papers in the draft (default: 5)")
     run.add_argument("--digests-dir", default="digests", help="where drafts go (default: digests)")
+    run.add_argument("--no-pr", action="store_true", help="write the draft only: no branch, no pull request")
     evaluate = commands.add_parser("eval", help="replay recorded weeks: recall of the editor's picks")
     evaluate.add_argument("--digests-dir", default="digests", help="recorded weeks (default: digests)")
     evaluate.add_argument("--shortlist-size", type=int, default=None, help="default: TOP5_SHORTLIST_SIZE or 40")
@@ -50,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         draft = weekly_digest(week=args.week, categories=categories, top_k=args.top_k,
-                              digests_dir=args.digests_dir, start=args.start, end=args.end)
+                              digests_dir=args.digests_dir, start=args.start, end=args.end,
+                              open_pr=not args.no_pr)
     except Top5Error as exc:
         print(f"top5: {exc.message}", file=sys.stderr)
         return 1

@@ -20,6 +20,7 @@ from pathlib import Path
 from flows import prompts
 from flows.errors import DraftError
 from flows.files import sha256_text, write_atomic, write_json
+from flows.lint import lint_draft
 from flows.shortlist import Profile, Ranking, injected
 from flows.summaries import Section
 
@@ -91,6 +92,8 @@ def write(folder: Path, *, profile: Profile, ranking: Ranking, sections: list[Se
                                     banners=banners, week_title=f"{record.week} papers"),
         "papers.md": prompts.render("papers.md.j2", papers=picks),
     }
+    record.flags += [f"Draft check, {p.field}: {p.message}"
+                     for p in lint_draft(pages["README.md"], expected_papers=len(sections))]
     for name, text in pages.items():
         write_atomic(folder / name, text)
     write_json(folder / "candidates.json", {

@@ -62,6 +62,8 @@ _ONE = rf"{_NUM}{_UNIT}?"
 # A number claim: an optional "~"/"≈" (not part of the number), one number or a range "16-37x".
 _NUMBER_GROUP = re.compile(
     rf"(?<![\w.])(?P<lead>[~≈]\s?)?(?P<a>{_ONE})(?:\s?[-{_DASHES}]\s?(?P<b>{_ONE}))?")
+# "10^6.6": PDFs lose the superscript, so the paper has "106.6" where it printed 10 to the 6.6.
+_POWER = re.compile(r"(?<![\w.])(?P<base>\d+)\s?\^\s?\{?(?P<exp>[-−]?\d+(?:\.\d+)?)\}?")
 _WORD = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|[-.](?=[A-Za-z0-9]))*(?:['’]s\b)?")
 _REFERENCE = re.compile(
     r"(?<![A-Za-z])(?:(?P<kind>(?i:figure|figs?\.|table|tab\.|section|sec\.|§|equation|eqs?\.|algorithm|alg\.))"
@@ -89,7 +91,8 @@ class _Claim:
     kind: str
     text: str  # as written (a name without its possessive)
     key: str  # what is looked up: a canonical value, a name, a reference
-    end: int  # where a marker goes: after the whole range or word the claim sits in
+    start: int  # the span of the whole range, word or reference the claim sits in;
+    end: int  # a marker goes after it
 
 
 # --------------------------------------------------------------------------- numbers
@@ -98,7 +101,7 @@ def _parse(token: str) -> tuple[Decimal, str]:
     """(value with any scale applied, unit "x" | "%" | "") of one number as written."""
     text = unicodedata.normalize("NFKC", token).strip().lstrip("~≈").strip()
     sign = ""
-    if text[:1] in "-+" + _DASHES:
+    if text and text[0] in "-+" + _DASHES:
         sign, text = ("-" if text[0] != "+" else ""), text[1:].lstrip()
     m = re.fullmatch(r"(\d{1,3}(?:[ ,]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)\s*-?\s*([A-Za-z%×]*(?:\s?cent)?)",
                      text.replace("\u2009", " ").replace("\u202f", " ").replace("\u00a0", " "))
@@ -111,7 +114,7 @@ def _parse(token: str) -> tuple[Decimal, str]:
         raise ValueError(f"not a number: {token!r}") from None
     if unit in ("x", "×", "fold", "times"):
         return value, "x"
-    if unit in ("%", "percent", "per cent", "percent"):
+    if unit in ("%", "percent", "per cent"):
         return value, "%"
     if unit in _SCALES:
         return value.scaleb(_SCALES[unit]), ""
@@ -151,7 +154,7 @@ def _paper_numbers(text: str) -> frozenset[str]:
 
 def _name_kind(part: str) -> str:
     """What one hyphen-separated part of a word is: num, lower, cap or name."""
-    if re.fullmatch(r"\d+(?:\.\d+)*", part):
+    if re.fullmatch(r"\d+(?:\.\d+)*|\d+[x×]\d+", part):  # "4x1 blocks" is a shape
         return "num"
     m = re.fullmatch(r"\d+(?:\.\d+)?([A-Za-z]+)", part)
     if m and m.group(1).lower() in _UNIT_WORDS:
@@ -177,7 +180,7 @@ def _name_in(word: str) -> str | None:
     while kinds and kinds[0] == "lower":  # "non-BERT"
         parts, kinds = parts[1:], kinds[1:]
     name = "-".join(parts).strip(".")
-    if re.fullmatch(r"[A-Z]{2,}s", name):  # a plural acronym: "CNNs", "LLMs"
+    if re.fullmatch(r"\w*[A-Z]s", name):  # a plural: "CNNs", "LLMs", "ViTs"
         name = name[:-1]
     return None if _compact(name).upper() in GENERIC_NAMES else name
 
@@ -207,7 +210,9 @@ def _reference_key(m: re.Match) -> str:
 
 def _reference_found(key: str, text: str) -> bool:
     kind, ident = key.split(" ", 1)
-    pattern = rf"(?<![A-Za-z]){_REF_WORDS.get(kind, re.escape(kind))}\s?\(?{re.escape(ident)}(?![\d.]\d)(?![A-Za-z0-9])"
+    # "Figure 3" is there if the paper has "Fig. 3", "Figure 3:" or "Figure 3a", not only "Figure 31".
+    word = _REF_WORDS.get(kind, re.escape(kind))
+    pattern = rf"(?<![A-Za-z]){word}\s?\(?{re.escape(ident)}[a-z]?(?![\d.]\d)(?![A-Za-z0-9])"
     if re.search(pattern, text, re.I):
         return True
     if kind == "section":  # a numbered heading: "4 Experimental Setup", "4.1 Benchmarks"
@@ -220,36 +225,39 @@ def _reference_found(key: str, text: str) -> bool:
 # --------------------------------------------------------------------------- claims
 
 def _claims(text: str, *, names: bool = True) -> list[_Claim]:
-    """Every claim in one field, in order; a span already claimed is not claimed again."""
-    taken = [(m.start(), m.end()) for pat in (_MARKER_SPAN, _URL, _NOT_CLAIMS) for m in pat.finditer(text)]
+    """Every claim in one field, in text order. References are found first, then names, then
+    numbers, and a span taken by one is not read again (the 4 in GPT-4 is no number claim)."""
+    taken = [(m.start(), m.end()) for pat in (_MARKER_SPAN, _URL) for m in pat.finditer(text)]
 
-    def free(start: int, end: int) -> bool:
-        return all(end <= s or start >= e for s, e in taken)
+    def take(start: int, end: int) -> bool:
+        if any(start < e and end > s for s, e in taken):
+            return False
+        taken.append((start, end))
+        return True
 
-    claims: list[tuple[int, _Claim]] = []
+    claims: list[_Claim] = []
     for m in _REFERENCE.finditer(text):
-        if free(m.start(), m.end()):
-            key = _reference_key(m.group("kind"), m.group("id"))
-            claims.append((m.start(), _Claim("reference", m.group(0).rstrip(")") if "(" not in m.group(0)
-                                             else m.group(0), key, m.end())))
-            taken.append((m.start(), m.end()))
+        if take(m.start(), m.end()):
+            claims.append(_Claim("reference", m.group(0), _reference_key(m), m.start(), m.end()))
+    for m in _NOT_CLAIMS.finditer(text):
+        take(m.start(), m.end())
+    for m in _POWER.finditer(text):
+        if take(m.start(), m.end()):
+            key = f"{m.group('base')}^{m.group('exp').replace('−', '-')}"
+            claims.append(_Claim("number", m.group(0), key, m.start(), m.end()))
     for m in _WORD.finditer(text):
-        if not free(m.start(), m.end()):
-            continue
         name = _name_in(m.group(0))
-        if name is not None:
-            taken.append((m.start(), m.end()))
-            if names:
-                claims.append((m.start(), _Claim("name", name, name, m.end())))
+        if name is not None and take(m.start(), m.end()) and names:
+            claims.append(_Claim("name", name, name, m.start(), m.end()))
     for m in _NUMBER_GROUP.finditer(text):
-        if not free(m.start(), m.end()):
+        if not take(m.start(), m.end()):
             continue
         for end in ("a", "b"):
             if m.group(end):
                 written = m.group(end).strip()
                 value, _ = _parse(written)
-                claims.append((m.start(end), _Claim("number", written, _canonical(abs(value)), m.end())))
-    return [c for _, c in sorted(claims, key=lambda pair: pair[0])]
+                claims.append(_Claim("number", written, _canonical(abs(value)), m.start(), m.end()))
+    return sorted(claims, key=lambda c: c.start)
 
 
 class _Paper:
@@ -261,14 +269,22 @@ class _Paper:
         self._names: dict[str, bool] = {}
 
     def has(self, claim: _Claim) -> bool:
+        if claim.kind == "number" and "^" in claim.key:
+            base, exp = (re.escape(part) for part in claim.key.split("^"))
+            return re.search(rf"(?<![\d.]){base}\s?\^?\s?\{{?{exp}(?!\d)", self.text) is not None
         if claim.kind == "number":
             return claim.key in self.numbers
         if claim.kind == "reference":
             return _reference_found(claim.key, self.text)
-        key = _compact(claim.key).lower()
-        if key not in self._names:
-            self._names[key] = _name_pattern(claim.key).search(self.text) is not None
-        return self._names[key]
+        if claim.key not in self._names:
+            self._names[claim.key] = self._find_name(claim.key)
+        return self._names[claim.key]
+
+    def _find_name(self, name: str) -> bool:
+        matches = (m.group(0) for m in _name_pattern(name).finditer(self.text))
+        if re.fullmatch(r"[A-Z]{2,}", name):  # "MATH" is not found by "math word problems"
+            return any(not found.islower() for found in matches)
+        return next(matches, None) is not None
 
 
 def check_section(section_fields: dict[str, str], paper_text: str) -> list[Ungrounded]:
@@ -294,34 +310,23 @@ def mark_inline(text: str, ungrounded: list[Ungrounded]) -> str:
     """`text` with a marker after each claim of `ungrounded` it contains:
     "37x [⚠️ not found in the paper]", "16-37x [⚠️ 16 not found in the paper]".
 
-    Claims are matched by kind and text, whatever their field (grounding is per paper, so a
-    claim missing from one field is missing everywhere). Marking twice adds nothing."""
+    Claims are matched by kind and text whatever their field (grounding is per paper, so a
+    claim missing from one field is missing from all). Marking twice adds nothing."""
     wanted = {(u.kind, u.claim) for u in ungrounded}
-    if not wanted:
-        return text
-    by_end: dict[int, list[str]] = {}
-    spans: dict[int, int] = {}
+    groups: dict[tuple[int, int], list[str]] = {}
     for claim in _claims(text):
-        if (claim.kind, claim.claim if False else claim.text) in wanted and claim.text not in by_end.get(claim.end, []):
-            by_end.setdefault(claim.end, []).append(claim.text)
-    for m in _NUMBER_GROUP.finditer(text):
-        spans[m.end()] = m.start()
-    for m in _WORD.finditer(text):
-        spans.setdefault(m.end(), m.start())
-    for m in _REFERENCE.finditer(text):
-        spans.setdefault(m.end(), m.start())
+        if (claim.kind, claim.text) in wanted:
+            found = groups.setdefault((claim.start, claim.end), [])
+            if claim.text not in found:
+                found.append(claim.text)
     out = text
-    for end in sorted(by_end, reverse=True):
-        whole = _strip_lead(text[spans.get(end, end):end])
-        found = by_end[end]
-        label = MARKER if found == [whole] or found == [re.sub(r"['’]s$", "", whole)] else \
-            f"⚠️ {', '.join(found)} not found in the paper"
-        out = out[:end] + f" [{label}]" + out[end:]
+    for (start, end), found in sorted(groups.items(), reverse=True):
+        if text.startswith(" [⚠️", end):
+            continue  # marked already
+        whole = re.sub(r"['’]s$", "", text[start:end].lstrip("~≈").strip())
+        label = MARKER if found == [whole] else f"⚠️ {', '.join(found)} not found in the paper"
+        out = f"{out[:end]} [{label}]{out[end:]}"
     return out
-
-
-def _strip_lead(span: str) -> str:
-    return span.lstrip("~≈").strip()
 
 
 def grounding_source(*texts: str | None) -> str:

@@ -32,4 +32,12 @@ def featured_ids(digests_dir: Path, *, except_week: str | None = None) -> set[st
 
 
 def ids_in(text: str) -> set[str]:
-    return {split_version(m.group(1))[0] for m in _ABS_LINK.finditer(text)}
+    return set(ordered_ids(text))
+
+
+def ordered_ids(text: str) -> list[str]:
+    """arXiv ids (without version) linked from `text`, each once, in order of appearance."""
+    ids: dict[str, None] = {}
+    for match in _ABS_LINK.finditer(text):
+        ids.setdefault(split_version(match.group(1))[0])
+    return list(ids)

@@ -740,3 +740,21 @@ def select_for_prompt(text: PaperText, *, budget_tokens: int = 3000) -> str:
         out.append(header + piece)
         used += len(header) + len(piece) + 2
     return "\n\n".join(out)
+
+
+# --------------------------------------------------------------------------- cache
+
+
+def extraction_to_json(extraction: Extraction) -> dict:
+    """A JSON form of an Extraction, so a finished extraction is never done twice."""
+    from dataclasses import asdict
+
+    return asdict(extraction)
+
+
+def extraction_from_json(data: dict) -> Extraction:
+    text = data.get("text")
+    if text is not None:
+        text = PaperText(**{**text, "captions": tuple(Caption(**c) for c in text["captions"]),
+                            "urls": tuple(text["urls"])})
+    return Extraction(path=data["path"], text=text, reason=data.get("reason"), detail=data.get("detail", ""))

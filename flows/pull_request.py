@@ -36,9 +36,8 @@ import httpx
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from flows.candidates import split_version
 from flows.errors import ConfigError, DraftError, PullRequestError
-from flows.ledger import _ABS_LINK
+from flows.ledger import ordered_ids
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +103,8 @@ class PullRequestSettings(BaseModel):
             return cls(**values)
         except ValidationError as exc:
             names = {field: name for name, field in _ENV.items()}
-            problems = "; ".join(f"{names.get(str(e['loc'][0]), e['loc'][0])}: {e['msg']}" for e in exc.errors())
+            problems = "; ".join(f"{names.get(str(e['loc'][0]), e['loc'][0])}: "
+                                 f"{e['msg'].removeprefix('Value error, ')}" for e in exc.errors())
             raise ConfigError(f"pull request settings: {problems}") from None
 
 
@@ -129,6 +129,7 @@ def open_pull_request(week_dir: Path | str, settings: PullRequestSettings | None
     settings = settings or PullRequestSettings.from_env()
     folder = Path(week_dir).resolve()
     _check_folder(folder)
+    body = pull_request_body(folder)  # unreadable JSON fails here, before anything is written
     week, branch, base = folder.name, f"digest/{folder.name}", settings.base
     git = _Git(_toplevel(settings.repo_path or folder), settings.token)
     path = _path_in_repo(git.repo, folder, settings.digests_subdir)
@@ -176,7 +177,6 @@ def open_pull_request(week_dir: Path | str, settings: PullRequestSettings | None
         existing = github.find_open()  # before pushing: a bad token or repository fails here
         if commit != remote_tip:
             _push(git, settings.remote, commit, branch, where)
-        body = pull_request_body(folder)
         if existing:
             pr = github.update(existing["number"], body)
         else:
@@ -306,6 +306,14 @@ def _check_folder(folder: Path) -> None:
         raise DraftError(f"{folder} is not a finished draft (no {', '.join(missing)}): run the week first")
 
 
+def in_git_repo(path: Path) -> bool:
+    try:
+        _toplevel(path)
+    except ConfigError:
+        return False
+    return True
+
+
 def _toplevel(path: Path) -> Path:
     start = Path(path)
     probe = start if start.is_dir() else start.parent
@@ -331,7 +339,11 @@ def _refuse_checked_out(git: _Git, branch: str) -> None:
 
 def _fetch(git: _Git, remote: str, url: str, base: str, branch: str) -> tuple[str, str | None]:
     """The remote's base and draft tips, fetched (into refs/remotes/<remote>/) so we can build on them."""
-    listed = git.network(url, "ls-remote", "--heads", remote, f"refs/heads/{base}", f"refs/heads/{branch}")
+    try:
+        listed = git.network(url, "ls-remote", "--heads", remote, f"refs/heads/{base}", f"refs/heads/{branch}")
+    except PullRequestError as exc:
+        raise PullRequestError(f"could not read remote {remote} ({safe_url(url)}); over https GITHUB_TOKEN "
+                               f"needs access to it. Nothing was committed. {exc.message}") from None
     tips = {ref: sha for sha, ref in (line.split("\t", 1) for line in listed.splitlines() if "\t" in line)}
     if f"refs/heads/{base}" not in tips:
         raise ConfigError(f"branch {base} not found on remote {remote} ({safe_url(url)}): push it, or "
@@ -534,15 +546,6 @@ def draft_picks(repo_path: Path | str, week: str, remote: str = "origin",
 def swaps(draft: list[str], merged: list[str]) -> tuple[list[str], list[str]]:
     """(picks the editor dropped, papers the editor added)."""
     return [i for i in draft if i not in merged], [i for i in merged if i not in draft]
-
-
-def ordered_ids(text: str) -> list[str]:
-    ids: list[str] = []
-    for match in _ABS_LINK.finditer(text):
-        arxiv_id = split_version(match.group(1))[0]
-        if arxiv_id not in ids:
-            ids.append(arxiv_id)
-    return ids
 
 
 def _read_json(path: Path) -> dict:

@@ -1,7 +1,9 @@
 """Summaries: one house-style section per pick, written by the LLM from the paper's text.
 
 The model returns the parts of a section as validated fields; the digest template, not the
-model, lays them out. When the PDF could not be read the section is written from the
+model, lays them out. Each section is linted (structure, length, no stray markup) and grounded
+(every number and name must appear in the paper); a failing section is asked for once more
+with its problems listed, and what is still wrong is marked inline and noted for the editor. When the PDF could not be read the section is written from the
 abstract and says so; when the LLM fails the section keeps the abstract as a stand-in and
 is flagged for the editor. One bad paper never sinks the week's draft.
 """
@@ -16,6 +18,8 @@ from pydantic import BaseModel, Field, field_validator
 from flows import prompts
 from flows.candidates import Candidate
 from flows.errors import LLMError
+from flows.grounding import Ungrounded, check_section, grounding_source, mark_inline
+from flows.lint import LintProblem, lint_section
 from flows.pdf_text import Caption, Extraction, select_for_prompt
 
 SUMMARY_TOKENS = 900
@@ -61,23 +65,50 @@ def summarize(cand: Candidate, extraction: Extraction | None, llm) -> Section:
     if extraction is not None and extraction.text is not None:
         text = select_for_prompt(extraction.text, budget_tokens=TEXT_BUDGET_TOKENS)
         captions = extraction.text.captions
+        source = grounding_source(extraction.text.body, extraction.text.sections.get("appendix"),
+                                  cand.title, cand.abstract)
     else:
         reason = extraction.detail or extraction.reason if extraction else "no PDF"
         notes.append(f"written from the abstract only: the PDF text was not available ({reason}).")
-        text, captions = f"abstract: {cand.abstract}", ()
+        text, captions, source = f"abstract: {cand.abstract}", (), grounding_source(cand.title, cand.abstract)
     if llm.offline:
         notes.append("written by the small offline model: check every sentence against the paper.")
     figures = _figures(captions)
+    messages = _messages(cand, text)
     try:
-        fields = llm.complete_json("summarize", _messages(cand, text), SectionFields,
-                                   max_tokens=SUMMARY_TOKENS)
+        fields = llm.complete_json("summarize", messages, SectionFields, max_tokens=SUMMARY_TOKENS)
+        problems, ungrounded = _check(fields, source)
+        if problems or ungrounded:  # one more try, told exactly what was wrong
+            retry = messages + [{"role": "assistant", "content": fields.model_dump_json()},
+                                {"role": "user", "content": _fix_request(problems, ungrounded)}]
+            fields = llm.complete_json("summarize", retry, SectionFields, max_tokens=SUMMARY_TOKENS)
+            problems, ungrounded = _check(fields, source)
     except LLMError as exc:
         notes.append(f"the LLM could not write this section ({exc.message}); the abstract stands in for it.")
         return Section(cand.arxiv_id, name=_short_title(cand.title), problem=cand.abstract,
                        idea="[needs writing: the key idea]", results="[needs writing: the results, with numbers from the paper]",
                        take="[needs writing: your take]", notes=tuple(notes), **figures)
-    return Section(cand.arxiv_id, fields.name, fields.problem, fields.idea, fields.results,
-                   fields.take, notes=tuple(notes), **figures)
+    notes += [f"{p.field}: {p.message}" for p in problems]
+    if ungrounded:
+        claims = ", ".join(dict.fromkeys(u.claim for u in ungrounded))
+        notes.append(f"not found in the paper, marked ⚠️ inline: {claims}.")
+    parts = {name: mark_inline(value, ungrounded) for name, value in fields.model_dump().items()}
+    return Section(cand.arxiv_id, **parts, notes=tuple(notes), **figures)
+
+
+def _check(fields: SectionFields, source: str) -> tuple[list[LintProblem], list[Ungrounded]]:
+    problems = [p for p in lint_section(fields.model_dump()) if p.severity == "error"]
+    return problems, check_section(fields.model_dump(), source)
+
+
+def _fix_request(problems: list[LintProblem], ungrounded: list[Ungrounded]) -> str:
+    lines = ["Your section has problems. Write it again, as the same JSON object, fixing them:"]
+    lines += [f"- {p.field}: {p.message}" for p in problems]
+    if ungrounded:
+        claims = ", ".join(dict.fromkeys(u.claim for u in ungrounded))
+        lines.append(f"- these numbers or names do not appear in the paper: {claims}. "
+                     "Use only facts and numbers from the paper text.")
+    return "\n".join(lines)
 
 
 def _messages(cand: Candidate, text: str) -> list[dict]:

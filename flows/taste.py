@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flows.candidates import Candidate
-from flows.ledger import ids_in
+from flows.ledger import ordered_ids
 
 MAX_BONUS = 3.0
 MIN_DOCS = 2  # a term seen in fewer documents is noise
@@ -52,19 +52,11 @@ def recorded_weeks(digests_dir: Path) -> list[Week]:
         run_file = folder / "run.json"
         run = json.loads(run_file.read_text(encoding="utf-8")) if run_file.is_file() else {}
         weeks.append(Week(folder.name, cands, record.get("shortlist", []), record.get("picks", []),
-                          _linked_in_order(final.read_text(encoding="utf-8")), run))
+                          ordered_ids(final.read_text(encoding="utf-8")), run))
     return weeks
 
 
 _CANDIDATE_FIELDS = set(Candidate.__dataclass_fields__)
-
-
-def _linked_in_order(text: str) -> list[str]:
-    seen: dict[str, None] = {}
-    for line in text.splitlines():
-        for arxiv_id in sorted(ids_in(line)):
-            seen.setdefault(arxiv_id)
-    return list(seen)
 
 
 def terms(cand: Candidate) -> set[str]:

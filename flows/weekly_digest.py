@@ -7,22 +7,25 @@ arXiv -> candidates -> (minus papers already featured) -> shortlist -> PDFs -> P
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows import digest, ledger, shortlist, summaries, taste
+from flows import digest, ledger, pdf_text, pull_request, shortlist, summaries, taste
 from flows.arxiv import ArxivClient
 from flows.candidates import Candidate
-from flows.config import DEFAULT_CATEGORIES, PROJECT_DIR, Settings
+from flows.config import DEFAULT_CATEGORIES, Settings
 from flows.digest import RunRecord
 from flows.errors import PdfError
+from flows.files import write_json
 from flows.llm import open_llm
-from flows.pdf_text import Extraction, extract_many
+from flows.pdf_text import Extraction
 from flows.week import Window, last_complete_week, window_between, window_for_week
 
 # Tasks take live objects (the LLM, the settings): they are not cached by their inputs.
@@ -62,13 +65,24 @@ def fetch_pdfs(settings: Settings, picks: list[Candidate]) -> dict[str, Path | P
 
 @stage
 def extract_texts(settings: Settings, pdfs: dict[str, Path | PdfError]) -> dict[str, Extraction]:
-    paths = {i: p for i, p in pdfs.items() if isinstance(p, Path)}
-    done = extract_many(list(paths.values()), timeout=settings.pdf_timeout,
-                        max_pages=settings.pdf_max_pages, max_bytes=settings.pdf_max_bytes)
-    texts = dict(zip(paths, done))
-    for arxiv_id, error in pdfs.items():
-        if isinstance(error, PdfError):
-            texts[arxiv_id] = Extraction(path="", text=None, reason=error.reason, detail=error.message)
+    """Text of every downloaded PDF; a file read before (same id and version) is not read again."""
+    cache = settings.cache_dir / "text"
+    texts: dict[str, Extraction] = {}
+    todo: dict[str, Path] = {}
+    for arxiv_id, found in pdfs.items():
+        if isinstance(found, PdfError):
+            texts[arxiv_id] = Extraction(path="", text=None, reason=found.reason, detail=found.message)
+        elif (cache / f"{found.stem}.json").is_file():
+            texts[arxiv_id] = pdf_text.extraction_from_json(json.loads((cache / f"{found.stem}.json").read_text()))
+        else:
+            todo[arxiv_id] = found
+    done = pdf_text.extract_many(list(todo.values()), timeout=settings.pdf_timeout,
+                                 max_pages=settings.pdf_max_pages, max_bytes=settings.pdf_max_bytes)
+    for (arxiv_id, path), extraction in zip(todo.items(), done):
+        texts[arxiv_id] = extraction
+        if extraction.reason != "timeout":  # a timeout may pass on a quieter machine: try again next run
+            write_json(cache / f"{path.stem}.json", pdf_text.extraction_to_json(extraction))
+    get_run_logger().info("pdf text: %d read now, %d from earlier runs", len(todo), len(pdfs) - len(todo))
     return texts
 
 
@@ -82,6 +96,26 @@ def write_digest(folder: Path, **parts) -> Path:
     return digest.write(folder, **parts)
 
 
+@stage
+def propose(folder: Path) -> str:
+    """The draft as a pull request (or a local branch) in the digests repository."""
+    settings = pull_request.PullRequestSettings.from_env()
+    if settings.repo_path is None and not pull_request.in_git_repo(folder):
+        return f"{folder} is not in a git repository: no pull request (set TOP5_DIGESTS_REPO)"
+    return pull_request.open_pull_request(folder, settings).message
+
+
+@stage
+def publish_artifacts(draft: Path, ranking: shortlist.Ranking, week: str) -> None:
+    """The draft and the ranked shortlist, visible in the Prefect UI and `prefect artifact ls`."""
+    create_markdown_artifact(key="digest-draft", markdown=draft.read_text(encoding="utf-8"),
+                             description=f"Draft top-5 digest for {week}")
+    create_table_artifact(key="ranked-candidates", description=f"Shortlist of {week}, in final order", table=[
+        {"rank": i, "arxiv_id": s.candidate.arxiv_id, "title": s.candidate.title,
+         "cheap_score": round(s.cheap, 2), "llm_score": s.llm, "reason": s.reason}
+        for i, s in enumerate(ranking.ranked, 1)])
+
+
 @flow(name="weekly-digest")
 def weekly_digest(
     week: str | None = None,
@@ -90,11 +124,13 @@ def weekly_digest(
     digests_dir: str = "digests",
     start: str | None = None,
     end: str | None = None,
+    open_pr: bool = True,
 ) -> str | None:
     """Draft the top-`top_k` digest of `week` (default: the last complete arXiv week).
 
-    `start`/`end` (YYYY-MM-DD) replace the week's window by explicit dates. Returns the path
-    of the draft, or None when the window holds no new papers.
+    `start`/`end` (YYYY-MM-DD) replace the week's window by explicit dates. With `open_pr` the
+    draft is proposed as a pull request (see flows/pull_request.py). Returns the path of the
+    draft, or None when the window holds no new papers.
     """
     log = get_run_logger()
     settings = Settings.from_env()
@@ -135,7 +171,10 @@ def weekly_digest(
         with _stage(record, log, "digest"):
             draft = write_digest(folder, profile=profile, ranking=ranking, sections=sections,
                                  record=record, offline=llm.offline)
+        publish_artifacts(draft, ranking, label)
     log.info("draft written to %s", draft)
+    if open_pr:
+        log.info("%s", propose(folder))
     return str(draft)
 
 

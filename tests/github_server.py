@@ -122,8 +122,9 @@ class GitHubServer:
                          "errors": [{"resource": "PullRequest", "field": "head", "code": "invalid"}]}
         label = f"{owner}:{ref}"
         if any(p["head"]["label"] == label and p["state"] == "open" for p in self.pulls.values()):
-            return 422, {"message": "Validation Failed", "errors": [
-                {"resource": "PullRequest", "code": "custom", "message": f"A pull request already exists for {label}."}]}
+            exists = f"A pull request already exists for {label}."
+            return 422, {"message": "Validation Failed",
+                         "errors": [{"resource": "PullRequest", "code": "custom", "message": exists}]}
         number = len(self.pulls) + 1
         self.pulls[number] = {
             "number": number, "state": "open", "title": body["title"], "body": body.get("body"),

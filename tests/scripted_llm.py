@@ -39,8 +39,8 @@ def _section(user: str) -> dict:
     figure = number.group(0) if number else "several"
     return {
         "name": " ".join(title.split()[:5]),
-        "problem": f"This paper looks at a real problem: {title}. I explain it in plain words here.",
-        "idea": "The idea is simple. The authors change one thing and measure what it does.",
-        "results": f"The results: the paper reports {figure} in its main experiment.",
-        "take": "My hypothesis is that this will matter most for people with small budgets.",
+        "problem": f"This paper looks at a real problem: {title}. I explain it in plain words here, for beginners.",
+        "idea": "The idea is simple. The authors change one thing in the usual recipe and measure carefully what it does.",
+        "results": f"The results: the paper reports {figure} in its main experiment, which is a clear gain.",
+        "take": "My hypothesis is that this will matter most for people with small budgets and little data.",
     }

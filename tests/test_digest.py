@@ -54,6 +54,7 @@ def test_records_the_run(tmp_path):
     run = json.loads((tmp_path / "run.json").read_text())
     assert run["week"] == "2026-W47" and len(run["prompt_hashes"]["summary_system.j2"]) == 12
     assert set(run["written"]) == {"README.md", "papers.md"}
+    assert not [f for f in run["flags"] if f.startswith("Draft check")]  # the template lays out a clean draft
     cands = json.loads((tmp_path / "candidates.json").read_text())
     assert cands["picks"] == [f"2611.0000{i}" for i in range(1, 6)]
     assert cands["candidates"][0]["reason"] == "reason 0" and cands["candidates"][0]["rank"] == 1

@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -103,6 +104,71 @@ def test_flow_drafts_the_shared_week(week_servers, tmp_path, prefect_harness):
     assert len([r for r in arxiv.log if r.path.startswith("/pdf/")]) == 5
 
 
+def test_run_leaves_artifacts_in_prefect(week_servers, tmp_path, prefect_harness):
+    from prefect.artifacts import Artifact
+
+    from flows.weekly_digest import weekly_digest
+
+    draft = weekly_digest(start="2026-11-16", end="2026-11-22", categories=CATEGORIES, digests_dir=str(tmp_path))
+    markdown = Artifact.get("digest-draft")
+    table = Artifact.get("ranked-candidates")
+    assert markdown.data == open(draft).read()
+    rows = json.loads(table.data) if isinstance(table.data, str) else table.data
+    assert [r["rank"] for r in rows][:5] == [1, 2, 3, 4, 5] and rows[0]["reason"]
+
+
+def test_a_killed_run_resumes_without_redoing_work(week_servers, tmp_path, prefect_harness):
+    """Killed while writing summaries, the next run reuses the PDFs, their text and every LLM answer."""
+    import signal
+    import threading
+    import time
+
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.weekly_digest import weekly_digest
+
+    arxiv, llm = week_servers
+    run = {"proc": None, "summaries": 0}
+    lock = threading.Lock()
+
+    def reply_then_die(request):
+        if '"take"' in request["messages"][0]["content"]:
+            with lock:
+                run["summaries"] += 1
+                nth = run["summaries"]
+            if nth > 2:  # two summaries answered: give the run a moment to keep them, then kill it
+                time.sleep(1.5)
+                run["proc"].send_signal(signal.SIGKILL)
+                return {"status": 500, "body": "killed"}
+        return scripted_llm.reply(request)
+
+    llm.reply = reply_then_die
+    args = ["--start", "2026-11-16", "--end", "2026-11-22", "--digests-dir", str(tmp_path)]
+    env = dict(os.environ, PREFECT_API_URL=PREFECT_API_URL.value(), TOP5_LLM_CONCURRENCY="4")
+    run["proc"] = subprocess.Popen([sys.executable, "-m", "flows.weekly_digest", *args], cwd=REPO, env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert run["proc"].wait(timeout=300) == -signal.SIGKILL
+    assert not (tmp_path / "2026-W47" / "README.md").exists()
+    texts = sorted((Path(os.environ["TOP5_CACHE_DIR"]) / "text").glob("*.json"))
+    assert texts  # the PDFs were read before the kill
+    before = {p: p.stat().st_mtime_ns for p in texts}
+    def pdfs_served():  # PDFs the mirror has; a missing one (404) is rightly asked for again
+        return [r.path for r in arxiv.log if r.path.startswith("/pdf/") and (WEEK / "pdf" / f"{r.path[5:]}.pdf").exists()]
+
+    pdf_requests, llm_requests = len(pdfs_served()), len(llm.requests)
+    assert pdf_requests > 0
+
+    llm.reply = scripted_llm.reply
+    weekly_digest(start="2026-11-16", end="2026-11-22", categories=CATEGORIES, digests_dir=str(tmp_path))
+
+    assert len(pdfs_served()) == pdf_requests  # nothing downloaded again
+    assert {p: p.stat().st_mtime_ns for p in texts} == before  # nothing extracted again
+    new = llm.requests[llm_requests:]
+    assert all('"take"' in r["messages"][0]["content"] for r in new)  # no ranking asked again
+    assert len(new) == 3  # only the three summaries that were not written
+    assert len(re.findall(r"^## Paper \d: ", (tmp_path / "2026-W47" / "README.md").read_text(), re.M)) == 5
+
+
 def test_rerun_keeps_the_editors_edits(week_servers, tmp_path, prefect_harness):
     from flows.errors import DraftError
     from flows.weekly_digest import weekly_digest
@@ -111,7 +177,9 @@ def test_rerun_keeps_the_editors_edits(week_servers, tmp_path, prefect_harness):
     args = dict(start="2026-11-16", end="2026-11-22", categories=CATEGORIES, digests_dir=str(tmp_path))
     weekly_digest(**args)
     readme = tmp_path / "2026-W47" / "README.md"
-    weekly_digest(**args)  # unchanged draft: rewritten without complaint
+    first = len(llm.requests)
+    weekly_digest(**args)  # unchanged draft: rewritten without complaint, from the cache
+    assert len(llm.requests) == first  # a finished week costs zero LLM requests
     edited = readme.read_text().replace("## Paper 1:", "## Paper 1: (my own name)", 1)
     readme.write_text(edited)
     requests_before = len(llm.requests)
@@ -120,6 +188,21 @@ def test_rerun_keeps_the_editors_edits(week_servers, tmp_path, prefect_harness):
         weekly_digest(**args)
     assert readme.read_text() == edited
     assert len(llm.requests) == requests_before  # stopped before spending anything
+
+
+def test_papers_featured_in_earlier_digests_are_left_out(week_servers, tmp_path, prefect_harness):
+    from flows.weekly_digest import weekly_digest
+
+    args = dict(start="2026-11-16", end="2026-11-22", categories=CATEGORIES, digests_dir=str(tmp_path))
+    first = json.loads(Path(weekly_digest(**args)).with_name("candidates.json").read_text())["picks"]
+    earlier = tmp_path / "2026-W46"
+    earlier.mkdir()
+    (earlier / "papers.md").write_text(f"## Paper 1\n\n[Paper](https://arxiv.org/abs/{first[0]})\n")
+    (tmp_path / "2026-W47").rename(tmp_path.with_name(tmp_path.name + "-old"))  # draft the week afresh
+
+    again = json.loads(Path(weekly_digest(**args)).with_name("candidates.json").read_text())
+    assert first[0] not in {c["arxiv_id"] for c in again["candidates"]}
+    assert first[0] not in again["picks"] and again["picks"][:4] == first[1:5]
 
 
 def test_cli_runs_the_flow(week_servers, tmp_path, prefect_harness):

@@ -12,13 +12,17 @@ from tests.helpers import candidate
 from tests.openai_server import OpenAIServer
 
 CAND = candidate("2611.00042", "SmallNet: Tiny Models Reason Too", "We distil reasoning into small models.")
-FIELDS = {"name": "Tiny models reason too", "problem": "Big models reason, small ones do not, and that is costly.",
-          "idea": "The idea is simple. Distil chains of thought from a big teacher.",
-          "results": "Accuracy goes from 8.11% to 21.99% on GSM8K.", "take": "My hypothesis is that data matters most."}
+FIELDS = {"name": "Tiny models reason too",
+          "problem": "Big language models can reason step by step, but small ones cannot, and running a big model is costly for everyone.",
+          "idea": "The idea is simple. A big teacher writes out its chains of thought and a small student is fine-tuned on them.",
+          "results": "Accuracy goes from 8.11% to 21.99% on GSM8K, without any change to the small model.",
+          "take": "My hypothesis is that the quality of the teacher's chains matters more than their number."}
+BODY = ("Introduction. We study small models. Results: accuracy rises from 8.11% to 21.99% on GSM8K "
+        "after fine-tuning on chains of thought.")
 
 
 def _text(captions=()) -> Extraction:
-    paper = PaperText(pages=9, pages_read=9, body="Introduction. We study small models. Results: 21.99%.",
+    paper = PaperText(pages=9, pages_read=9, body=BODY,
                       sections={"introduction": "We study small models.", "results": "Accuracy 21.99%."},
                       captions=tuple(captions), urls=(), seconds=0.1)
     return Extraction(path="x.pdf", text=paper, reason=None)
@@ -58,3 +62,38 @@ def test_an_llm_failure_leaves_a_flagged_stand_in(tmp_path):
     assert section.problem == CAND.abstract
     assert "[needs writing" in section.idea
     assert any("could not write this section" in n for n in section.notes)
+
+
+def _answers(*answers):
+    """Scripted replies in order: the first answer, then the answer to the fix request."""
+    queue = list(answers)
+    return lambda request: json.dumps(queue.pop(0) if len(queue) > 1 else queue[0])
+
+
+def test_an_invented_number_is_sent_back_once_and_fixed(tmp_path):
+    invented = dict(FIELDS, results="Accuracy goes from 8.11% to 37.5% on GSM8K, without any change to the small model.")
+    with OpenAIServer(_answers(invented, FIELDS)) as srv:
+        section = summarize(CAND, _text(), _llm(srv, tmp_path))
+        fix_request = srv.requests[1]["messages"][-1]["content"]
+    assert len(srv.requests) == 2
+    assert "37.5%" in fix_request and "do not appear in the paper" in fix_request
+    assert section.results == FIELDS["results"] and section.notes == ()
+
+
+def test_what_stays_ungrounded_is_marked_inline_and_noted(tmp_path):
+    invented = dict(FIELDS, results="Accuracy goes from 8.11% to 37.5% on GSM8K, beating LLaMA-7B, with no other change.")
+    with OpenAIServer(_answers(invented)) as srv:
+        section = summarize(CAND, _text(), _llm(srv, tmp_path))
+    assert len(srv.requests) == 2
+    assert "37.5% [⚠️ not found in the paper]" in section.results
+    assert "LLaMA-7B [⚠️ not found in the paper]" in section.results
+    assert "8.11% [" not in section.results  # grounded numbers are left alone
+    assert any("37.5%" in n and "LLaMA-7B" in n for n in section.notes)
+
+
+def test_a_section_outside_the_house_structure_is_flagged(tmp_path):
+    sloppy = dict(FIELDS, idea="## Method\nAs an AI language model, I think the idea is distillation of chains of thought from a big teacher.")
+    with OpenAIServer(_answers(sloppy)) as srv:
+        section = summarize(CAND, _text(), _llm(srv, tmp_path))
+    assert len(srv.requests) == 2
+    assert any(n.startswith("idea:") for n in section.notes)

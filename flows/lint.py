@@ -1,0 +1,168 @@
+"""Lint: does a drafted section, and the whole rendered draft, keep to the house structure?
+
+`lint_section` checks the fields the LLM returned for one paper before they are laid out;
+`lint_draft` checks the rendered README.md. Both return problems (an empty list when all is
+well) and never raise on bad text: the caller decides whether to regenerate or flag.
+
+The bounds come from the editor's published issue (../shared/house-style/weekly-top5-digest.md):
+its short names are 3–7 words and at most 52 characters; its paragraphs run from 14 words
+("Results: CNNs are better able to handle occlusions ...") to about 110 (one list paragraph
+reaches 138). So: name at most 60 characters and 8 words; problem and idea 15–120 words;
+results and take 10–120 words (a one-line result or take is house style).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+PARTS = ("name", "problem", "idea", "results", "take")
+SELECTION_LINE = "Here is my selection of the top 5 AI papers this week."
+FOOTER = "#weeklytop5"
+
+_TEMPLATE_MARKUP = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}")
+_HEADING = re.compile(r"(?m)^[ \t]{0,3}#{1,6}(?:[ \t]|$)")
+_FENCE = re.compile(r"(?m)^[ \t]*(?:```|~~~)")
+_HTML = re.compile(r"</?(?:img|br|hr|p|div|span|a|b|i|u|em|strong|sub|sup|table|tr|td|th|ul|ol|li|h[1-6]|pre|code"
+                   r"|details|summary|figure|figcaption|iframe|script|style)\b[^<>]*>", re.I)
+_META = re.compile(
+    r"\bas an? (?:ai|artificial intelligence)\b|\bas a (?:large )?language model\b|\bI(?:'m| am) an AI\b"
+    r"|\bI(?:'m| am) sorry,? but\b|\bI apologi[sz]e\b|\b(?:sure|certainly)[,!]\s+here(?:'s| is)\b"
+    r"|\bhere(?:'s| is) (?:the|a|your) (?:section|summary|draft|json|paragraph)\b|\bI hope this helps\b"
+    r"|\[(?:insert|your|todo|placeholder)\b|\blorem ipsum\b",
+    re.I | re.M)
+_JSON_LEFTOVER = re.compile(r'"(?:name|problem|idea|results|take)"\s*:')
+_FIRST_PERSON = re.compile(r"\bI\b|\bI['’](?:m|d|ve|ll)\b|\b(?:my|me|mine|myself)\b", re.I)
+_PAPER_HEADING = re.compile(r"^## Paper (\d+):[ \t]*(.*?)[ \t]*$")
+_ARXIV_LINK = re.compile(r"https://arxiv\.org/abs/((?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?)\b")
+
+
+@dataclass(frozen=True)
+class LintProblem:
+    field: str  # the part ("take"), or the place in the draft ("header", "paper 3")
+    message: str
+    severity: str = "error"  # "error": break the house structure; "warning": worth a look
+
+
+@dataclass(frozen=True)
+class LintRules:
+    name_max_chars: int = 60
+    name_max_words: int = 8
+    words: dict[str, tuple[int, int]] = field(default_factory=lambda: {
+        "problem": (15, 120), "idea": (15, 120), "results": (10, 120), "take": (10, 120)})
+
+
+DEFAULT_RULES = LintRules()
+
+
+def _words(text: str) -> int:
+    return len(re.findall(r"\S+", text))
+
+
+def lint_section(fields: dict[str, str], *, rules: LintRules = DEFAULT_RULES) -> list[LintProblem]:
+    """Problems with one section's parts (name, problem, idea, results, take)."""
+    problems: list[LintProblem] = []
+    for part in PARTS:
+        text = (fields.get(part) or "").strip()
+        if part not in fields:
+            problems.append(LintProblem(part, f"the {part} is missing"))
+        elif not text:
+            problems.append(LintProblem(part, f"the {part} is empty"))
+        else:
+            problems += _markup(part, text)
+            problems += _name(text, rules) if part == "name" else _length(part, text, rules)
+    take = (fields.get("take") or "").strip()
+    if take and not _FIRST_PERSON.search(take):
+        problems.append(LintProblem("take", "the take does not read as the editor's own opinion "
+                                    "(no first person: I, my, me)", "warning"))
+    return problems
+
+
+def _name(text: str, rules: LintRules) -> list[LintProblem]:
+    problems = []
+    if "\n" in text:
+        problems.append(LintProblem("name", "the name spans more than one line"))
+    if len(text) > rules.name_max_chars or _words(text) > rules.name_max_words:
+        problems.append(LintProblem("name", f"the name is too long ({_words(text)} words, {len(text)} characters; "
+                                    f"at most {rules.name_max_words} words and {rules.name_max_chars} characters)"))
+    return problems
+
+
+def _length(part: str, text: str, rules: LintRules) -> list[LintProblem]:
+    low, high = rules.words.get(part, (1, 10**6))
+    count = _words(text)
+    if count < low:
+        return [LintProblem(part, f"the {part} is too short ({count} words, at least {low})")]
+    if count > high:
+        return [LintProblem(part, f"the {part} is too long ({count} words, at most {high})")]
+    return []
+
+
+def _markup(part: str, text: str) -> list[LintProblem]:
+    """Text outside the house structure: template leftovers, headings, code, HTML, meta talk."""
+    checks = [
+        (_TEMPLATE_MARKUP, "leftover template markup ({{, {%, }})"),
+        (_HEADING, "a markdown heading (the template writes the headings)"),
+        (_FENCE, "a code fence"),
+        (_HTML, "HTML (the template places the figures)"),
+        (_META, "text about writing the draft, not about the paper (\"As an AI ...\", \"Here is the summary\")"),
+        (_JSON_LEFTOVER, "leftover JSON keys from the answer format"),
+    ]
+    found = []
+    for pattern, what in checks:
+        m = pattern.search(text)
+        if m:
+            found.append(LintProblem(part, f"the {part} contains {what}: {m.group(0).strip()!r}"))
+    return found
+
+
+def lint_draft(markdown: str, *, expected_papers: int) -> list[LintProblem]:
+    """Problems with a rendered draft (digests/<week>/README.md)."""
+    if expected_papers < 1:
+        raise ValueError(f"expected_papers must be at least 1, not {expected_papers}")
+    lines = markdown.splitlines()
+    content = [line.strip() for line in lines if line.strip()]
+    problems: list[LintProblem] = []
+    if not content or not re.match(r"# \S", content[0]):
+        problems.append(LintProblem("header", "the draft does not start with the digest's '# ' title"))
+    headings = [(i, _PAPER_HEADING.match(line)) for i, line in enumerate(lines) if line.startswith("## Paper")]
+    first_paper = headings[0][0] if headings else len(lines)
+    if SELECTION_LINE not in (line.strip() for line in lines[:first_paper]):
+        problems.append(LintProblem("header", f"the line {SELECTION_LINE!r} is missing before the papers"))
+    problems += _papers(lines, headings, expected_papers)
+    if not content or content[-1] != FOOTER:
+        problems.append(LintProblem("footer", f"the draft does not end with {FOOTER}"))
+    m = _TEMPLATE_MARKUP.search(markdown)
+    if m:
+        line_no = markdown.count("\n", 0, m.start()) + 1
+        problems.append(LintProblem("markup", f"leftover template markup {m.group(0)!r} on line {line_no}"))
+    title = next((i for i, line in enumerate(lines) if line.strip()), -1)
+    for i, line in enumerate(lines):
+        if _HEADING.match(line) and i != title and not line.startswith("## Paper"):
+            problems.append(LintProblem("markup", f"a heading outside the house structure on line {i + 1}: "
+                                        f"{line.strip()!r}"))
+    return problems
+
+
+def _papers(lines: list[str], headings: list[tuple[int, re.Match | None]], expected: int) -> list[LintProblem]:
+    problems: list[LintProblem] = []
+    if len(headings) != expected:
+        problems.append(LintProblem("papers", f"{len(headings)} '## Paper N: name' sections, expected {expected}"))
+    seen: dict[str, int] = {}
+    for place, (start, m) in enumerate(headings, 1):
+        where = f"paper {place}"
+        if m is None or not m.group(2):
+            problems.append(LintProblem(where, f"line {start + 1} is not '## Paper N: <short name>': "
+                                               f"{lines[start]!r}"))
+        elif int(m.group(1)) != place:
+            problems.append(LintProblem(where, f"numbered {m.group(1)}, expected {place} (line {start + 1})"))
+        end = headings[place][0] if place < len(headings) else len(lines)
+        link = _ARXIV_LINK.search("\n".join(lines[start:end]))
+        if link is None:
+            problems.append(LintProblem(where, "no https://arxiv.org/abs/<id> link"))
+        elif link.group(1) in seen:
+            problems.append(LintProblem(where, f"links the same paper ({link.group(1)}) as paper "
+                                               f"{seen[link.group(1)]}"))
+        else:
+            seen[link.group(1)] = place
+    return problems

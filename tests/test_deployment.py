@@ -1,0 +1,225 @@
+"""The weekly deployment as a user runs it: `prefect server start`, a process work pool,
+`prefect deploy --all` from prefect.yaml, a process worker, and `prefect deployment run`.
+
+Everything is a real subprocess on 127.0.0.1 with a throwaway PREFECT_HOME; arXiv and the
+LLM are the local test servers, whose URLs reach the flow run only through the worker's
+environment (a process worker's runs inherit it). Every process the test starts is stopped by
+its PID, worker first, and checked to be gone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+from tests import scripted_llm
+from tests.arxiv_server import ArxivServer
+from tests.conftest import REPO, WEEK, require_shared
+from tests.openai_server import OpenAIServer
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+
+PREFECT = str(Path(sys.executable).parent / "prefect")
+NEW_YORK = ZoneInfo("America/New_York")
+# A background job of a non-interactive shell inherits SIGINT ignored, and Prefect turns the
+# first SIGTERM into SIGINT: reset it, so the worker stops on one SIGTERM (see the README).
+SIGINT_DEFAULT = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+                  "os.execv(sys.argv[1], sys.argv[1:])")
+
+
+class Service:
+    """A long-running subprocess in its own session, its output kept in a log file."""
+
+    def __init__(self, name: str, args: list[str], env: dict, logs: Path):
+        self.name, self.log = name, logs / f"{name}.log"
+        with self.log.open("wb") as out:
+            self.proc = subprocess.Popen([sys.executable, "-c", SIGINT_DEFAULT, *args], cwd=REPO, env=env,
+                                         stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
+
+    def tail(self, chars: int = 4000) -> str:
+        return f"--- {self.name} log ---\n" + self.log.read_text(errors="replace")[-chars:]
+
+    def stop(self, timeout: float = 30) -> bool:
+        """SIGTERM to the PID; True when it and everything it started exited in time."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            pass
+        deadline = time.monotonic() + 10
+        while _session_members(self.proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)  # children (uvicorn, flow runs) finish their own shutdown
+        clean = self.proc.poll() is not None and not _session_members(self.proc.pid)
+        if not clean:  # never leave anything behind, even when the test fails
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait(timeout=10)
+        return clean
+
+
+def _session_members(sid: int) -> list[int]:
+    """Live PIDs in session `sid` (the service and every process it started)."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[3]) == sid:  # state, ppid, pgrp, session
+            members.append(int(entry.name))
+    return members
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _prefect(env: dict, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([PREFECT, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def _wait_healthy(api: str, server: Service, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert server.proc.poll() is None, "prefect server exited\n" + server.tail()
+        try:
+            if httpx.get(f"{api}/health", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"prefect server not healthy after {timeout} s\n" + server.tail())
+
+
+def next_monday_six_new_york(now: datetime) -> datetime:
+    """The next 06:00 on a Monday in New York strictly after `now` (the cron "0 6 * * 1")."""
+    local = now.astimezone(NEW_YORK)
+    day = local.date() + timedelta(days=(7 - local.weekday()) % 7)
+    candidate = datetime(day.year, day.month, day.day, 6, tzinfo=NEW_YORK)
+    if candidate <= local:
+        day += timedelta(days=7)
+        candidate = datetime(day.year, day.month, day.day, 6, tzinfo=NEW_YORK)
+    return candidate
+
+
+def _scheduled_runs(api: str, deployment_id: str) -> list[datetime]:
+    """Expected start times of the deployment's SCHEDULED runs, read with the Prefect client."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (DeploymentFilter, DeploymentFilterId, FlowRunFilter,
+                                                FlowRunFilterState, FlowRunFilterStateType)
+    from prefect.client.schemas.objects import StateType
+    from prefect.client.schemas.sorting import FlowRunSort
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings({PREFECT_API_URL: api}), get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id])),
+            flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
+                type=FlowRunFilterStateType(any_=[StateType.SCHEDULED]))),
+            sort=FlowRunSort.EXPECTED_START_TIME_ASC)
+    return [r.expected_start_time for r in runs]
+
+
+@pytest.fixture
+def week_servers():
+    require_shared(WEEK)
+    with ArxivServer((WEEK / "api-week.xml").read_bytes(), WEEK / "pdf") as arxiv, \
+            OpenAIServer(scripted_llm.reply) as llm:
+        yield arxiv, llm
+
+
+def test_weekly_deployment_runs_on_a_worker_and_is_scheduled(week_servers, tmp_path):
+    arxiv, llm = week_servers
+    api = f"http://127.0.0.1:{_free_port()}/api"
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PREFECT_", "ARXIV_", "OPENAI_", "TOP5_"))}
+    env.update(PREFECT_HOME=str(tmp_path / "prefect-home"), PREFECT_API_URL=api,
+               PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1")
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    digests = tmp_path / "digests"
+    services: list[Service] = []
+    stopped: dict[str, bool] = {}
+    try:
+        server = Service("server", [PREFECT, "server", "start", "--host", "127.0.0.1",
+                                    "--port", api.split(":")[2].split("/")[0]], env, logs)
+        services.append(server)
+        _wait_healthy(api, server)
+
+        pool = _prefect(env, "work-pool", "create", "local-pool", "--type", "process")
+        assert pool.returncode == 0, pool.stdout + pool.stderr
+        deployed = _prefect(dict(env, PROJECT_DIR=str(REPO)), "--no-prompt", "deploy", "--all")
+        assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+
+        # The worker carries the run's settings; its flow-run subprocesses inherit them.
+        worker_env = dict(env, PREFECT_WORKER_QUERY_SECONDS="1",
+                          ARXIV_API_URL=arxiv.api_url, ARXIV_PDF_URL=arxiv.pdf_url,
+                          ARXIV_DELAY_SECONDS="0.01", OPENAI_BASE_URL=llm.base_url,
+                          OPENAI_API_KEY="sk-test-NEVER-LOGGED", TOP5_LLM_MAX_WAIT="2",
+                          TOP5_CACHE_DIR=str(tmp_path / "cache"))
+        worker = Service("worker", [PREFECT, "worker", "start", "--pool", "local-pool"], worker_env, logs)
+        services.insert(0, worker)  # stopped first: a worker outliving its server hangs ~20 s
+
+        run = _prefect(env, "deployment", "run", "weekly-digest/weekly", "-p", "week=2026-W47",
+                       "-p", f"digests_dir={digests}", "-p", "open_pr=false",
+                       "--watch", "--watch-interval", "1", timeout=180)
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:] + "\n" + worker.tail()
+        assert "Completed" in run.stdout
+
+        readme = (digests / "2026-W47" / "README.md").read_text()
+        assert len(re.findall(r"^## Paper \d: ", readme, flags=re.M)) == 5
+        assert {"papers.md", "candidates.json", "run.json"} <= {p.name for p in (digests / "2026-W47").iterdir()}
+        # the run reached the local servers only through the worker's environment
+        assert arxiv.api_requests() and len([r for r in arxiv.log if r.path.startswith("/pdf/")]) == 5
+        assert llm.requests
+        assert "sk-test-NEVER-LOGGED" not in run.stdout + run.stderr + worker.log.read_text(errors="replace")
+
+        artifacts = _prefect(env, "artifact", "ls", "--output", "json")
+        assert artifacts.returncode == 0, artifacts.stderr
+        assert "digest-draft" in {a["key"] for a in json.loads(artifacts.stdout)}
+
+        inspected = _prefect(env, "deployment", "inspect", "weekly-digest/weekly", "--output", "json")
+        assert inspected.returncode == 0, inspected.stderr
+        deployment = json.loads(inspected.stdout)
+        [schedule] = deployment["schedules"]
+        assert schedule["schedule"]["cron"] == "0 6 * * 1"
+        assert schedule["schedule"]["timezone"] == "America/New_York"
+        assert schedule["active"]
+
+        # The server's scheduler turns the cron into SCHEDULED runs (its loop for recently
+        # changed deployments runs every 5 s); the first is the next Monday 06:00 in New York.
+        expected = next_monday_six_new_york(datetime.now(NEW_YORK))
+        deadline = time.monotonic() + 30
+        while not (upcoming := _scheduled_runs(api, deployment["id"])) and time.monotonic() < deadline:
+            time.sleep(1)
+        assert upcoming, "the scheduler created no runs\n" + server.tail()
+        assert upcoming[0] == expected, (upcoming[0], expected)
+        first = upcoming[0].astimezone(NEW_YORK)
+        assert (first.weekday(), first.hour, first.minute) == (0, 6, 0)  # 10:00 or 11:00 UTC
+        assert timedelta(0) < upcoming[0] - datetime.now(NEW_YORK) <= timedelta(days=7)
+    finally:
+        for service in services:
+            stopped[service.name] = service.stop()
+    assert stopped == {"worker": True, "server": True}, stopped
+    assert all(s.proc.returncode is not None and not _session_members(s.proc.pid) for s in services)
+
