@@ -1,14 +1,16 @@
 """The arXiv client: the API query for a window and categories, and PDF downloads.
 
 Politeness lives here and only here: arXiv allows one request every 3 seconds over a single
-connection, for the API and the PDFs together. A process-wide gate enforces it, so parallel
-tasks in one process queue behind each other instead of hammering arXiv. The client also
+connection, for the API and the PDFs together. A gate enforces it for every thread and every
+process sharing the cache folder, so parallel tasks queue behind each other instead of
+hammering arXiv. The client also
 owns the retries of arXiv requests (429/503 honouring Retry-After, connection errors, the
 empty page arXiv sometimes returns in the middle of paging).
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import threading
 import time
@@ -42,24 +44,42 @@ class _Retryable(Exception):
 
 
 class _Gate:
-    """One request at a time, and at least `delay` seconds between the starts of two requests."""
+    """One request at a time, and at least `delay` seconds between the starts of two requests,
+    across the threads of this process (a lock) and across processes (a file lock whose file
+    holds the time of the last request), e.g. the Dask workers of a backfill."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._last = float("-inf")
 
-    def run(self, delay: float, send):
-        with self._lock:
-            pause = self._last + delay - time.monotonic()
-            if pause > 0:
-                time.sleep(pause)
+    def run(self, delay: float, send, lock_file: Path):
+        lock_file.parent.mkdir(parents=True, exist_ok=True)
+        with self._lock, open(lock_file, "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
             try:
-                return send()
+                handle.seek(0)
+                last = _float(handle.read())
+                pause = last + delay - time.time()
+                if pause > 0:
+                    time.sleep(min(pause, delay))  # a clock set back never stalls us longer
+                try:
+                    return send()
+                finally:
+                    handle.seek(0)
+                    handle.truncate()
+                    handle.write(repr(time.time()))
+                    handle.flush()
             finally:
-                self._last = time.monotonic()
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-GATE = _Gate()  # process-wide: every ArxivClient shares it
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return 0.0
+
+
+GATE = _Gate()  # shared by every ArxivClient of the process
 
 
 class ArxivClient:
@@ -177,7 +197,7 @@ class ArxivClient:
             return self._http.get(url, params=params)
 
         try:
-            response = GATE.run(self.settings.arxiv_delay_seconds, send)
+            response = GATE.run(self.settings.arxiv_delay_seconds, send, self.settings.cache_dir / "arxiv.gate")
         except httpx.TransportError as exc:
             raise _Retryable(f"{source}: {type(exc).__name__}: {exc}") from None
         if response.status_code in (429, 500, 502, 503, 504):

@@ -23,6 +23,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--top-k", type=int, default=5, help="papers in the draft (default: 5)")
     run.add_argument("--digests-dir", default="digests", help="where drafts go (default: digests)")
     run.add_argument("--no-pr", action="store_true", help="write the draft only: no branch, no pull request")
+    run.add_argument("--style", help="a style of prompts/styles/ (default: TOP5_STYLE or weekly)")
+    render = commands.add_parser("render", help="render a drafted week in another style (no LLM, no network)")
+    render.add_argument("--week", required=True, help="the week's folder name, e.g. 2026-W47")
+    render.add_argument("--style", required=True, help="a style of prompts/styles/, e.g. bookmarks")
+    render.add_argument("--digests-dir", default="digests")
+    render.add_argument("--out", help="folder for the rendered pages (default: print README.md)")
     evaluate = commands.add_parser("eval", help="replay recorded weeks: recall of the editor's picks")
     evaluate.add_argument("--digests-dir", default="digests", help="recorded weeks (default: digests)")
     evaluate.add_argument("--shortlist-size", type=int, default=None, help="default: TOP5_SHORTLIST_SIZE or 40")
@@ -33,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "eval":
         return _eval(args)
+    if args.command == "render":
+        return _render(args)
     if (args.start is None) != (args.end is None):
         print("top5: --start and --end go together", file=sys.stderr)
         return 2
@@ -52,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         draft = weekly_digest(week=args.week, categories=categories, top_k=args.top_k,
                               digests_dir=args.digests_dir, start=args.start, end=args.end,
-                              open_pr=not args.no_pr)
+                              open_pr=not args.no_pr, style=args.style)
     except Top5Error as exc:
         print(f"top5: {exc.message}", file=sys.stderr)
         return 1
@@ -76,6 +84,27 @@ def _eval(args) -> int:
     except Top5Error as exc:
         print(f"top5: {exc.message}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _render(args) -> int:
+    from pathlib import Path
+
+    from flows.digest import render_again
+    from flows.files import write_atomic
+    from flows.shortlist import Profile
+
+    try:
+        pages = render_again(Path(args.digests_dir) / args.week, args.style, Profile.load())
+    except Top5Error as exc:
+        print(f"top5: {exc.message}", file=sys.stderr)
+        return 1
+    if not args.out:
+        print(pages["README.md"], end="")
+        return 0
+    for name, text in pages.items():
+        write_atomic(Path(args.out) / name, text)
+    print(f"Rendered {args.week} in style {args.style}: {args.out}")
     return 0
 
 

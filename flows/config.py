@@ -39,6 +39,7 @@ _ENV = {
     "TOP5_PDF_MAX_PAGES": "pdf_max_pages",
     "TOP5_PDF_MAX_BYTES": "pdf_max_bytes",
     "TOP5_SHORTLIST_SIZE": "shortlist_size",
+    "TOP5_STYLE": "style",
 }
 
 
@@ -68,6 +69,7 @@ class Settings(BaseModel):
     pdf_max_pages: int = Field(40, gt=0)
     pdf_max_bytes: int = Field(50_000_000, gt=0)
     shortlist_size: int = Field(40, gt=0)
+    style: str = "weekly"  # a folder of prompts/styles/: templates, style guide and exemplar
 
     @field_validator("arxiv_api_url", "arxiv_pdf_url", "openai_base_url")
     @classmethod

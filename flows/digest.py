@@ -1,8 +1,10 @@
 """Digest: the week's folder under digests/, written atomically, never over an editor's edits.
 
 digests/<week>/
-  README.md        the draft, in the house style
+  README.md        the draft, in the house style (a style is a folder in prompts/styles/)
   papers.md        the companion page: full titles, links, verbatim abstracts
+  figures/         raster figures extracted from the papers, linked from the draft
+  sections.json    the sections as the LLM wrote them: any style renders from it again
   candidates.json  every candidate with its scores and the LLM's reason
   run.json         what made the draft: counts, model, prompt hashes, tokens, seconds, flags
 
@@ -13,20 +15,23 @@ compared with those hashes: a page the editor changed stops the run instead of b
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from flows import prompts
+from flows.candidates import Candidate
+from flows.config import PROMPTS_DIR
 from flows.errors import DraftError
 from flows.files import sha256_text, write_atomic, write_json
 from flows.lint import lint_draft
+from flows.pdf_text import save_page_image_bounded
 from flows.shortlist import Profile, Ranking, injected
-from flows.summaries import Section
+from flows.summaries import Section, digest_style_dir
 
-PAGES = ("README.md", "papers.md")
-TEMPLATES = ("rank_system.j2", "rank_user.j2", "summary_system.j2", "summary_user.j2",
-             "style.md", "profile.toml", "digest.md.j2", "papers.md.j2")
+PAGES = {"README.md": "digest.md.j2", "papers.md": "papers.md.j2"}  # page -> its template in a style
+PROMPT_FILES = ("rank_system.j2", "rank_user.j2", "summary_system.j2", "summary_user.j2", "profile.toml")
+STYLE_FILES = ("digest.md.j2", "papers.md.j2", "style.md", "exemplar.md")
 OFFLINE_BANNER = ("OFFLINE DRAFT: written by the small embedded model (SmolLM2-135M) because no LLM "
                   "was configured. Its text is unreliable and it cannot rank: the picks come from "
                   "keyword scores. Set OPENAI_API_KEY or OPENAI_BASE_URL for a real draft.")
@@ -39,11 +44,13 @@ class RunRecord:
     week: str
     window: tuple[str, str]
     categories: list[str]
+    style: str = "weekly"
     counts: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     flags: list[str] = field(default_factory=list)
     llm: dict = field(default_factory=dict)
     tokens: dict = field(default_factory=dict)
+    exemplar: str = ""
 
     def to_json(self, written: dict[str, str]) -> dict:
         return {
@@ -52,13 +59,22 @@ class RunRecord:
             "categories": self.categories,
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "llm": self.llm,
-            "prompt_hashes": {name: prompts.template_hash(name) for name in TEMPLATES},
+            "style": self.style,
+            "exemplar": self.exemplar,
+            "prompt_hashes": prompt_hashes(self.style),
             "counts": self.counts,
             "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
             "tokens": self.tokens,
             "flags": self.flags,
             "written": written,
         }
+
+
+def prompt_hashes(style: str) -> dict[str, str]:
+    hashes = {name: prompts.template_hash(name) for name in PROMPT_FILES}
+    hashes.update({f"styles/{style}/{name}": prompts.template_hash(f"styles/{style}/{name}")
+                   for name in STYLE_FILES if (PROMPTS_DIR / "styles" / style / name).is_file()})
+    return hashes
 
 
 def check_unedited(folder: Path) -> None:
@@ -79,23 +95,36 @@ def check_unedited(folder: Path) -> None:
             )
 
 
-def write(folder: Path, *, profile: Profile, ranking: Ranking, sections: list[Section],
-          record: RunRecord, offline: bool) -> Path:
-    check_unedited(folder)
-    picks = [s.candidate for s in ranking.picks]
+def render_pages(style: str, *, profile: Profile, sections: list[Section], papers: list[Candidate],
+                 banners: list[str], week: str) -> dict[str, str]:
+    """The draft's pages in `style`, from the run's data alone: no LLM, no network."""
+    digest_style_dir(style)  # a clear error for an unknown style
+    context = dict(profile=profile, sections=sections, papers=papers, banners=banners, week=week,
+                   week_title=f"{week} papers")
+    return {page: prompts.render(f"styles/{style}/{template}", **context) for page, template in PAGES.items()}
+
+
+def banners_for(sections: list[Section], offline: bool) -> list[str]:
     banners = [OFFLINE_BANNER] if offline else []
     flagged = sum(1 for s in sections if s.notes)
     if flagged:
         banners.append(f"{flagged} of {len(sections)} sections carry draft notes (⚠️) for the editor to resolve.")
-    pages = {
-        "README.md": prompts.render("digest.md.j2", profile=profile, sections=sections,
-                                    banners=banners, week_title=f"{record.week} papers"),
-        "papers.md": prompts.render("papers.md.j2", papers=picks),
-    }
-    record.flags += [f"Draft check, {p.field}: {p.message}"
-                     for p in lint_draft(pages["README.md"], expected_papers=len(sections))]
+    return banners
+
+
+def write(folder: Path, *, profile: Profile, ranking: Ranking, sections: list[Section],
+          record: RunRecord, offline: bool, pdfs: dict[str, Path] | None = None) -> Path:
+    check_unedited(folder)
+    picks = [s.candidate for s in ranking.picks]
+    sections = [_with_images(folder, s, (pdfs or {}).get(s.arxiv_id)) for s in sections]
+    pages = render_pages(record.style, profile=profile, sections=sections, papers=picks,
+                         banners=banners_for(sections, offline), week=record.week)
+    if record.style == "weekly":
+        record.flags += [f"Draft check, {p.field}: {p.message}"
+                         for p in lint_draft(pages["README.md"], expected_papers=len(sections))]
     for name, text in pages.items():
         write_atomic(folder / name, text)
+    write_json(folder / "sections.json", {"offline": offline, "sections": [s.to_json() for s in sections]})
     write_json(folder / "candidates.json", {
         "week": record.week,
         "picks": [c.arxiv_id for c in picks],
@@ -107,6 +136,38 @@ def write(folder: Path, *, profile: Profile, ranking: Ranking, sections: list[Se
     written = {name: sha256_text(text) for name, text in pages.items()}
     write_json(folder / "run.json", record.to_json(written))
     return folder / "README.md"
+
+
+def render_again(folder: Path, style: str, profile: Profile) -> dict[str, str]:
+    """Render a finished week in another style from its sections.json and candidates.json."""
+    try:
+        stored = json.loads((folder / "sections.json").read_text(encoding="utf-8"))
+        record = json.loads((folder / "candidates.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DraftError(f"{folder} has no finished draft to render ({exc})") from None
+    sections = [Section.from_json(s) for s in stored["sections"]]
+    rows = {row["arxiv_id"]: row for row in record["candidates"]}
+    papers = [Candidate.from_json({k: v for k, v in rows[s.arxiv_id].items() if k in _FIELDS}) for s in sections]
+    return render_pages(style, profile=profile, sections=sections, papers=papers,
+                        banners=banners_for(sections, stored.get("offline", False)), week=folder.name)
+
+
+_FIELDS = set(Candidate.__dataclass_fields__)
+
+
+def _with_images(folder: Path, section: Section, pdf: Path | None) -> Section:
+    """Extract the raster image of each chosen figure next to the draft, so the section links it."""
+    if pdf is None:
+        return section
+    figures = []
+    for fig in section.figures:
+        image = None
+        if fig.kind == "figure":
+            target = folder / "figures" / f"{section.arxiv_id.replace('/', '_')}-figure-{fig.number}"
+            saved = save_page_image_bounded(pdf, fig.page, target)
+            image = saved.relative_to(folder).as_posix() if saved else None
+        figures.append(replace(fig, image=image))
+    return replace(section, figures=tuple(figures))
 
 
 def _candidate_row(scored, ranking: Ranking) -> dict:

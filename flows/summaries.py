@@ -10,14 +10,18 @@ is flagged for the editor. One bad paper never sinks the week's draft.
 
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from pydantic import BaseModel, Field, field_validator
 
 from flows import prompts
 from flows.candidates import Candidate
-from flows.errors import LLMError
+from flows.config import PROMPTS_DIR
+from flows.errors import ConfigError, LLMError
+from flows.files import sha256_text
 from flows.grounding import Ungrounded, check_section, grounding_source, mark_inline
 from flows.lint import LintProblem, lint_section
 from flows.pdf_text import Caption, Extraction, select_for_prompt
@@ -45,6 +49,23 @@ class SectionFields(BaseModel):
 
 
 @dataclass(frozen=True)
+class Figure:
+    """A figure or table the editor may want to show, found by its caption."""
+
+    role: str  # "method" | "results"
+    kind: str  # "figure" | "table"
+    number: str
+    page: int
+    caption: str
+    image: str | None = None  # path of the extracted raster image, relative to the week's folder
+
+    @property
+    def label(self) -> str:
+        text = self.caption if len(self.caption) <= 200 else self.caption[:197].rsplit(" ", 1)[0] + "..."
+        return f"{self.kind.title()} {self.number} (page {self.page}): {text}"
+
+
+@dataclass(frozen=True)
 class Section:
     arxiv_id: str
     name: str
@@ -53,14 +74,62 @@ class Section:
     results: str
     take: str
     notes: tuple[str, ...] = ()
-    method_figure: str | None = None
-    results_figure: str | None = None
+    figures: tuple[Figure, ...] = ()
+
+    def figure(self, role: str) -> Figure | None:
+        return next((f for f in self.figures if f.role == role), None)
 
     def to_json(self) -> dict:
-        return dict(self.__dict__, notes=list(self.notes))
+        return dict(asdict(self), notes=list(self.notes), figures=[asdict(f) for f in self.figures])
+
+    @classmethod
+    def from_json(cls, data: dict) -> Section:
+        return cls(**{**data, "notes": tuple(data.get("notes", ())),
+                      "figures": tuple(Figure(**f) for f in data.get("figures", ()))})
 
 
-def summarize(cand: Candidate, extraction: Extraction | None, llm) -> Section:
+@dataclass(frozen=True)
+class Voice:
+    """How sections should read: the style's guide and one exemplar section."""
+
+    guide: str
+    exemplar: str
+    exemplar_source: str  # "editor: digests/<week>" or "style: <name>"
+
+
+def voice_for(style: str, digests_dir: Path | None = None, except_week: str | None = None) -> Voice:
+    """The style's guide, with the editor's latest finished section as the exemplar when the
+    digests hold one (a page the editor edited or wrote), else the style's own exemplar."""
+    folder = digest_style_dir(style)
+    guide = (folder / "style.md").read_text(encoding="utf-8")
+    if style == "weekly" and digests_dir is not None:
+        for week, section in _editor_sections(digests_dir, except_week):
+            return Voice(guide, section, f"editor: {week}")
+    return Voice(guide, (folder / "exemplar.md").read_text(encoding="utf-8"), f"style: {style}")
+
+
+def _editor_sections(digests_dir: Path, except_week: str | None):
+    """(week, first section) of each digest the editor finished, newest week first."""
+    for folder in sorted((p for p in digests_dir.glob("*") if p.is_dir()), reverse=True):
+        readme = folder / "README.md"
+        if folder.name == except_week or not readme.is_file() or not _edited_by_editor(folder):
+            continue
+        match = re.search(r"^## Paper 1:.*?(?=^## |^#weeklytop5|\Z)", readme.read_text(encoding="utf-8"), re.M | re.S)
+        if match:
+            text = re.sub(r"^<img[^>]*>\s*$|^> ⚠️.*$", "", match.group(0), flags=re.M)
+            yield folder.name, re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def _edited_by_editor(folder: Path) -> bool:
+    try:
+        written = json.loads((folder / "run.json").read_text(encoding="utf-8"))["written"]["README.md"]
+    except (OSError, ValueError, KeyError):
+        return True  # written by hand
+    return sha256_text((folder / "README.md").read_text(encoding="utf-8")) != written
+
+
+def summarize(cand: Candidate, extraction: Extraction | None, llm, voice: Voice | None = None) -> Section:
+    voice = voice or voice_for("weekly")
     notes: list[str] = []
     if extraction is not None and extraction.text is not None:
         text = select_for_prompt(extraction.text, budget_tokens=TEXT_BUDGET_TOKENS)
@@ -74,7 +143,7 @@ def summarize(cand: Candidate, extraction: Extraction | None, llm) -> Section:
     if llm.offline:
         notes.append("written by the small offline model: check every sentence against the paper.")
     figures = _figures(captions)
-    messages = _messages(cand, text)
+    messages = _messages(cand, text, voice)
     try:
         fields = llm.complete_json("summarize", messages, SectionFields, max_tokens=SUMMARY_TOKENS)
         problems, ungrounded = _check(fields, source)
@@ -111,24 +180,29 @@ def _fix_request(problems: list[LintProblem], ungrounded: list[Ungrounded]) -> s
     return "\n".join(lines)
 
 
-def _messages(cand: Candidate, text: str) -> list[dict]:
-    system = prompts.render("summary_system.j2", style=prompts.read("style.md"))
+def _messages(cand: Candidate, text: str, voice: Voice) -> list[dict]:
+    system = prompts.render("summary_system.j2", style=voice.guide, exemplar=voice.exemplar)
     user = prompts.render("summary_user.j2", paper=cand, text=text)
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
-def _figures(captions: tuple[Caption, ...]) -> dict[str, str | None]:
+def _figures(captions: tuple[Caption, ...]) -> dict[str, tuple[Figure, ...]]:
+    """The method figure (an overview or architecture figure, else the first figure) and the
+    main results figure or table, by their captions."""
     figures = [c for c in captions if c.kind == "figure"]
     method = next((c for c in figures if _METHOD_WORDS.search(c.text)), figures[0] if figures else None)
     results = next((c for c in captions if c is not method and _RESULT_WORDS.search(c.text)), None)
-    return {"method_figure": _describe(method), "results_figure": _describe(results)}
+    chosen = [(role, c) for role, c in (("method", method), ("results", results)) if c is not None]
+    return {"figures": tuple(Figure(role, c.kind, c.number, c.page, c.text) for role, c in chosen)}
 
 
-def _describe(caption: Caption | None) -> str | None:
-    if caption is None:
-        return None
-    text = caption.text if len(caption.text) <= 200 else caption.text[:197].rsplit(" ", 1)[0] + "..."
-    return f"{caption.kind.title()} {caption.number} (page {caption.page}): {text}"
+def digest_style_dir(style: str) -> Path:
+    folder = PROMPTS_DIR / "styles" / style
+    if not (folder / "digest.md.j2").is_file():
+        known = sorted(p.name for p in (PROMPTS_DIR / "styles").iterdir() if (p / "digest.md.j2").is_file())
+        raise ConfigError(f"style {style!r} not found in {PROMPTS_DIR / 'styles'} (TOP5_STYLE / --style); "
+                          f"known styles: {', '.join(known)}")
+    return folder
 
 
 def _short_title(title: str) -> str:

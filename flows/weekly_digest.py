@@ -87,8 +87,8 @@ def extract_texts(settings: Settings, pdfs: dict[str, Path | PdfError]) -> dict[
 
 
 @stage
-def summarize(cand: Candidate, extraction: Extraction | None, llm) -> summaries.Section:
-    return summaries.summarize(cand, extraction, llm)
+def summarize(cand: Candidate, extraction: Extraction | None, llm, voice: summaries.Voice) -> summaries.Section:
+    return summaries.summarize(cand, extraction, llm, voice)
 
 
 @stage
@@ -125,12 +125,14 @@ def weekly_digest(
     start: str | None = None,
     end: str | None = None,
     open_pr: bool = True,
+    style: str | None = None,
 ) -> str | None:
     """Draft the top-`top_k` digest of `week` (default: the last complete arXiv week).
 
     `start`/`end` (YYYY-MM-DD) replace the week's window by explicit dates. With `open_pr` the
-    draft is proposed as a pull request (see flows/pull_request.py). Returns the path of the
-    draft, or None when the window holds no new papers.
+    draft is proposed as a pull request (see flows/pull_request.py). `style` names a folder of
+    prompts/styles/ (default: TOP5_STYLE or "weekly"). Returns the path of the draft, or None
+    when the window holds no new papers.
     """
     log = get_run_logger()
     settings = Settings.from_env()
@@ -138,8 +140,11 @@ def weekly_digest(
     label = week or (_calendar_week(window.start) if start else window.label)
     folder = _resolve(digests_dir) / label
     digest.check_unedited(folder)  # fail before spending anything on a week the editor has touched
-    record = RunRecord(label, (window.start.isoformat(), window.end.isoformat()), list(categories))
+    style = style or settings.style
+    record = RunRecord(label, (window.start.isoformat(), window.end.isoformat()), list(categories), style)
     profile = shortlist.Profile.load()
+    voice = summaries.voice_for(style, folder.parent, except_week=label)
+    record.exemplar = voice.exemplar_source
 
     with open_llm(settings) as llm:
         record.llm = llm.describe()
@@ -163,14 +168,15 @@ def weekly_digest(
             texts = extract_texts(settings, pdfs)
             record.counts["pdf_text"] = sum(1 for t in texts.values() if t.text is not None)
         with _stage(record, log, "summaries"):
-            futures = [summarize.submit(c, texts.get(c.arxiv_id), llm) for c in picks]
+            futures = [summarize.submit(c, texts.get(c.arxiv_id), llm, voice) for c in picks]
             sections = [f.result() for f in futures]
             record.flags += [f"Paper {i}, {s.arxiv_id}: {note}" for i, s in enumerate(sections, 1) for note in s.notes]
         record.flags += llm.flags
         record.tokens = llm.usage.to_json()
         with _stage(record, log, "digest"):
             draft = write_digest(folder, profile=profile, ranking=ranking, sections=sections,
-                                 record=record, offline=llm.offline)
+                                 record=record, offline=llm.offline,
+                                 pdfs={i: p for i, p in pdfs.items() if isinstance(p, Path)})
         publish_artifacts(draft, ranking, label)
     log.info("draft written to %s", draft)
     if open_pr:

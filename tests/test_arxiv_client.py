@@ -123,3 +123,24 @@ def test_pdf_download_is_cached_and_checked(tmp_path):
             client.download_pdf(by_id["2611.00001"], tmp_path / "pdf")
         assert html.value.reason == "not_pdf"
     assert not (tmp_path / "pdf" / "2611.00002v1.pdf").exists()
+
+
+def test_requests_are_spaced_across_processes(tmp_path):
+    """Two processes (like two Dask workers) sharing a cache folder share arXiv's 3-second rule."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    script = ("import sys; from flows.arxiv import ArxivClient; from flows.config import Settings; "
+              "from flows.week import window_between; "
+              "s = Settings(arxiv_api_url=sys.argv[1], arxiv_pdf_url=sys.argv[1], arxiv_delay_seconds=0.4, cache_dir=sys.argv[2]); "
+              "ArxivClient(s).search(window_between('2026-11-16', '2026-11-22'), ['cs.LG'])")
+    with ArxivServer(atom_feed(_entries(2))) as srv:
+        procs = [subprocess.Popen([sys.executable, "-c", script, srv.api_url, str(tmp_path)], cwd=REPO,
+                                  env=dict(os.environ, PYTHONPATH=str(REPO))) for _ in range(2)]
+        assert [p.wait(timeout=60) for p in procs] == [0, 0]
+    arrivals = sorted(r.at for r in srv.log)
+    assert len(arrivals) == 4
+    assert min(b - a for a, b in zip(arrivals, arrivals[1:])) >= 0.38

@@ -10,7 +10,7 @@ import pytest
 from flows.digest import RunRecord, check_unedited, write
 from flows.errors import DraftError
 from flows.shortlist import Profile, Ranking, Scored
-from flows.summaries import Section
+from flows.summaries import Figure, Section
 from tests.helpers import candidate
 
 PROFILE = Profile.load()
@@ -22,7 +22,7 @@ def _parts(n: int = 5, offline: bool = False):
     scored = [Scored(c, cheap=float(10 - i), llm=9.0 - i, reason=f"reason {i}") for i, c in enumerate(cands)]
     sections = [Section(c.arxiv_id, f"Short name {i}", "Problem.", "The idea is simple.", "Results: 3x.",
                         "My hypothesis.", notes=("a note",) if i == 2 else (),
-                        method_figure="Figure 1 (page 2): overview" if i == 1 else None)
+                        figures=(Figure("method", "figure", "1", 2, "overview"),) if i == 1 else ())
                 for i, c in enumerate(cands, 1)]
     record = RunRecord("2026-W47", ("2026-11-13T19:00:00+00:00", "2026-11-20T19:00:00+00:00"), ["cs.LG"])
     ranking = Ranking(ranked=scored, scored=scored, picks=scored[:n], runners_up=scored[n:])
@@ -75,3 +75,46 @@ def test_a_folder_written_by_hand_is_kept(tmp_path):
     with pytest.raises(DraftError):
         check_unedited(tmp_path)
     assert not (tmp_path / "run.json").exists()
+
+
+def test_the_same_run_renders_in_another_style(tmp_path):
+    """Switching style is templates and an exemplar in prompts/styles/: no code change."""
+    from flows.digest import render_again
+
+    write(tmp_path, **_parts())
+    pages = render_again(tmp_path, "bookmarks", PROFILE)
+    table = pages["README.md"]
+    assert table.startswith("---\nlayout: default\n")
+    rows = [line for line in table.splitlines() if line.startswith("|2026||[")]
+    assert rows[0] == "|2026||[Full title 1: a study, arXiv](https://arxiv.org/abs/2611.00001)|"
+    assert len(rows) == 5
+    assert "||| Problem. The idea is simple. |" in table
+    assert "<small>Draft note: a note</small>" in table
+    assert "## Paper" not in table
+
+
+def test_an_unknown_style_is_named(tmp_path):
+    from flows.digest import render_again
+    from flows.errors import ConfigError
+
+    write(tmp_path, **_parts())
+    with pytest.raises(ConfigError, match="style 'newsletter' not found.*known styles: bookmarks, weekly"):
+        render_again(tmp_path, "newsletter", PROFILE)
+
+
+def test_raster_figures_are_extracted_next_to_the_draft(tmp_path):
+    from tests.conftest import WEEK, require_shared
+
+    pdf = require_shared(WEEK) / "pdf" / "2212.08073v1.pdf"
+    parts = _parts()
+    first = parts["sections"][0]
+    parts["sections"][0] = Section(first.arxiv_id, first.name, first.problem, first.idea, first.results, first.take,
+                                   figures=(Figure("method", "figure", "1", 2, "Overview of the method."),
+                                            Figure("results", "table", "2", 3, "Scores.")))
+    write(tmp_path, **parts, pdfs={first.arxiv_id: pdf})
+    images = list((tmp_path / "figures").iterdir())
+    assert [p.name for p in images] == ["2611.00001-figure-1.png"] and images[0].stat().st_size > 10_000
+    readme = (tmp_path / "README.md").read_text()
+    assert '<img width="700" alt="Figure 1" src="figures/2611.00001-figure-1.png">' in readme
+    stored = json.loads((tmp_path / "sections.json").read_text())["sections"][0]["figures"]
+    assert stored[0]["image"] == "figures/2611.00001-figure-1.png" and stored[1]["image"] is None

@@ -92,7 +92,8 @@ def test_flow_drafts_the_shared_week(week_servers, tmp_path, prefect_harness):
     assert run["counts"]["picks"] == 5
     assert set(run["seconds"]) >= {"candidates", "shortlist", "pdf", "pdf_text", "summaries"}
     assert run["llm"]["models"]["rank"] and run["llm"]["offline"] is False
-    assert set(run["prompt_hashes"]) >= {"rank_system.j2", "summary_system.j2", "digest.md.j2"}
+    assert set(run["prompt_hashes"]) >= {"rank_system.j2", "summary_system.j2", "styles/weekly/digest.md.j2"}
+    assert run["style"] == "weekly" and run["exemplar"] == "style: weekly"
     assert run["tokens"]["rank"]["prompt_tokens"] > 0 and run["tokens"]["summarize"]["requests"] == 5
     assert "sk-test-NEVER-LOGGED" not in json.dumps(run) + readme + papers
 
@@ -101,6 +102,8 @@ def test_flow_drafts_the_shared_week(week_servers, tmp_path, prefect_harness):
     for arxiv_id in picked:
         section = readme.split(f"abs/{arxiv_id})")[0].rsplit("## Paper", 1)[1]
         assert ("written from the abstract only" in section) == (arxiv_id not in with_pdf)
+        if arxiv_id in with_pdf:  # figures named by number, caption and page
+            assert re.search(r"> 🖼️ (Method|Results) figure: (Figure|Table) \w+ \(page \d+\): ", section)
     assert len([r for r in arxiv.log if r.path.startswith("/pdf/")]) == 5
 
 

@@ -41,8 +41,8 @@ def test_section_from_the_paper_text_with_its_figures(tmp_path):
         prompt = srv.requests[0]["messages"][1]["content"]
     assert (section.name, section.results) == (FIELDS["name"], FIELDS["results"])
     assert section.notes == ()
-    assert section.method_figure == "Figure 1 (page 2): Overview of the distillation pipeline."
-    assert section.results_figure == "Table 2 (page 6): Accuracy comparison on GSM8K."
+    assert section.figure("method").label == "Figure 1 (page 2): Overview of the distillation pipeline."
+    assert section.figure("results").label == "Table 2 (page 6): Accuracy comparison on GSM8K."
     assert "We study small models." in prompt and prompt.startswith('<paper id="2611.00042">')
 
 
@@ -97,3 +97,21 @@ def test_a_section_outside_the_house_structure_is_flagged(tmp_path):
         section = summarize(CAND, _text(), _llm(srv, tmp_path))
     assert len(srv.requests) == 2
     assert any(n.startswith("idea:") for n in section.notes)
+
+
+def test_the_editors_finished_section_becomes_the_exemplar(tmp_path):
+    from flows.summaries import voice_for
+
+    assert voice_for("weekly", tmp_path).exemplar_source == "style: weekly"
+    week = tmp_path / "2026-W46"
+    week.mkdir()
+    (week / "README.md").write_text("# AI-WeeklyTop5\n\n## Paper 1: My own words\n\nI wrote this myself.\n"
+                                    '<img width="700" src="x.png">\n\n## Paper 2: Other\n\nMore.\n#weeklytop5\n')
+    voice = voice_for("weekly", tmp_path)
+    assert voice.exemplar_source == "editor: 2026-W46"
+    assert voice.exemplar == "## Paper 1: My own words\n\nI wrote this myself."
+    assert voice_for("weekly", tmp_path, except_week="2026-W46").exemplar_source == "style: weekly"
+    with OpenAIServer(lambda request: json.dumps(FIELDS)) as srv:
+        summarize(CAND, _text(), _llm(srv, tmp_path / "cache"), voice)
+        system = srv.requests[0]["messages"][0]["content"]
+    assert "I wrote this myself." in system
