@@ -31,6 +31,8 @@ REPO = Path(__file__).resolve().parents[1]
 MIRROR = REPO.parent / "shared" / "fixtures" / "week"
 sys.path.insert(0, str(REPO))
 
+import flows  # noqa: E402,F401 - before Prefect: telemetry off, the project's Prefect home
+
 ATOM = "{http://www.w3.org/2005/Atom}"
 WEEKS = ["2026-W44", "2026-W45", "2026-W46", "2026-W47"]
 COPIES = 5  # the mirror's 7 days, repeated back to 2026-10-19: W44..W47 are full

@@ -158,6 +158,17 @@ class ArxivClient:
 
     # -- PDFs ------------------------------------------------------------------------------
 
+    def download_pdfs(self, cands: list[Candidate], directory: Path) -> dict[str, Path | PdfError]:
+        """Each paper's PDF, or the PdfError that says why there is none: one failure never
+        stops the others."""
+        found: dict[str, Path | PdfError] = {}
+        for cand in cands:
+            try:
+                found[cand.arxiv_id] = self.download_pdf(cand, directory)
+            except PdfError as exc:
+                found[cand.arxiv_id] = exc
+        return found
+
     def download_pdf(self, cand: Candidate, directory: Path) -> Path:
         """The PDF of this version of the paper, fetched once and kept in `directory`."""
         target = directory / f"{cand.versioned_id.replace('/', '_')}.pdf"

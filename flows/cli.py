@@ -24,6 +24,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--digests-dir", default="digests", help="where drafts go (default: digests)")
     run.add_argument("--no-pr", action="store_true", help="write the draft only: no branch, no pull request")
     run.add_argument("--style", help="a style of prompts/styles/ (default: TOP5_STYLE or weekly)")
+    swap = commands.add_parser("swap", help="replace paper N of a draft by a runner-up or another candidate")
+    swap.add_argument("week", help="the week's folder name, e.g. 2026-W47")
+    swap.add_argument("position", type=int, help="the paper to replace (1-5)")
+    swap.add_argument("choice", help="a runner-up's rank (1 = first runner-up) or an arXiv id of the week's candidates")
+    swap.add_argument("--digests-dir", default="digests")
+    swap.add_argument("--no-pr", action="store_true", help="do not update the pull request")
     render = commands.add_parser("render", help="render a drafted week in another style (no LLM, no network)")
     render.add_argument("--week", required=True, help="the week's folder name, e.g. 2026-W47")
     render.add_argument("--style", required=True, help="a style of prompts/styles/, e.g. bookmarks")
@@ -41,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
         return _eval(args)
     if args.command == "render":
         return _render(args)
+    if args.command == "swap":
+        return _swap(args)
     if (args.start is None) != (args.end is None):
         print("top5: --start and --end go together", file=sys.stderr)
         return 2
@@ -81,6 +89,25 @@ def _eval(args) -> int:
     try:
         size = args.shortlist_size or Settings.from_env().shortlist_size
         print(report(evaluate(Path(args.digests_dir), Profile.load(), size), size))
+    except Top5Error as exc:
+        print(f"top5: {exc.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _swap(args) -> int:
+    from pathlib import Path
+
+    from flows import pull_request
+    from flows.config import Settings
+    from flows.swap import swap
+
+    folder = Path(args.digests_dir) / args.week
+    try:
+        done = swap(folder, args.position, args.choice, Settings.from_env())
+        print(f"Paper {done.position} of {args.week}: {done.removed} replaced by {done.added} ({done.draft})")
+        if not args.no_pr and pull_request.in_git_repo(folder):
+            print(pull_request.open_pull_request(folder).message)
     except Top5Error as exc:
         print(f"top5: {exc.message}", file=sys.stderr)
         return 1

@@ -116,15 +116,9 @@ def write(folder: Path, *, profile: Profile, ranking: Ranking, sections: list[Se
           record: RunRecord, offline: bool, pdfs: dict[str, Path] | None = None) -> Path:
     check_unedited(folder)
     picks = [s.candidate for s in ranking.picks]
-    sections = [_with_images(folder, s, (pdfs or {}).get(s.arxiv_id)) for s in sections]
-    pages = render_pages(record.style, profile=profile, sections=sections, papers=picks,
-                         banners=banners_for(sections, offline), week=record.week)
-    if record.style == "weekly":
-        record.flags += [f"Draft check, {p.field}: {p.message}"
-                         for p in lint_draft(pages["README.md"], expected_papers=len(sections))]
-    for name, text in pages.items():
-        write_atomic(folder / name, text)
-    write_json(folder / "sections.json", {"offline": offline, "sections": [s.to_json() for s in sections]})
+    sections = [with_images(folder, s, (pdfs or {}).get(s.arxiv_id)) for s in sections]
+    written, lint_flags = write_pages(folder, record.style, profile, sections, picks, offline)
+    record.flags += lint_flags
     write_json(folder / "candidates.json", {
         "week": record.week,
         "picks": [c.arxiv_id for c in picks],
@@ -133,9 +127,23 @@ def write(folder: Path, *, profile: Profile, ranking: Ranking, sections: list[Se
         "shortlist": [s.candidate.arxiv_id for s in ranking.ranked],
         "candidates": [_candidate_row(s, ranking) for s in ranking.scored],
     })
-    written = {name: sha256_text(text) for name, text in pages.items()}
     write_json(folder / "run.json", record.to_json(written))
     return folder / "README.md"
+
+
+def write_pages(folder: Path, style: str, profile: Profile, sections: list[Section], papers: list[Candidate],
+                offline: bool) -> tuple[dict[str, str], list[str]]:
+    """The draft's pages and sections.json; returns the pages' hashes and what the draft check found."""
+    pages = render_pages(style, profile=profile, sections=sections, papers=papers,
+                         banners=banners_for(sections, offline), week=folder.name)
+    flags = []
+    if style == "weekly":
+        flags = [f"Draft check, {p.field}: {p.message}"
+                 for p in lint_draft(pages["README.md"], expected_papers=len(sections))]
+    for name, text in pages.items():
+        write_atomic(folder / name, text)
+    write_json(folder / "sections.json", {"offline": offline, "sections": [s.to_json() for s in sections]})
+    return {name: sha256_text(text) for name, text in pages.items()}, flags
 
 
 def render_again(folder: Path, style: str, profile: Profile) -> dict[str, str]:
@@ -155,7 +163,7 @@ def render_again(folder: Path, style: str, profile: Profile) -> dict[str, str]:
 _FIELDS = set(Candidate.__dataclass_fields__)
 
 
-def _with_images(folder: Path, section: Section, pdf: Path | None) -> Section:
+def with_images(folder: Path, section: Section, pdf: Path | None) -> Section:
     """Extract the raster image of each chosen figure next to the draft, so the section links it."""
     if pdf is None:
         return section

@@ -133,32 +133,8 @@ def open_pull_request(week_dir: Path | str, settings: PullRequestSettings | None
     week, branch, base = folder.name, f"digest/{folder.name}", settings.base
     git = _Git(_toplevel(settings.repo_path or folder), settings.token)
     path = _path_in_repo(git.repo, folder, settings.digests_subdir)
-    _refuse_checked_out(git, branch)
-    if settings.token and not settings.repository:
-        raise ConfigError("GITHUB_TOKEN is set but GITHUB_REPOSITORY (owner/name) is not: "
-                          "set it to the repository the pull request is for")
-    url = git.remote_url(settings.remote)
+    url, base_tip, remote_tip, local_tip = _branch_state(git, settings, week)
     online = bool(settings.token and url)
-
-    remote_tip = None
-    if online:
-        base_tip, remote_tip = _fetch(git, settings.remote, url, base, branch)
-        if remote_tip and not _made_here(git, remote_tip):
-            raise DraftError(
-                f"branch {branch} on {settings.remote} has commits this tool did not make (its tip "
-                f"{remote_tip[:12]} is not a weekly-top5 draft): the editor's work is kept, nothing "
-                f"was committed or pushed. Merge or close that pull request, or delete the branch, "
-                f"to draft {week} again.")
-    else:
-        base_tip = git.rev(f"refs/heads/{base}")
-        if not base_tip:
-            raise ConfigError(f"branch {base} not found in {git.repo}: set TOP5_DIGESTS_BASE to the "
-                              "branch the digests are merged into")
-    local_tip = git.rev(f"refs/heads/{branch}")
-    if local_tip and local_tip != remote_tip and not _made_here(git, local_tip):
-        raise DraftError(f"local branch {branch} in {git.repo} has commits this tool did not make "
-                         f"(tip {local_tip[:12]}): nothing was committed. Push or move them, or "
-                         f"delete the branch, to draft {week} again.")
 
     parent = remote_tip or local_tip or base_tip
     commit = _commit_folder(git, parent, path, folder, week)
@@ -186,6 +162,46 @@ def open_pull_request(week_dir: Path | str, settings: PullRequestSettings | None
     message = f"{verb} pull request #{pr['number']} {pr['html_url']} from {branch} at {commit[:12]}{moved}."
     log.info("%s", message)
     return PullRequest(branch, commit, pr["html_url"], pr["number"], not existing, message)
+
+
+def check_branch(week_dir: Path | str, settings: PullRequestSettings | None = None) -> None:
+    """Before a run spends anything: raise DraftError if digest/<week> holds commits this tool
+    did not make (locally or on the remote), so the run stops having written nothing."""
+    settings = settings or PullRequestSettings.from_env()
+    folder = Path(week_dir).resolve()
+    probe = next(p for p in (folder, *folder.parents) if p.exists())
+    _branch_state(_Git(_toplevel(settings.repo_path or probe), settings.token), settings, folder.name)
+
+
+def _branch_state(git: _Git, settings: PullRequestSettings, week: str):
+    """(remote url, base tip, remote branch tip, local branch tip), after refusing a branch that
+    is checked out or holds someone else's commits."""
+    branch, base = f"digest/{week}", settings.base
+    _refuse_checked_out(git, branch)
+    if settings.token and not settings.repository:
+        raise ConfigError("GITHUB_TOKEN is set but GITHUB_REPOSITORY (owner/name) is not: "
+                          "set it to the repository the pull request is for")
+    url = git.remote_url(settings.remote)
+    remote_tip = None
+    if settings.token and url:
+        base_tip, remote_tip = _fetch(git, settings.remote, url, base, branch)
+        if remote_tip and not _made_here(git, remote_tip):
+            raise DraftError(
+                f"branch {branch} on {settings.remote} has commits this tool did not make (its tip "
+                f"{remote_tip[:12]} is not a weekly-top5 draft): the editor's work is kept, nothing "
+                f"was committed or pushed. Merge or close that pull request, or delete the branch, "
+                f"to draft {week} again.")
+    else:
+        base_tip = git.rev(f"refs/heads/{base}")
+        if not base_tip:
+            raise ConfigError(f"branch {base} not found in {git.repo}: set TOP5_DIGESTS_BASE to the "
+                              "branch the digests are merged into")
+    local_tip = git.rev(f"refs/heads/{branch}")
+    if local_tip and local_tip != remote_tip and not _made_here(git, local_tip):
+        raise DraftError(f"local branch {branch} in {git.repo} has commits this tool did not make "
+                         f"(tip {local_tip[:12]}): nothing was committed. Push or move them, or "
+                         f"delete the branch, to draft {week} again.")
+    return url, base_tip, remote_tip, local_tip
 
 
 # --- the pull request's body -------------------------------------------------------------
@@ -526,6 +542,22 @@ def merged_picks(repo_path: Path | str, main_branch: str = "main",
         page = pages[week].get("papers.md") or pages[week]["README.md"]
         weeks[week] = ordered_ids(git.run("show", f"{ref}:{page}"))
     return weeks
+
+
+def covered_on_main(digests_dir: Path, settings: PullRequestSettings | None = None,
+                    except_week: str | None = None) -> set[str]:
+    """arXiv ids the digests merged into the base branch cover (empty outside a git repository)."""
+    settings = settings or PullRequestSettings.from_env()
+    if settings.repo_path is None and not in_git_repo(digests_dir):
+        return set()
+    repo = _toplevel(settings.repo_path or digests_dir)
+    subdir = Path(digests_dir).resolve().relative_to(repo.resolve()).as_posix() \
+        if Path(digests_dir).resolve().is_relative_to(repo.resolve()) else settings.digests_subdir
+    try:
+        weeks = merged_picks(repo, settings.base, subdir)
+    except ConfigError:  # no base branch yet: nothing merged
+        return set()
+    return {i for week, ids in weeks.items() if week != except_week for i in ids}
 
 
 def draft_picks(repo_path: Path | str, week: str, remote: str = "origin",

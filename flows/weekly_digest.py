@@ -7,7 +7,6 @@ arXiv -> candidates -> (minus papers already featured) -> shortlist -> PDFs -> P
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from contextlib import contextmanager
@@ -23,7 +22,6 @@ from flows.candidates import Candidate
 from flows.config import DEFAULT_CATEGORIES, Settings
 from flows.digest import RunRecord
 from flows.errors import PdfError
-from flows.files import write_json
 from flows.llm import open_llm
 from flows.pdf_text import Extraction
 from flows.week import Window, last_complete_week, window_between, window_for_week
@@ -41,6 +39,7 @@ def fetch_candidates(settings: Settings, window: Window, categories: list[str]) 
 @stage
 def drop_featured(candidates: list[Candidate], digests_dir: Path, week: str) -> list[Candidate]:
     featured = ledger.featured_ids(digests_dir, except_week=week)
+    featured |= pull_request.covered_on_main(digests_dir, except_week=week)  # merged, even if not checked out
     return [c for c in candidates if c.arxiv_id not in featured]
 
 
@@ -53,37 +52,13 @@ def rank(candidates: list[Candidate], profile: shortlist.Profile, llm, size: int
 
 @stage
 def fetch_pdfs(settings: Settings, picks: list[Candidate]) -> dict[str, Path | PdfError]:
-    found: dict[str, Path | PdfError] = {}
     with ArxivClient(settings) as client:
-        for cand in picks:
-            try:
-                found[cand.arxiv_id] = client.download_pdf(cand, settings.cache_dir / "pdf")
-            except PdfError as exc:
-                found[cand.arxiv_id] = exc
-    return found
+        return client.download_pdfs(picks, settings.cache_dir / "pdf")
 
 
 @stage
 def extract_texts(settings: Settings, pdfs: dict[str, Path | PdfError]) -> dict[str, Extraction]:
-    """Text of every downloaded PDF; a file read before (same id and version) is not read again."""
-    cache = settings.cache_dir / "text"
-    texts: dict[str, Extraction] = {}
-    todo: dict[str, Path] = {}
-    for arxiv_id, found in pdfs.items():
-        if isinstance(found, PdfError):
-            texts[arxiv_id] = Extraction(path="", text=None, reason=found.reason, detail=found.message)
-        elif (cache / f"{found.stem}.json").is_file():
-            texts[arxiv_id] = pdf_text.extraction_from_json(json.loads((cache / f"{found.stem}.json").read_text()))
-        else:
-            todo[arxiv_id] = found
-    done = pdf_text.extract_many(list(todo.values()), timeout=settings.pdf_timeout,
-                                 max_pages=settings.pdf_max_pages, max_bytes=settings.pdf_max_bytes)
-    for (arxiv_id, path), extraction in zip(todo.items(), done):
-        texts[arxiv_id] = extraction
-        if extraction.reason != "timeout":  # a timeout may pass on a quieter machine: try again next run
-            write_json(cache / f"{path.stem}.json", pdf_text.extraction_to_json(extraction))
-    get_run_logger().info("pdf text: %d read now, %d from earlier runs", len(todo), len(pdfs) - len(todo))
-    return texts
+    return pdf_text.read_texts(pdfs, settings)
 
 
 @stage
@@ -96,13 +71,16 @@ def write_digest(folder: Path, **parts) -> Path:
     return digest.write(folder, **parts)
 
 
+def _proposing(folder: Path) -> bool:
+    """Whether the draft goes to a branch and pull request: the digests are in a git repository."""
+    settings = pull_request.PullRequestSettings.from_env()
+    return settings.repo_path is not None or pull_request.in_git_repo(folder.parent)
+
+
 @stage
 def propose(folder: Path) -> str:
     """The draft as a pull request (or a local branch) in the digests repository."""
-    settings = pull_request.PullRequestSettings.from_env()
-    if settings.repo_path is None and not pull_request.in_git_repo(folder):
-        return f"{folder} is not in a git repository: no pull request (set TOP5_DIGESTS_REPO)"
-    return pull_request.open_pull_request(folder, settings).message
+    return pull_request.open_pull_request(folder).message
 
 
 @stage
@@ -140,6 +118,9 @@ def weekly_digest(
     label = week or (_calendar_week(window.start) if start else window.label)
     folder = _resolve(digests_dir) / label
     digest.check_unedited(folder)  # fail before spending anything on a week the editor has touched
+    open_pr = open_pr and _proposing(folder)
+    if open_pr:
+        pull_request.check_branch(folder)  # ... or whose draft branch the editor has committed to
     style = style or settings.style
     record = RunRecord(label, (window.start.isoformat(), window.end.isoformat()), list(categories), style)
     profile = shortlist.Profile.load()
@@ -181,6 +162,8 @@ def weekly_digest(
     log.info("draft written to %s", draft)
     if open_pr:
         log.info("%s", propose(folder))
+    else:
+        log.info("no pull request: %s is not in a git repository (or --no-pr); set TOP5_DIGESTS_REPO", folder)
     return str(draft)
 
 

@@ -327,3 +327,22 @@ def test_editor_commits_on_the_local_branch_stop_the_run(repos):
     with pytest.raises(DraftError, match=f"local branch {BRANCH} .* has commits this tool did not make"):
         open_pull_request(folder, PullRequestSettings())
     assert git(work, "rev-parse", BRANCH) == mine != first.commit
+
+
+def test_papers_of_digests_merged_on_main_count_as_covered(repos):
+    from flows.pull_request import covered_on_main
+
+    work, _ = repos
+    merged = work / "digests" / "2026-W40"
+    merged.mkdir(parents=True)
+    (merged / "papers.md").write_text("## Paper 1\n\n[Paper](https://arxiv.org/abs/2610.00001)\n")
+    git(work, "add", "digests")
+    git(work, *EDITOR, "commit", "-q", "-m", "merge the W40 digest")
+    (merged / "papers.md").unlink()  # not in the working tree any more: main still has it
+    draft = work / "digests" / "2026-W41"
+    draft.mkdir()
+    (draft / "papers.md").write_text("[Paper](https://arxiv.org/abs/2610.00002)\n")  # never merged
+
+    assert covered_on_main(work / "digests") == {"2610.00001"}
+    assert covered_on_main(work / "digests", except_week="2026-W40") == set()
+    assert covered_on_main(work.parent / "not-a-repo" / "digests") == set()

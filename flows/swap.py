@@ -1,0 +1,91 @@
+"""`top5 swap <week> <N> <choice>`: replace paper N of a draft by a runner-up or another
+candidate of the week, regenerating only that section and its companion entry.
+
+Everything else is reused: the other sections come from sections.json, the new paper's PDF
+and text from the cache, and its LLM answer from the LLM cache when it was asked before.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from flows.arxiv import ArxivClient
+from flows.candidates import Candidate, split_version
+from flows.config import Settings
+from flows.digest import check_unedited, with_images, write_pages
+from flows.errors import ConfigError, DraftError
+from flows.files import write_json
+from flows.llm import open_llm
+from flows.pdf_text import read_texts
+from flows.shortlist import Profile
+from flows.summaries import Section, summarize, voice_for
+
+_FIELDS = set(Candidate.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
+class Swapped:
+    position: int
+    removed: str
+    added: str
+    draft: Path
+
+
+def swap(folder: Path, position: int, choice: str, settings: Settings) -> Swapped:
+    check_unedited(folder)
+    record, run, stored = (_read(folder / name) for name in ("candidates.json", "run.json", "sections.json"))
+    sections = [Section.from_json(s) for s in stored["sections"]]
+    if not 1 <= position <= len(sections):
+        raise ConfigError(f"paper number {position} is not in the draft of {folder.name} (1..{len(sections)})")
+    rows = {row["arxiv_id"]: row for row in record["candidates"]}
+    new_id = _resolve(choice, record, rows, folder.name)
+    if new_id in record["picks"]:
+        raise ConfigError(f"{new_id} is already paper {record['picks'].index(new_id) + 1} of {folder.name}")
+    cand = Candidate.from_json({k: v for k, v in rows[new_id].items() if k in _FIELDS})
+
+    with ArxivClient(settings) as client:
+        pdfs = client.download_pdfs([cand], settings.cache_dir / "pdf")
+    text = read_texts(pdfs, settings)[new_id]
+    with open_llm(settings) as llm:
+        section = summarize(cand, text, llm, voice_for(run.get("style", "weekly"), folder.parent, folder.name))
+        offline = stored.get("offline", False) or llm.offline
+        tokens = llm.usage.to_json()
+    pdf = pdfs[new_id] if isinstance(pdfs[new_id], Path) else None
+    sections[position - 1] = with_images(folder, section, pdf)
+
+    removed = record["picks"][position - 1]
+    record["picks"][position - 1] = new_id
+    record["runners_up"] = [{"arxiv_id": removed, "title": rows[removed]["title"], "reason": "swapped out by the editor"}] + [
+        r for r in record["runners_up"] if r["arxiv_id"] != new_id]
+    papers = [Candidate.from_json({k: v for k, v in rows[i].items() if k in _FIELDS}) for i in record["picks"]]
+    written, lint_flags = write_pages(folder, run.get("style", "weekly"), Profile.load(), sections, papers, offline)
+    run["written"] = written
+    run["flags"] = [f for f in run["flags"] if not f.startswith(f"Paper {position}, ")] + lint_flags + [
+        f"Paper {position}, {new_id}: {note}" for note in section.notes] + [
+        f"Paper {position} swapped by the editor: {removed} -> {new_id}"]
+    run.setdefault("swaps", []).append({"position": position, "removed": removed, "added": new_id, "tokens": tokens})
+    write_json(folder / "candidates.json", record)
+    write_json(folder / "run.json", run)
+    return Swapped(position, removed, new_id, folder / "README.md")
+
+
+def _resolve(choice: str, record: dict, rows: dict, week: str) -> str:
+    """A runner-up's rank (1 = the first runner-up) or an arXiv id of the week's candidates."""
+    if choice.isdigit() and int(choice) < 100:
+        rank = int(choice)
+        if not 1 <= rank <= len(record["runners_up"]):
+            raise ConfigError(f"runner-up {rank} does not exist for {week} (1..{len(record['runners_up'])})")
+        return record["runners_up"][rank - 1]["arxiv_id"]
+    arxiv_id = split_version(choice.removeprefix("https://arxiv.org/abs/"))[0]
+    if arxiv_id not in rows:
+        raise ConfigError(f"{choice} is not a candidate of {week}: choose a runner-up rank or an id from its candidates.json")
+    return arxiv_id
+
+
+def _read(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DraftError(f"{path}: no finished draft to swap in ({exc})") from None
