@@ -1,15 +1,16 @@
 """Weeks per hour of a backfill: 4 arXiv weeks drafted with Prefect's thread pool and with a
 local Dask cluster, against local arXiv and OpenAI-compatible servers on 127.0.0.1.
 
-    python bench/backfill.py [--runs default:1,default:4,dask:2] [--arxiv-delay 3]
+    python bench/backfill.py [--runs default:1,default:4,dask:2] [--arxiv-delay 3] [--llm-latency 0]
 
 The data is the shared one-week mirror (../shared/fixtures/week, submitted 2026-11-16..22)
 repeated five times back in time: copy k has its dates moved k weeks earlier and its ids
 renamed (the year digits + 20 k), so no paper repeats and 2026-W44..W47 each hold a full
 week (~33 papers in cs.AI/LG/CL/CV, 5 PDFs to fetch and read). The mirror alone would give
 one full week, one partial and two empty ones. Every run starts from an empty cache and an
-empty digests folder, so each week really downloads and reads its PDFs. The LLM is scripted
-(instant): the numbers are arXiv politeness + PDF text + Prefect and Dask overhead.
+empty digests folder, so each week really downloads and reads its PDFs. The LLM is scripted;
+`--llm-latency` makes each answer take that long (a hosted model: seconds), otherwise the
+numbers are arXiv politeness + PDF text + Prefect and Dask overhead.
 
 `--arxiv-delay` is the pause between two arXiv requests (ARXIV_DELAY_SECONDS, 3 s against
 the real arXiv); it is shared by every thread and process, so it bounds any runner.
@@ -89,6 +90,7 @@ def main() -> int:
     parser.add_argument("--runs", default="default:1,default:4,dask:2",
                         help="runner:parallel pairs, comma-separated (default: %(default)s)")
     parser.add_argument("--arxiv-delay", type=float, default=3.0, help="seconds between arXiv requests")
+    parser.add_argument("--llm-latency", type=float, default=0.0, help="seconds per LLM answer")
     args = parser.parse_args()
     if not (MIRROR / "api-week.xml").exists():
         print(f"backfill bench: {MIRROR} not found (the shared arXiv week mirror)", file=sys.stderr)
@@ -103,21 +105,25 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="top5-bench-backfill-") as tmp:
         feed, pdf_dir = shifted_mirror(Path(tmp) / "pdf")
-        with ArxivServer(feed, pdf_dir) as arxiv, OpenAIServer(scripted_llm.reply) as llm, \
+        def reply(request: dict) -> str:
+            time.sleep(args.llm_latency)
+            return scripted_llm.reply(request)
+
+        with ArxivServer(feed, pdf_dir) as arxiv, OpenAIServer(reply) as llm, \
                 prefect_test_harness(server_startup_timeout=90):
             os.environ.update(ARXIV_API_URL=arxiv.api_url, ARXIV_PDF_URL=arxiv.pdf_url,
                               ARXIV_DELAY_SECONDS=str(args.arxiv_delay), OPENAI_BASE_URL=llm.base_url,
                               OPENAI_API_KEY="sk-bench")
             print(f"{len(WEEKS)} weeks {WEEKS[0]}..{WEEKS[-1]}, arXiv delay {args.arxiv_delay} s, "
-                  f"{os.cpu_count()} CPUs")
+                  f"LLM latency {args.llm_latency} s, {os.cpu_count()} CPUs")
             print(f"{'runner':<8} {'parallel':>8} {'wall s':>8} {'weeks/h':>8}  per week")
             for i, (runner, parallel) in enumerate(runs):
-                before = len(arxiv.log)
+                before, asked = len(arxiv.log), len(llm.requests)
                 seconds, reports = run_once(runner, parallel, Path(tmp) / f"run{i}")
                 done = sum(1 for r in reports if r.draft)
                 statuses = " ".join(f"{r.week}:{r.status}" for r in reports)
                 print(f"{runner:<8} {parallel:>8} {seconds:>8.1f} {done * 3600 / seconds:>8.0f}  {statuses} "
-                      f"({len(arxiv.log) - before} arXiv requests)", flush=True)
+                      f"({len(arxiv.log) - before} arXiv, {len(llm.requests) - asked} LLM requests)", flush=True)
                 for r in reports:
                     if r.error:
                         print(f"    {r.week}: {r.error}")

@@ -8,7 +8,7 @@ import pytest
 
 from flows import prompts
 from flows.lint import DEFAULT_RULES, SELECTION_LINE, LintProblem, LintRules, lint_draft, lint_section
-from flows.summaries import Section
+from flows.summaries import Figure, Section
 
 # Written for these tests in the digest's manner (not the editor's text).
 SECTION = {
@@ -122,11 +122,12 @@ def render(n: int = 5, **overrides) -> str:
     """A draft made by the project's real page template, as the flow renders it."""
     sections = [Section(arxiv_id, f"Paper name {i}", SECTION["problem"], SECTION["idea"], SECTION["results"],
                         SECTION["take"], notes=("written from the abstract only",) if i == 2 else (),
-                        method_figure="Figure 1 (page 2): Overview." if i == 1 else None)
+                        figures=(Figure("method", "figure", "1", 2, "Overview.", "figures/x.png"),) if i == 1 else ())
                 for i, arxiv_id in enumerate(IDS[:n], 1)]
     profile = SimpleNamespace(name="AI-WeeklyTop5", tagline="Top 5 papers in AI every week")
-    context = dict(profile=profile, sections=sections, banners=["OFFLINE DRAFT"], week_title="2026-W47 papers")
-    return prompts.render("digest.md.j2", **dict(context, **overrides))
+    context = dict(profile=profile, sections=sections, banners=["OFFLINE DRAFT"], week_title="2026-W47 papers",
+                   papers=[], week="2026-W47")
+    return prompts.render("styles/weekly/digest.md.j2", **dict(context, **overrides))
 
 
 def where(markdown: str, expected: int = 5) -> list[str]:
