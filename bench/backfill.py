@@ -105,6 +105,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="top5-bench-backfill-") as tmp:
         feed, pdf_dir = shifted_mirror(Path(tmp) / "pdf")
+
         def reply(request: dict) -> str:
             time.sleep(args.llm_latency)
             return scripted_llm.reply(request)
