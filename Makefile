@@ -44,3 +44,14 @@ worker: install  ## a process worker that runs the scheduled and manual runs
 
 clean:
 	rm -rf $(VENV) .prefect .cache
+
+.PHONY: test-deployment backfill bench-backfill
+
+test-deployment: install  ## the weekly deployment end to end: server, pool, deploy, worker, run (~30 s)
+	$(PY) -m pytest tests/test_deployment.py $(PYTEST_ARGS)
+
+backfill: install  ## draft many weeks: make backfill ARGS="--start-week 2026-W40 --end-week 2026-W47 [--runner dask]"
+	$(PY) -m flows.backfill $(ARGS)
+
+bench-backfill: install  ## weeks per hour of a 4-week backfill, thread pool against Dask (needs '.[dask]')
+	$(PY) bench/backfill.py $(ARGS)

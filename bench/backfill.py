@@ -122,9 +122,12 @@ def main() -> int:
                 before, asked = len(arxiv.log), len(llm.requests)
                 seconds, reports = run_once(runner, parallel, Path(tmp) / f"run{i}")
                 done = sum(1 for r in reports if r.draft)
+                arrivals = sorted(r.at for r in arxiv.log[before:])
+                gap = min((b - a for a, b in zip(arrivals, arrivals[1:])), default=float("nan"))
                 statuses = " ".join(f"{r.week}:{r.status}" for r in reports)
                 print(f"{runner:<8} {parallel:>8} {seconds:>8.1f} {done * 3600 / seconds:>8.0f}  {statuses} "
-                      f"({len(arxiv.log) - before} arXiv, {len(llm.requests) - asked} LLM requests)", flush=True)
+                      f"({len(arxiv.log) - before} arXiv requests, closest two {gap:.2f} s apart; "
+                      f"{len(llm.requests) - asked} LLM requests)", flush=True)
                 for r in reports:
                     if r.error:
                         print(f"    {r.week}: {r.error}")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import os
 import resource
-import statistics
 import sys
 import time
 from pathlib import Path

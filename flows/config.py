@@ -43,6 +43,20 @@ _ENV = {
 }
 
 
+def from_env(model: type[BaseModel], names: Mapping[str, str], env: Mapping[str, str] | None, what: str):
+    """`model` built from the environment variables in `names` (variable -> field); a bad value
+    is a ConfigError that names the variable, never the value (it may be a secret)."""
+    env = os.environ if env is None else env
+    values = {field: env[name] for name, field in names.items() if env.get(name)}
+    try:
+        return model(**values)
+    except ValidationError as exc:
+        variable = {field: name for name, field in names.items()}
+        problems = "; ".join(f"{variable.get(str(e['loc'][0]), e['loc'][0])}: {e['msg'].removeprefix('Value error, ')}"
+                             for e in exc.errors())
+        raise ConfigError(f"{what}: {problems}") from None
+
+
 class Settings(BaseModel):
     """Every knob of a run. Secrets are kept out of repr() so they never reach a log."""
 
@@ -93,17 +107,7 @@ class Settings(BaseModel):
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if env is None else env
-        values = {field: env[name] for name, field in _ENV.items() if env.get(name)}
-        try:
-            return cls(**values)
-        except ValidationError as exc:
-            problems = []
-            for err in exc.errors():
-                field = err["loc"][0]
-                name = next((n for n, f in _ENV.items() if f == field), field)
-                problems.append(f"{name}: {err['msg']}")
-            raise ConfigError("invalid settings: " + "; ".join(problems)) from None
+        return from_env(cls, _ENV, env, "invalid settings")
 
     @property
     def llm_configured(self) -> bool:

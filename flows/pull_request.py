@@ -33,9 +33,10 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, field_validator
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from flows.config import from_env
 from flows.errors import ConfigError, DraftError, PullRequestError
 from flows.ledger import ordered_ids
 
@@ -97,15 +98,7 @@ class PullRequestSettings(BaseModel):
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> PullRequestSettings:
-        env = os.environ if env is None else env
-        values = {field: env[name] for name, field in _ENV.items() if env.get(name)}
-        try:
-            return cls(**values)
-        except ValidationError as exc:
-            names = {field: name for name, field in _ENV.items()}
-            problems = "; ".join(f"{names.get(str(e['loc'][0]), e['loc'][0])}: "
-                                 f"{e['msg'].removeprefix('Value error, ')}" for e in exc.errors())
-            raise ConfigError(f"pull request settings: {problems}") from None
+        return from_env(cls, _ENV, env, "pull request settings")
 
 
 @dataclass(frozen=True)

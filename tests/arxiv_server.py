@@ -17,10 +17,15 @@ import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 from xml.sax.saxutils import escape
+
+try:
+    from tests.loopback import Loopback
+except ImportError:  # run as a script: python tests/arxiv_server.py
+    from loopback import Loopback
 
 ATOM = "http://www.w3.org/2005/Atom"
 ARXIV = "http://arxiv.org/schemas/atom"
@@ -94,16 +99,12 @@ class ArxivServer:
             def log_message(self, *args):
                 pass
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-        self._thread.start()
-        base = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        self.api_url, self.pdf_url = f"{base}/api/query", f"{base}/pdf"
+        self._loopback = Loopback(Handler)
+        self.api_url, self.pdf_url = f"{self._loopback.base}/api/query", f"{self._loopback.base}/pdf"
         return self
 
     def __exit__(self, *exc) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self._loopback.stop()
 
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
         url = urlparse(request.path)

@@ -19,9 +19,11 @@ import json
 import subprocess
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+
+from tests.loopback import Loopback
 
 ERRORS = {
     401: {"message": "Bad credentials"},
@@ -53,8 +55,6 @@ class GitHubServer:
         self.url = ""
         self._failures: list[tuple[int, str | None]] = []
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     def fail_next(self, status: int, method: str | None = None, times: int = 1) -> None:
         """The next `times` API requests (of `method`, if given) get `status` with GitHub's body."""
@@ -65,20 +65,12 @@ class GitHubServer:
         return [r for r in self.log if r.method == method and r.path.startswith("/repos/")]
 
     def __enter__(self) -> GitHubServer:
-        handler = type("Handler", (_Handler,), {"owner": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
-        self._thread.start()
+        self._loopback = Loopback(type("Handler", (_Handler,), {"owner": self}))
+        self.url = self._loopback.base
         return self
 
     def __exit__(self, *exc_info) -> None:
-        assert self._server is not None and self._thread is not None
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._loopback.stop()
 
     # --- called by the handler -------------------------------------------------------------
     def answer(self, method: str, path: str, query: dict, headers: dict, body: dict | None) -> tuple[int, object]:

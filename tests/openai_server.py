@@ -11,7 +11,9 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.loopback import Loopback
 
 Reply = Callable[[dict], "str | dict"]
 
@@ -40,8 +42,6 @@ class OpenAIServer:
         self._lock = threading.Lock()
         self._failures: list[tuple[int, dict, str]] = []
         self._stalls: list[float] = []
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # --- scripting -------------------------------------------------------------------------
     def fail_next(
@@ -58,22 +58,12 @@ class OpenAIServer:
 
     # --- lifecycle -------------------------------------------------------------------------
     def __enter__(self) -> OpenAIServer:
-        handler = type("Handler", (_Handler,), {"owner": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        port = self._server.server_address[1]
-        self.base_url = f"http://127.0.0.1:{port}/v1"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
+        self._loopback = Loopback(type("Handler", (_Handler,), {"owner": self}))
+        self.base_url = f"{self._loopback.base}/v1"
         return self
 
     def __exit__(self, *exc_info) -> None:
-        assert self._server is not None and self._thread is not None
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._loopback.stop()
 
     # --- called by the handler -------------------------------------------------------------
     def _take_script(self, request: dict) -> tuple[float, tuple[int, dict, str] | None]:

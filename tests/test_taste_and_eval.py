@@ -7,7 +7,7 @@ import sys
 
 from flows.digest import RunRecord, write
 from flows.evaluation import evaluate, report
-from flows.shortlist import Profile, Ranking, Scored, cheap_score, score_all
+from flows.shortlist import Profile, Ranking, cheap_score, score_all
 from flows.summaries import Section
 from flows.taste import learn, recorded_weeks
 from tests.conftest import REPO
