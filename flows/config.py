@@ -40,6 +40,8 @@ _ENV = {
     "TOP5_PDF_MAX_BYTES": "pdf_max_bytes",
     "TOP5_SHORTLIST_SIZE": "shortlist_size",
     "TOP5_STYLE": "style",
+    "HF_PAPERS_URL": "hf_papers_url",
+    "TOP5_POPULARITY": "popularity",
 }
 
 
@@ -84,8 +86,10 @@ class Settings(BaseModel):
     pdf_max_bytes: int = Field(50_000_000, gt=0)
     shortlist_size: int = Field(40, gt=0)
     style: str = "weekly"  # a folder of prompts/styles/: templates, style guide and exemplar
+    hf_papers_url: str = "https://huggingface.co/api/daily_papers"
+    popularity: bool = True  # TOP5_POPULARITY=off runs without the Hugging Face signal
 
-    @field_validator("arxiv_api_url", "arxiv_pdf_url", "openai_base_url")
+    @field_validator("arxiv_api_url", "arxiv_pdf_url", "openai_base_url", "hf_papers_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):

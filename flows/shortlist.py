@@ -74,12 +74,13 @@ class Profile(BaseModel):
 class Scored:
     candidate: Candidate
     cheap: float
+    upvotes: int | None = None  # Hugging Face daily papers, when the signal was there
     llm: float | None = None
     reason: str = ""
 
     def to_json(self) -> dict:
-        return {"cheap_score": round(self.cheap, 3), "llm_score": self.llm, "reason": self.reason,
-                **self.candidate.to_json()}
+        return {"cheap_score": round(self.cheap, 3), "upvotes": self.upvotes, "llm_score": self.llm,
+                "reason": self.reason, **self.candidate.to_json()}
 
 
 @dataclass
@@ -93,10 +94,12 @@ class Ranking:
     flags: list[str] = field(default_factory=list)
 
 
-def cheap_score(cand: Candidate, profile: Profile, taste: Taste | None = None) -> float:
-    """Relevance to the profile (title counts thrice), the learned taste, code, cross-listing; no LLM."""
+def cheap_score(cand: Candidate, profile: Profile, taste: Taste | None = None, upvotes: int = 0) -> float:
+    """Relevance to the profile (title counts thrice), the learned taste, readers' upvotes,
+    code, cross-listing; no LLM."""
     text = f"{cand.title} {cand.title} {cand.title} {cand.abstract}"
     score = profile.relevance(text) + (taste.bonus(cand) if taste else 0.0)
+    score += 0.75 * math.log1p(upvotes)
     score += 1.5 if cand.code_links else 0.0
     score += min(1.0, 0.3 * (len(cand.categories) - 1))
     if profile.core_categories and not set(cand.categories) & set(profile.core_categories):
@@ -106,8 +109,11 @@ def cheap_score(cand: Candidate, profile: Profile, taste: Taste | None = None) -
     return score
 
 
-def score_all(candidates: list[Candidate], profile: Profile, taste: Taste | None = None) -> list[Scored]:
-    scored = [Scored(c, cheap_score(c, profile, taste)) for c in candidates]
+def score_all(candidates: list[Candidate], profile: Profile, taste: Taste | None = None,
+              upvotes: dict[str, int] | None = None) -> list[Scored]:
+    upvotes = upvotes or {}
+    scored = [Scored(c, cheap_score(c, profile, taste, upvotes.get(c.arxiv_id, 0)), upvotes.get(c.arxiv_id))
+              for c in candidates]
     return sorted(scored, key=lambda s: (-s.cheap, s.candidate.arxiv_id))
 
 

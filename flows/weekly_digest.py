@@ -16,7 +16,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows import digest, ledger, pdf_text, pull_request, shortlist, summaries, taste
+from flows import digest, ledger, pdf_text, popularity, pull_request, shortlist, summaries, taste
 from flows.arxiv import ArxivClient
 from flows.candidates import Candidate
 from flows.config import DEFAULT_CATEGORIES, Settings
@@ -44,10 +44,15 @@ def drop_featured(candidates: list[Candidate], digests_dir: Path, week: str) -> 
 
 
 @stage
+def fetch_upvotes(settings: Settings, window: Window) -> tuple[dict[str, int], str | None]:
+    return popularity.upvotes(window, settings)
+
+
+@stage
 def rank(candidates: list[Candidate], profile: shortlist.Profile, llm, size: int, top_k: int,
-         digests_dir: Path, week: str) -> shortlist.Ranking:
+         digests_dir: Path, week: str, upvotes: dict[str, int]) -> shortlist.Ranking:
     learned = taste.learn([w for w in taste.recorded_weeks(digests_dir) if w.name != week])
-    return shortlist.rank(shortlist.score_all(candidates, profile, learned), profile, llm, size, top_k)
+    return shortlist.rank(shortlist.score_all(candidates, profile, learned, upvotes), profile, llm, size, top_k)
 
 
 @stage
@@ -132,12 +137,14 @@ def weekly_digest(
         with _stage(record, log, "candidates"):
             found = fetch_candidates(settings, window, list(categories))
             fresh = drop_featured(found, folder.parent, label)
+            upvotes, missing_signal = fetch_upvotes(settings, window)
+            record.flags += [missing_signal] if missing_signal else []
             record.counts.update(candidates=len(found), new=len(fresh), featured_before=len(found) - len(fresh))
         if not fresh:
             log.warning("no new papers between %s and %s: no draft written", window.start, window.end)
             return None
         with _stage(record, log, "shortlist"):
-            ranking = rank(fresh, profile, llm, settings.shortlist_size, top_k, folder.parent, label)
+            ranking = rank(fresh, profile, llm, settings.shortlist_size, top_k, folder.parent, label, upvotes)
             picks = [s.candidate for s in ranking.picks]
             record.counts.update(shortlist=len(ranking.ranked), picks=len(picks))
             record.flags += ranking.flags

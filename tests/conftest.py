@@ -43,4 +43,5 @@ def settings_env(monkeypatch, tmp_path):
     monkeypatch.setenv("ARXIV_DELAY_SECONDS", "0.01")
     monkeypatch.setenv("TOP5_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("TOP5_LLM_MAX_WAIT", "2")
+    monkeypatch.setenv("TOP5_POPULARITY", "off")  # tests that want the Hugging Face signal serve it
     return monkeypatch

@@ -50,10 +50,12 @@ def _week_feed() -> dict[str, dict]:
     return entries
 
 
-def test_flow_drafts_the_shared_week(week_servers, tmp_path, prefect_harness):
+def test_flow_drafts_the_shared_week(week_servers, tmp_path, prefect_harness, monkeypatch):
     from flows.weekly_digest import weekly_digest
 
     arxiv, llm = week_servers
+    monkeypatch.setenv("TOP5_POPULARITY", "on")
+    monkeypatch.setenv("HF_PAPERS_URL", "http://127.0.0.1:9/api/daily_papers")  # nothing listens there
     draft = weekly_digest(start="2026-11-16", end="2026-11-22", categories=CATEGORIES,
                           top_k=5, digests_dir=str(tmp_path / "digests"))
 
@@ -96,6 +98,7 @@ def test_flow_drafts_the_shared_week(week_servers, tmp_path, prefect_harness):
     assert run["style"] == "weekly" and run["exemplar"] == "style: weekly"
     assert run["tokens"]["rank"]["prompt_tokens"] > 0 and run["tokens"]["summarize"]["requests"] == 5
     assert "sk-test-NEVER-LOGGED" not in json.dumps(run) + readme + papers
+    assert any("popularity signal" in f and "was not used" in f for f in run["flags"])  # said, not fatal
 
     # picks with a PDF in the mirror are written from the paper, the others flagged
     with_pdf = {p.stem.rsplit("v", 1)[0] for p in (WEEK / "pdf").glob("*.pdf")}

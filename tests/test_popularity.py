@@ -1,0 +1,65 @@
+"""The Hugging Face upvotes signal: read when there, and a run that goes on without it."""
+
+from __future__ import annotations
+
+import json
+from http.server import BaseHTTPRequestHandler
+from urllib.parse import parse_qs, urlparse
+
+from flows.config import Settings
+from flows.popularity import upvotes
+from flows.shortlist import Profile, score_all
+from flows.week import window_between
+from tests.helpers import candidate
+from tests.loopback import Loopback
+
+WINDOW = window_between("2026-11-16", "2026-11-17")
+
+
+class DailyPapers(BaseHTTPRequestHandler):
+    """The listing's shape: [{"paper": {"id": ..., "upvotes": ...}, "title": ...}, ...] per date."""
+
+    days = {"2026-11-18": [{"paper": {"id": "2611.00001", "upvotes": 42}, "title": "A"},
+                           {"paper": {"id": "2611.00002v2", "upvotes": 3}, "title": "B"}],
+            "2026-11-19": [{"paper": {"id": "2611.00001", "upvotes": 50}, "title": "A"}]}
+    asked: list[str] = []
+
+    def do_GET(self):  # noqa: N802
+        day = parse_qs(urlparse(self.path).query)["date"][0]
+        DailyPapers.asked.append(day)
+        body = json.dumps(self.days.get(day, [])).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_upvotes_for_the_window_and_the_days_it_is_announced():
+    server = Loopback(DailyPapers)
+    try:
+        found, missing = upvotes(WINDOW, Settings(hf_papers_url=server.base + "/api/daily_papers"))
+    finally:
+        server.stop()
+    assert missing is None
+    assert found == {"2611.00001": 50, "2611.00002": 3}
+    assert DailyPapers.asked == ["2026-11-16", "2026-11-17", "2026-11-18", "2026-11-19", "2026-11-20", "2026-11-21"]
+
+
+def test_an_unreachable_listing_is_said_not_fatal():
+    found, missing = upvotes(WINDOW, Settings(hf_papers_url="http://127.0.0.1:9/api/daily_papers"))
+    assert found == {}
+    assert "popularity signal" in missing and "127.0.0.1:9" in missing and "2026-11-16" in missing
+
+
+def test_switched_off_asks_nothing():
+    assert upvotes(WINDOW, Settings(popularity=False, hf_papers_url="http://127.0.0.1:9/x")) == ({}, None)
+
+
+def test_upvotes_lift_a_paper_in_the_cheap_score():
+    same = [candidate("2611.00001", "A transformer", "x"), candidate("2611.00002", "A transformer", "x")]
+    ranked = score_all(same, Profile.load(), upvotes={"2611.00002": 40})
+    assert [s.candidate.arxiv_id for s in ranked] == ["2611.00002", "2611.00001"]
+    assert ranked[0].upvotes == 40 and ranked[1].upvotes is None
