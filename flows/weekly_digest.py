@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -134,37 +135,44 @@ def weekly_digest(
 
     with open_llm(settings) as llm:
         record.llm = llm.describe()
-        with _stage(record, log, "candidates"):
+        with _stage(record, log, "candidates") as io:
             found = fetch_candidates(settings, window, list(categories))
             fresh = drop_featured(found, folder.parent, label)
             upvotes, missing_signal = fetch_upvotes(settings, window)
             record.flags += [missing_signal] if missing_signal else []
             record.counts.update(candidates=len(found), new=len(fresh), featured_before=len(found) - len(fresh))
+            io.went_in, io.came_out = len(found), len(fresh)
         if not fresh:
-            log.warning("no new papers between %s and %s: no draft written", window.start, window.end)
+            log.warning("no new papers between %s and %s: no draft written",
+                        window.start.isoformat(), window.end.isoformat())
             return None
-        with _stage(record, log, "shortlist"):
+        with _stage(record, log, "shortlist") as io:
             ranking = rank(fresh, profile, llm, settings.shortlist_size, top_k, folder.parent, label, upvotes)
             picks = [s.candidate for s in ranking.picks]
             record.counts.update(shortlist=len(ranking.ranked), picks=len(picks))
+            io.went_in, io.came_out = len(fresh), len(picks)
             record.flags += ranking.flags
             if len(picks) < top_k:
                 record.flags.append(f"Only {len(picks)} new papers this week: the draft has {len(picks)} sections, not {top_k}.")
-        with _stage(record, log, "pdf"):
+        with _stage(record, log, "pdf") as io:
             pdfs = fetch_pdfs(settings, picks)
-        with _stage(record, log, "pdf_text"):
+            io.went_in, io.came_out = len(picks), sum(1 for p in pdfs.values() if isinstance(p, Path))
+        with _stage(record, log, "pdf_text") as io:
             texts = extract_texts(settings, pdfs)
             record.counts["pdf_text"] = sum(1 for t in texts.values() if t.text is not None)
-        with _stage(record, log, "summaries"):
+            io.went_in, io.came_out = len(pdfs), record.counts["pdf_text"]
+        with _stage(record, log, "summaries") as io:
             futures = [summarize.submit(c, texts.get(c.arxiv_id), llm, voice) for c in picks]
             sections = [f.result() for f in futures]
+            io.went_in, io.came_out = len(picks), sum(1 for s in sections if not s.notes)
             record.flags += [f"Paper {i}, {s.arxiv_id}: {note}" for i, s in enumerate(sections, 1) for note in s.notes]
         record.flags += llm.flags
         record.tokens = llm.usage.to_json()
-        with _stage(record, log, "digest"):
+        with _stage(record, log, "digest") as io:
             draft = write_digest(folder, profile=profile, ranking=ranking, sections=sections,
                                  record=record, offline=llm.offline,
                                  pdfs={i: p for i, p in pdfs.items() if isinstance(p, Path)})
+            io.went_in, io.came_out = len(sections), len(sections)
         publish_artifacts(draft, ranking, label)
     log.info("draft written to %s", draft)
     if open_pr:
@@ -174,12 +182,19 @@ def weekly_digest(
     return str(draft)
 
 
+@dataclass
+class _Io:
+    went_in: int = 0
+    came_out: int = 0
+
+
 @contextmanager
 def _stage(record: RunRecord, log: logging.Logger, name: str):
-    began = time.perf_counter()
-    yield
+    """Times a stage; the block says how many items went in and came out, for the log."""
+    began, io = time.perf_counter(), _Io()
+    yield io
     record.seconds[name] = time.perf_counter() - began
-    log.info("stage %s: %.1f s, counts so far %s", name, record.seconds[name], record.counts)
+    log.info("stage %s: %d in, %d out, %.1f s", name, io.went_in, io.came_out, record.seconds[name])
 
 
 def _calendar_week(when) -> str:

@@ -144,3 +144,14 @@ def test_requests_are_spaced_across_processes(tmp_path):
     arrivals = sorted(r.at for r in srv.log)
     assert len(arrivals) == 4
     assert min(b - a for a, b in zip(arrivals, arrivals[1:])) >= 0.38
+
+
+def test_a_window_over_the_result_cap_is_split(tmp_path, monkeypatch):
+    monkeypatch.setattr("flows.arxiv.RESULT_CAP", 10)
+    entries = [atom_entry(f"2611.{day}{i:03d}v1", "P", "A.", published=f"2026-11-{day}T{2 * i:02d}:00:00Z")
+               for day in range(16, 23) for i in range(4)]  # 28 papers over 7 days
+    with ArxivServer(atom_feed(entries)) as srv:
+        found = ArxivClient(_settings(srv, tmp_path)).search(WINDOW, ["cs.LG"])
+    assert len(found) == 28
+    ranges = {r.query["search_query"].split("submittedDate:")[1] for r in srv.api_requests()}
+    assert len(ranges) > 1  # asked in several sub-windows, none over the cap

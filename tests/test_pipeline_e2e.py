@@ -228,6 +228,15 @@ def test_cli_runs_the_flow(week_servers, tmp_path, prefect_harness):
     assert "sk-test-NEVER-LOGGED" not in result.stdout + result.stderr
 
 
+def test_an_empty_window_writes_no_draft(week_servers, tmp_path, prefect_harness, capfd):
+    from flows.weekly_digest import weekly_digest
+
+    digests = tmp_path / "digests"
+    assert weekly_digest(start="2026-10-01", end="2026-10-02", categories=CATEGORIES, digests_dir=str(digests)) is None
+    assert not digests.exists()
+    assert "no new papers between 2026-10-01" in capfd.readouterr().err
+
+
 def test_cli_names_a_bad_week(tmp_path):
     result = subprocess.run([sys.executable, "-m", "flows.cli", "run", "--week", "2026-W99",
                              "--digests-dir", str(tmp_path)],
