@@ -20,7 +20,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade --quiet pip
-	$(PY) -m pip install --quiet -e '.[test,offline]'
+	$(PY) -m pip install --quiet -e '.[test,offline,dask]'
 	touch $(STAMP)
 
 run: install  ## draft the digest of the last complete arXiv week into digests/

@@ -26,13 +26,14 @@ import tempfile
 import time
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 MIRROR = REPO.parent / "shared" / "fixtures" / "week"
 sys.path.insert(0, str(REPO))
 
-import flows  # noqa: E402,F401 - before Prefect: telemetry off, the project's Prefect home
+import flows  # noqa: F401 - before Prefect: telemetry off, the project's Prefect home
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 WEEKS = ["2026-W44", "2026-W45", "2026-W46", "2026-W47"]
@@ -44,7 +45,9 @@ _OLD_ID = re.compile(r"(arxiv\.org/(?:abs|pdf)/[a-z][a-z-]*(?:\.[A-Z]{2})?/)(\d\
 
 def shifted_mirror(folder: Path) -> tuple[bytes, Path]:
     """The mirror repeated `COPIES` times back in time, and a folder of PDFs named by new id."""
-    from tests.arxiv_server import atom_feed  # also registers the Atom namespaces for tostring
+    from tests.arxiv_server import (
+        atom_feed,  # also registers the Atom namespaces for tostring
+    )
 
     feed = ET.parse(MIRROR / "api-week.xml").getroot()
     entries = feed.findall(f"{ATOM}entry")
@@ -56,7 +59,7 @@ def shifted_mirror(folder: Path) -> tuple[bytes, Path]:
             copy = ET.fromstring(_rename(ET.tostring(entry, encoding="unicode"), k))
             for tag in ("published", "updated"):
                 node = copy.find(f"{ATOM}{tag}")
-                when = datetime.fromisoformat(node.text.replace("Z", "+00:00")) - timedelta(weeks=k)
+                when = datetime.fromisoformat(node.text) - timedelta(weeks=k)
                 node.text = when.strftime("%Y-%m-%dT%H:%M:%SZ")
             out.append(ET.tostring(copy, encoding="unicode"))
             old_id = entry.findtext(f"{ATOM}id").rsplit("/abs/", 1)[1]
@@ -71,7 +74,7 @@ def shifted_mirror(folder: Path) -> tuple[bytes, Path]:
 def _rename(xml: str, k: int) -> str:
     if k == 0:
         return xml
-    bump = lambda m: f"{m[1]}{(int(m[2]) + 20 * k) % 100:02d}{m[3]}"  # noqa: E731
+    bump = lambda m: f"{m[1]}{(int(m[2]) + 20 * k) % 100:02d}{m[3]}"
     return _OLD_ID.sub(bump, _NEW_ID.sub(bump, xml))
 
 
@@ -112,7 +115,8 @@ def main() -> int:
 
         with ArxivServer(feed, pdf_dir) as arxiv, OpenAIServer(reply) as llm, \
                 prefect_test_harness(server_startup_timeout=90):
-            os.environ.update(ARXIV_API_URL=arxiv.api_url, ARXIV_PDF_URL=arxiv.pdf_url,
+            os.environ.setdefault("TOP5_POPULARITY", "off")  # offline: no Hugging Face listing to ask
+        os.environ.update(ARXIV_API_URL=arxiv.api_url, ARXIV_PDF_URL=arxiv.pdf_url,
                               ARXIV_DELAY_SECONDS=str(args.arxiv_delay), OPENAI_BASE_URL=llm.base_url,
                               OPENAI_API_KEY="sk-bench")
             print(f"{len(WEEKS)} weeks {WEEKS[0]}..{WEEKS[-1]}, arXiv delay {args.arxiv_delay} s, "
@@ -123,7 +127,7 @@ def main() -> int:
                 seconds, reports = run_once(runner, parallel, Path(tmp) / f"run{i}")
                 done = sum(1 for r in reports if r.draft)
                 arrivals = sorted(r.at for r in arxiv.log[before:])
-                gap = min((b - a for a, b in zip(arrivals, arrivals[1:])), default=float("nan"))
+                gap = min((b - a for a, b in pairwise(arrivals)), default=float("nan"))
                 statuses = " ".join(f"{r.week}:{r.status}" for r in reports)
                 print(f"{runner:<8} {parallel:>8} {seconds:>8.1f} {done * 3600 / seconds:>8.0f}  {statuses} "
                       f"({len(arxiv.log) - before} arXiv requests, closest two {gap:.2f} s apart; "

@@ -32,6 +32,7 @@ def main() -> int:
     from tests.arxiv_server import ArxivServer
 
     with ArxivServer((args.mirror / "api-week.xml").read_bytes(), args.mirror / "pdf") as arxiv:
+        os.environ.setdefault("TOP5_POPULARITY", "off")  # offline: no Hugging Face listing to ask
         os.environ.update(ARXIV_API_URL=arxiv.api_url, ARXIV_PDF_URL=arxiv.pdf_url,
                           ARXIV_DELAY_SECONDS=os.environ.get("ARXIV_DELAY_SECONDS", "0.2"))
         from flows.cli import main as top5

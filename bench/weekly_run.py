@@ -12,8 +12,10 @@ that server, which is not part of the measured tree.
 
 Every --interval seconds it sums the resident memory (VmRSS, and PSS from smaps_rollup, which
 shares common pages fairly) of every process descended from the run: the flow, the ephemeral
-Prefect server, llama_cpp.server and the PDF workers. RSS counts a page shared by two
-processes twice, so the RSS sum is the conservative figure the budget is checked against.
+Prefect server, llama_cpp.server, the PDF workers and the figure extractors. RSS counts a page
+shared by two processes twice, so the RSS sum is the conservative figure checked against the
+budget. Settings that change memory (TOP5_OFFLINE_N_CTX, LOGITS_ALL for llama_cpp.server, ...)
+are taken from the environment and printed.
 """
 
 from __future__ import annotations
@@ -35,7 +37,15 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 BANNER = "OFFLINE DRAFT"
-KINDS = ("flow", "prefect server", "llama_cpp.server", "pdf worker", "other")
+# what changes the run's memory, printed with the result (name, what unset means)
+MEMORY_SETTINGS = (
+    ("TOP5_OFFLINE_N_CTX", "unset (8192)"),
+    ("TOP5_OFFLINE_THREADS", "unset"),
+    ("LOGITS_ALL", "unset (llama_cpp.server: true)"),
+    ("TOP5_LLM_CONCURRENCY", "unset (4)"),
+    ("PREFECT_API_URL", "unset (ephemeral server)"),
+)
+KINDS = ("flow", "prefect server", "llama_cpp.server", "pdf worker", "figure extractor", "other")
 
 
 # --------------------------------------------------------------------------- /proc sampling
@@ -97,6 +107,8 @@ def kind_of(cmd: str, pid: int, root: int) -> str:
         return "prefect server"
     if "flows.pdf_text import _serve" in cmd:
         return "pdf worker"
+    if "flows.pdf_text import save_page_image" in cmd:
+        return "figure extractor"
     return "other"
 
 
@@ -110,7 +122,8 @@ def read_proc(pid: int, root: int, pss: bool) -> Proc | None:
     rss = _kb(f"/proc/{pid}/status", b"VmRSS:")
     if rss is None:
         return None
-    return Proc(pid, kind_of(cmd, pid, root), rss, _kb(f"/proc/{pid}/smaps_rollup", b"Pss:") if pss else None, cmd)
+    proportional = _kb(f"/proc/{pid}/smaps_rollup", b"Pss:") if pss else None
+    return Proc(pid, kind_of(cmd, pid, root), rss, proportional, cmd)
 
 
 @dataclass
@@ -132,21 +145,21 @@ class Sampler(threading.Thread):
         super().__init__(daemon=True, name="rss-sampler")
         self.root, self.interval, self.pss = root, interval, pss
         self.peaks = Peaks()
-        self._stop = threading.Event()
+        self._done = threading.Event()
         self._began = time.perf_counter()
 
     def stop(self) -> Peaks:
-        self._stop.set()
+        self._done.set()
         self.join()
         return self.peaks
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._done.is_set():
             try:
                 self.sample()
             except Exception:  # a sampler that dies would report a wrong peak: count and go on
                 self.peaks.errors += 1
-            self._stop.wait(self.interval)
+            self._done.wait(self.interval)
 
     def sample(self) -> None:
         procs = [p for p in (read_proc(pid, self.root, self.pss) for pid in tree(self.root)) if p]
@@ -232,10 +245,7 @@ def report_memory(peaks: Peaks, budget_mb: int, interval: float) -> bool:
     for kind in KINDS:
         if kind in peaks.per_kind_kb:
             print(f"    {kind:<17} {mb(peaks.per_kind_kb[kind]):>8}  x{peaks.per_kind_count[kind]}")
-    passed = peaks.samples > 0 and peaks.rss_kb / 1024 <= budget_mb
-    print(f"\n{'PASS' if passed else 'FAIL'}: peak summed RSS {mb(peaks.rss_kb)} "
-          f"{'<=' if passed else '>'} budget {budget_mb:,} MB")
-    return passed
+    return peaks.samples > 0 and peaks.rss_kb / 1024 <= budget_mb
 
 
 def report_draft(digests: Path) -> bool:
@@ -253,8 +263,8 @@ def report_draft(digests: Path) -> bool:
     print("  seconds per stage: " + ", ".join(f"{k} {v:.1f}" for k, v in record.get("seconds", {}).items()))
     print("  tokens per stage (requests / cached / prompt / completion / USD):")
     for stage, usage in record.get("tokens", {}).items():
-        print(f"    {stage:<10} {usage['requests']:>3} / {usage['cached']:>3} / {usage['prompt_tokens']:>6} / "
-              f"{usage['completion_tokens']:>6} / {usage['cost_usd']:.4f}")
+        print(f"    {stage:<10} {usage['requests']:>3} / {usage['cached']:>3} / "
+              f"{usage['prompt_tokens']:>6} / {usage['completion_tokens']:>6} / {usage['cost_usd']:.4f}")
     readme = folder / "README.md"
     banner = readme.is_file() and BANNER in readme.read_text(encoding="utf-8")
     print(f"  README.md has the {BANNER} banner: {'yes' if banner else 'no'}")
@@ -278,7 +288,8 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the draft and the run's log")
     args = parser.parse_args()
     if not (args.mirror / "api-week.xml").exists():
-        print(f"weekly_run: no arXiv mirror at {args.mirror} (expected api-week.xml and pdf/)", file=sys.stderr)
+        print(f"weekly_run: no arXiv mirror at {args.mirror} (expected api-week.xml and pdf/)",
+              file=sys.stderr)
         return 2
 
     from tests.arxiv_server import ArxivServer
@@ -291,19 +302,22 @@ def main() -> int:
             env = run_environment(args, arxiv, cache, work / "prefect")
             llm = ("configured: " + (env.get("OPENAI_BASE_URL") or "OpenAI")) if (
                 env.get("OPENAI_API_KEY") or env.get("OPENAI_BASE_URL")) else "embedded SmolLM2-135M"
-            print(f"weekly_run: LLM {llm}; cache {'warm ' if args.warm else 'fresh '}{cache}; "
-                  f"TOP5_OFFLINE_N_CTX={env.get('TOP5_OFFLINE_N_CTX', 'default')}; "
-                  f"PREFECT_API_URL={env.get('PREFECT_API_URL', 'unset (ephemeral server)')}")
+            print(f"weekly_run: LLM {llm}; cache {'warm ' if args.warm else 'fresh '}{cache}")
+            print("  " + "; ".join(f"{name}={env.get(name, default)}" for name, default in MEMORY_SETTINGS))
             code, wall, peaks = run_flow(args, env, digests, log_path)
         print(f"\nexit code {code}; wall time {wall:.1f} s")
         if code != 0:
             tail = log_path.read_text(errors="replace").strip().splitlines()[-25:]
             print("  the run's output ends with:\n    " + "\n    ".join(tail))
         report_draft(digests)
-        passed = report_memory(peaks, args.budget_mb, args.interval)
+        within = report_memory(peaks, args.budget_mb, args.interval)
+        passed = within and code == 0
+        print(f"\n{'PASS' if passed else 'FAIL'}: peak summed RSS {mb(peaks.rss_kb)} "
+              f"{'<=' if within else '>'} budget {args.budget_mb:,} MB"
+              + ("" if code == 0 else f"; but the run failed (exit code {code})"))
         if args.keep:
             print(f"\nkept: {digests}, {log_path}")
-        return 0 if passed and code == 0 else 1
+        return 0 if passed else 1
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -15,23 +15,22 @@ error message. The run's table artifact `backfill-report` shows the same.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_client, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.config import DEFAULT_CATEGORIES, Settings
 from flows.errors import ConfigError, Top5Error
 from flows.week import window_for_week
 from flows.weekly_digest import weekly_digest
-
-log = logging.getLogger(__name__)
 
 RUNNERS = ("default", "dask")
 MAX_WEEKS = 520  # ten years: more is a typo in a week, not a backfill
@@ -115,7 +114,13 @@ def draft_week(week: str, categories: list[str], top_k: int, digests_dir: str, o
 def _draft_weeks(weeks: list[str], categories: list[str], top_k: int, digests_dir: str,
                  open_pr: bool) -> list[WeekReport]:
     futures = [draft_week.submit(w, categories, top_k, digests_dir, open_pr) for w in weeks]
-    return [f.result() for f in futures]
+    reports = []
+    for week, future in zip(weeks, futures, strict=True):
+        try:
+            reports.append(future.result())
+        except Exception as exc:  # noqa: BLE001 - the task itself died (e.g. a lost Dask worker)
+            reports.append(WeekReport(week, error=f"{type(exc).__name__}: {exc}"))
+    return reports
 
 
 @flow(name="backfill")
@@ -123,7 +128,7 @@ def backfill(
     weeks: list[str] | None = None,
     start_week: str | None = None,
     end_week: str | None = None,
-    categories: list[str] = list(DEFAULT_CATEGORIES),
+    categories: list[str] = list(DEFAULT_CATEGORIES),  # noqa: B006 - a Prefect parameter default
     top_k: int = 5,
     digests_dir: str = "digests",
     runner: str = "default",
@@ -141,8 +146,9 @@ def backfill(
     task_runner = make_runner(runner, max_parallel)
     logger.info("backfill of %d weeks (%s .. %s) on %s, %d at a time",
                 len(labels), labels[0], labels[-1], runner, max_parallel)
-    reports = _draft_weeks.with_options(task_runner=task_runner)(
-        labels, list(categories), top_k, digests_dir, open_pr)
+    with _one_api_for_all_processes(runner):
+        reports = _draft_weeks.with_options(task_runner=task_runner)(
+            labels, list(categories), top_k, digests_dir, open_pr)
     for r in reports:
         (logger.error if r.error else logger.info)("%s: %s", r.week, r.error or r.draft or r.status)
     create_table_artifact(key="backfill-report", description=f"Backfill of {len(labels)} weeks",
@@ -177,6 +183,16 @@ def main(argv: list[str] | None = None) -> int:
     for r in reports:
         print(f"{r.week}  {r.status:<13}  {r.error or r.draft or ''}")
     return 1 if any(r.error for r in reports) else 0
+
+
+def _one_api_for_all_processes(runner: str):
+    """Without PREFECT_API_URL this run talks to a temporary server; name it explicitly, so
+    that Dask worker processes (which get this run's settings) join it instead of each starting
+    a temporary server of their own on the same database."""
+    if runner != "dask" or PREFECT_API_URL.value():
+        return nullcontext()
+    with get_client(sync_client=True) as client:
+        return temporary_settings({PREFECT_API_URL: str(client.api_url).rstrip("/")})
 
 
 def _monday(week: str) -> date:

@@ -73,6 +73,9 @@ def server_command(settings: Settings, model: Path, port: int) -> list[str]:
         "--n_ctx", str(settings.offline_n_ctx),
         "--n_threads", str(threads),
         "--n_threads_batch", str(threads),
+        # llama_cpp.server keeps logits for every position by default (n_ctx x 49152 floats,
+        # ~1.5 GiB at 8192): we never ask for logprobs, and the weekly run must stay under 2 GB.
+        "--logits_all", "false",
     ]
 
 

@@ -45,3 +45,21 @@ def settings_env(monkeypatch, tmp_path):
     monkeypatch.setenv("TOP5_LLM_MAX_WAIT", "2")
     monkeypatch.setenv("TOP5_POPULARITY", "off")  # tests that want the Hugging Face signal serve it
     return monkeypatch
+
+
+@pytest.fixture
+def week_servers(settings_env):
+    """The shared arXiv week served like arXiv, and a scripted OpenAI-compatible server, both on
+    127.0.0.1, with the run's environment pointing at them."""
+    from tests import scripted_llm
+    from tests.arxiv_server import ArxivServer
+    from tests.openai_server import OpenAIServer
+
+    require_shared(WEEK)
+    with ArxivServer((WEEK / "api-week.xml").read_bytes(), WEEK / "pdf") as arxiv, \
+            OpenAIServer(scripted_llm.reply) as llm:
+        settings_env.setenv("ARXIV_API_URL", arxiv.api_url)
+        settings_env.setenv("ARXIV_PDF_URL", arxiv.pdf_url)
+        settings_env.setenv("OPENAI_BASE_URL", llm.base_url)
+        settings_env.setenv("OPENAI_API_KEY", "sk-test-NEVER-LOGGED")
+        yield arxiv, llm

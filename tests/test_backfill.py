@@ -8,11 +8,6 @@ import re
 
 import pytest
 
-from tests import scripted_llm
-from tests.arxiv_server import ArxivServer
-from tests.conftest import WEEK, require_shared
-from tests.openai_server import OpenAIServer
-
 from flows.backfill import make_runner, resolve_weeks, weeks_between
 from flows.errors import ConfigError
 
@@ -21,20 +16,8 @@ CATEGORIES = ["cs.AI", "cs.LG", "cs.CL", "cs.CV"]
 # categories, W48 (from Friday 20th 14:00 New York) 10, W46 none.
 
 
-@pytest.fixture
-def week_servers(settings_env):
-    require_shared(WEEK)
-    with ArxivServer((WEEK / "api-week.xml").read_bytes(), WEEK / "pdf") as arxiv, \
-            OpenAIServer(scripted_llm.reply) as llm:
-        settings_env.setenv("ARXIV_API_URL", arxiv.api_url)
-        settings_env.setenv("ARXIV_PDF_URL", arxiv.pdf_url)
-        settings_env.setenv("OPENAI_BASE_URL", llm.base_url)
-        settings_env.setenv("OPENAI_API_KEY", "sk-test-NEVER-LOGGED")
-        yield arxiv, llm
-
-
 def _sections(readme) -> int:
-    return len(re.findall(r"^## Paper \d: ", readme.read_text(), flags=re.M))
+    return len(re.findall(r"^## Paper \d: ", readme.read_text(), flags=re.MULTILINE))
 
 
 @pytest.mark.e2e
@@ -88,6 +71,28 @@ def test_backfill_on_a_local_dask_cluster(week_servers, tmp_path, prefect_harnes
     # the Dask worker processes reached the local servers through the environment they inherited
     assert len([r for r in arxiv.log if r.path.startswith("/pdf/")]) >= 6
     assert llm.requests
+
+
+@pytest.mark.e2e
+def test_the_command_line_exits_1_when_a_week_failed(week_servers, tmp_path, prefect_harness, capsys):
+    from flows.backfill import main
+
+    (tmp_path / "2026-W48").mkdir()
+    (tmp_path / "2026-W48" / "README.md").write_text("mine\n")
+
+    code = main(["--weeks", "2026-W46,2026-W48", "--categories", "cs.CL,cs.LG", "--digests-dir", str(tmp_path)])
+
+    out = capsys.readouterr().out
+    assert code == 1
+    assert re.search(r"^2026-W46\s+no new papers", out, flags=re.MULTILINE)
+    assert re.search(r"^2026-W48\s+failed\s+.*README\.md was changed", out, flags=re.MULTILINE)
+
+
+def test_the_command_line_names_a_bad_week(capsys):
+    from flows.backfill import main
+
+    assert main(["--start-week", "2026-W47", "--end-week", "2026-W99"]) == 2
+    assert "'2026-W99'" in capsys.readouterr().err
 
 
 def test_a_range_of_weeks_crosses_the_new_year():

@@ -95,7 +95,8 @@ def _free_port() -> int:
 
 
 def _prefect(env: dict, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([PREFECT, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([PREFECT, *args], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=timeout, check=False)
 
 
 def _wait_healthy(api: str, server: Service, timeout: float = 90) -> None:
@@ -125,8 +126,13 @@ def next_monday_six_new_york(now: datetime) -> datetime:
 def _scheduled_runs(api: str, deployment_id: str) -> list[datetime]:
     """Expected start times of the deployment's SCHEDULED runs, read with the Prefect client."""
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import (DeploymentFilter, DeploymentFilterId, FlowRunFilter,
-                                                FlowRunFilterState, FlowRunFilterStateType)
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterId,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
     from prefect.client.schemas.objects import StateType
     from prefect.client.schemas.sorting import FlowRunSort
     from prefect.settings import PREFECT_API_URL, temporary_settings
@@ -176,7 +182,7 @@ def test_weekly_deployment_runs_on_a_worker_and_is_scheduled(week_servers, tmp_p
                           ARXIV_API_URL=arxiv.api_url, ARXIV_PDF_URL=arxiv.pdf_url,
                           ARXIV_DELAY_SECONDS="0.01", OPENAI_BASE_URL=llm.base_url,
                           OPENAI_API_KEY="sk-test-NEVER-LOGGED", TOP5_LLM_MAX_WAIT="2",
-                          TOP5_CACHE_DIR=str(tmp_path / "cache"))
+                          TOP5_CACHE_DIR=str(tmp_path / "cache"), TOP5_POPULARITY="off")
         worker = Service("worker", [PREFECT, "worker", "start", "--pool", "local-pool"], worker_env, logs)
         services.insert(0, worker)  # stopped first: a worker outliving its server hangs ~20 s
 
@@ -187,7 +193,7 @@ def test_weekly_deployment_runs_on_a_worker_and_is_scheduled(week_servers, tmp_p
         assert "Completed" in run.stdout
 
         readme = (digests / "2026-W47" / "README.md").read_text()
-        assert len(re.findall(r"^## Paper \d: ", readme, flags=re.M)) == 5
+        assert len(re.findall(r"^## Paper \d: ", readme, flags=re.MULTILINE)) == 5
         assert {"papers.md", "candidates.json", "run.json"} <= {p.name for p in (digests / "2026-W47").iterdir()}
         # the run reached the local servers only through the worker's environment
         assert arxiv.api_requests() and len([r for r in arxiv.log if r.path.startswith("/pdf/")]) == 5

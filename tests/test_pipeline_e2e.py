@@ -13,25 +13,11 @@ from pathlib import Path
 import pytest
 
 from tests import scripted_llm
-from tests.arxiv_server import ArxivServer
-from tests.conftest import REPO, WEEK, require_shared
-from tests.openai_server import OpenAIServer
+from tests.conftest import REPO, WEEK
 
 pytestmark = pytest.mark.e2e
 
 CATEGORIES = ["cs.AI", "cs.LG", "cs.CL", "cs.CV"]
-
-
-@pytest.fixture
-def week_servers(settings_env):
-    require_shared(WEEK)
-    with ArxivServer((WEEK / "api-week.xml").read_bytes(), WEEK / "pdf") as arxiv, \
-            OpenAIServer(scripted_llm.reply) as llm:
-        settings_env.setenv("ARXIV_API_URL", arxiv.api_url)
-        settings_env.setenv("ARXIV_PDF_URL", arxiv.pdf_url)
-        settings_env.setenv("OPENAI_BASE_URL", llm.base_url)
-        settings_env.setenv("OPENAI_API_KEY", "sk-test-NEVER-LOGGED")
-        yield arxiv, llm
 
 
 def _week_feed() -> dict[str, dict]:
@@ -228,13 +214,18 @@ def test_cli_runs_the_flow(week_servers, tmp_path, prefect_harness):
     assert "sk-test-NEVER-LOGGED" not in result.stdout + result.stderr
 
 
-def test_an_empty_window_writes_no_draft(week_servers, tmp_path, prefect_harness, capfd):
-    from flows.weekly_digest import weekly_digest
+def test_an_empty_window_writes_no_draft(week_servers, tmp_path, prefect_harness):
+    from prefect.settings import PREFECT_API_URL
 
     digests = tmp_path / "digests"
-    assert weekly_digest(start="2026-10-01", end="2026-10-02", categories=CATEGORIES, digests_dir=str(digests)) is None
+    result = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "run", "--start", "2026-10-01", "--end", "2026-10-02",
+         "--digests-dir", str(digests)],
+        cwd=REPO, env=dict(os.environ, PREFECT_API_URL=PREFECT_API_URL.value()),
+        capture_output=True, text=True, timeout=300)
+    assert result.returncode == 3  # no draft written
+    assert "no new papers between 2026-10-01" in result.stderr
     assert not digests.exists()
-    assert "no new papers between 2026-10-01" in capfd.readouterr().err
 
 
 def test_cli_names_a_bad_week(tmp_path):

@@ -14,7 +14,7 @@ import pytest
 
 from flows.cli import main as top5
 from tests.github_server import GitHubServer
-from tests.test_pipeline_e2e import CATEGORIES, week_servers  # noqa: F401 (fixture)
+from tests.test_pipeline_e2e import CATEGORIES
 from tests.test_pull_request import EDITOR, REPOSITORY, TOKEN, git, repos  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.e2e
