@@ -14,7 +14,7 @@ Every --interval seconds it sums the resident memory (VmRSS, and PSS from smaps_
 shares common pages fairly) of every process descended from the run: the flow, the ephemeral
 Prefect server, llama_cpp.server, the PDF workers and the figure extractors. RSS counts a page
 shared by two processes twice, so the RSS sum is the conservative figure checked against the
-budget. Settings that change memory (TOP5_OFFLINE_N_CTX, LOGITS_ALL for llama_cpp.server, ...)
+budget. Settings that change memory (TOP5_OFFLINE_N_CTX, TOP5_OFFLINE_THREADS, ...)
 are taken from the environment and printed.
 """
 
@@ -41,7 +41,6 @@ BANNER = "OFFLINE DRAFT"
 MEMORY_SETTINGS = (
     ("TOP5_OFFLINE_N_CTX", "unset (8192)"),
     ("TOP5_OFFLINE_THREADS", "unset"),
-    ("LOGITS_ALL", "unset (llama_cpp.server: true)"),
     ("TOP5_LLM_CONCURRENCY", "unset (4)"),
     ("PREFECT_API_URL", "unset (ephemeral server)"),
 )
