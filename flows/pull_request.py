@@ -521,7 +521,7 @@ def merged_picks(repo_path: Path | str, main_branch: str = "main",
     were never merged do not count.
     """
     git = _Git(Path(repo_path))
-    ref = git.rev(f"refs/heads/{main_branch}")
+    ref = git.rev(main_branch if main_branch.startswith("refs/") else f"refs/heads/{main_branch}")
     if not ref:
         raise ConfigError(f"branch {main_branch} not found in {repo_path}")
     prefix = digests_subdir.strip("/") + "/"
@@ -546,11 +546,16 @@ def covered_on_main(digests_dir: Path, settings: PullRequestSettings | None = No
     repo = _toplevel(settings.repo_path or digests_dir)
     subdir = Path(digests_dir).resolve().relative_to(repo.resolve()).as_posix() \
         if Path(digests_dir).resolve().is_relative_to(repo.resolve()) else settings.digests_subdir
-    try:
-        weeks = merged_picks(repo, settings.base, subdir)
-    except ConfigError:  # no base branch yet: nothing merged
-        return set()
-    return {i for week, ids in weeks.items() if week != except_week for i in ids}
+    # the local base, and the remote's as last fetched (check_branch fetches it): a server's clone
+    # that nobody pulls still sees what the editor merged on GitHub
+    covered: set[str] = set()
+    for base in (f"refs/heads/{settings.base}", f"refs/remotes/{settings.remote}/{settings.base}"):
+        try:
+            weeks = merged_picks(repo, base, subdir)
+        except ConfigError:  # no such branch: nothing merged there
+            continue
+        covered |= {i for week, ids in weeks.items() if week != except_week for i in ids}
+    return covered
 
 
 def draft_picks(repo_path: Path | str, week: str, remote: str = "origin",

@@ -346,3 +346,20 @@ def test_papers_of_digests_merged_on_main_count_as_covered(repos):
     assert covered_on_main(work / "digests") == {"2610.00001"}
     assert covered_on_main(work / "digests", except_week="2026-W40") == set()
     assert covered_on_main(work.parent / "not-a-repo" / "digests") == set()
+
+
+def test_merges_on_the_remote_count_before_anyone_pulls(repos, github):
+    from flows.pull_request import check_branch, covered_on_main
+
+    work, bare = repos
+    other = work.parent / "editor"
+    git(work.parent, "clone", "-q", bare.as_uri(), str(other))
+    (other / "digests" / "2026-W40").mkdir(parents=True)
+    (other / "digests" / "2026-W40" / "papers.md").write_text("[Paper](https://arxiv.org/abs/2610.00003)\n")
+    git(other, "add", "digests")
+    git(other, *EDITOR, "commit", "-q", "-m", "merged on GitHub")
+    git(other, "push", "-q", "origin", "main")
+
+    assert covered_on_main(work / "digests") == set()  # the local main has not seen it yet
+    check_branch(work / "digests" / "2026-W41", settings(github))  # what a run does first: fetch
+    assert covered_on_main(work / "digests", settings(github)) == {"2610.00003"}
