@@ -84,11 +84,13 @@ def _eval(args) -> int:
 
     from flows.config import Settings
     from flows.evaluation import evaluate, report
+    from flows.pull_request import merged_readmes
     from flows.shortlist import Profile
 
     try:
         size = args.shortlist_size or Settings.from_env().shortlist_size
-        print(report(evaluate(Path(args.digests_dir), Profile.load(), size), size))
+        digests = Path(args.digests_dir)
+        print(report(evaluate(digests, Profile.load(), size, merged_readmes(digests)), size))
     except Top5Error as exc:
         print(f"top5: {exc.message}", file=sys.stderr)
         return 1

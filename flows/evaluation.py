@@ -32,8 +32,9 @@ class WeekScore:
         return self.in_draft / self.editor_picks if self.editor_picks else 1.0
 
 
-def evaluate(digests_dir: Path, profile: shortlist.Profile, size: int) -> list[WeekScore]:
-    weeks = taste.recorded_weeks(digests_dir)
+def evaluate(digests_dir: Path, profile: shortlist.Profile, size: int,
+             merged: dict[str, str] | None = None) -> list[WeekScore]:
+    weeks = taste.recorded_weeks(digests_dir, merged)
     scores = []
     for week in weeks:
         learned = taste.learn([w for w in weeks if w.name != week.name])

@@ -520,41 +520,59 @@ def merged_picks(repo_path: Path | str, main_branch: str = "main",
     Read from git objects (papers.md, else README.md), not the working tree, so drafts that
     were never merged do not count.
     """
-    git = _Git(Path(repo_path))
-    ref = git.rev(main_branch if main_branch.startswith("refs/") else f"refs/heads/{main_branch}")
+    pages = _pages_on(_Git(Path(repo_path)), main_branch, digests_subdir)
+    return {week: ordered_ids(found.get("papers.md") or found["README.md"]) for week, found in sorted(pages.items())}
+
+
+def merged_readmes(digests_dir: Path, settings: PullRequestSettings | None = None) -> dict[str, str]:
+    """Week -> the README.md merged into the base branch: the editor's final text. The remote's
+    base as last fetched wins over a local one; empty outside a git repository."""
+    found: dict[str, str] = {}
+    for git, ref, subdir in _bases(digests_dir, settings):
+        for week, pages in _pages_on(git, ref, subdir).items():
+            if "README.md" in pages:
+                found[week] = pages["README.md"]
+    return found
+
+
+def _bases(digests_dir: Path, settings: PullRequestSettings | None):
+    """(git, ref, digests subdir) for the local base branch, then the remote-tracking one."""
+    settings = settings or PullRequestSettings.from_env()
+    if settings.repo_path is None and not in_git_repo(digests_dir):
+        return
+    repo = _toplevel(settings.repo_path or digests_dir)
+    where = Path(digests_dir).resolve()
+    subdir = where.relative_to(repo.resolve()).as_posix() if where.is_relative_to(repo.resolve()) \
+        else settings.digests_subdir
+    git = _Git(repo)
+    for ref in (f"refs/heads/{settings.base}", f"refs/remotes/{settings.remote}/{settings.base}"):
+        if git.rev(ref):
+            yield git, ref, subdir
+
+
+def _pages_on(git: _Git, branch: str, digests_subdir: str) -> dict[str, dict[str, str]]:
+    """Week -> {page name: text} of the digests' README.md and papers.md on `branch`."""
+    ref = git.rev(branch if branch.startswith("refs/") else f"refs/heads/{branch}")
     if not ref:
-        raise ConfigError(f"branch {main_branch} not found in {repo_path}")
+        raise ConfigError(f"branch {branch} not found in {git.repo}")
     prefix = digests_subdir.strip("/") + "/"
     pages: dict[str, dict[str, str]] = {}
     for name in git.run("ls-tree", "-r", "-z", "--name-only", ref, "--", prefix).split("\0"):
         parts = name.removeprefix(prefix).split("/")
         if len(parts) == 2 and parts[1] in ("papers.md", "README.md"):
-            pages.setdefault(parts[0], {})[parts[1]] = name
-    weeks = {}
-    for week in sorted(pages):
-        page = pages[week].get("papers.md") or pages[week]["README.md"]
-        weeks[week] = ordered_ids(git.run("show", f"{ref}:{page}"))
-    return weeks
+            pages.setdefault(parts[0], {})[parts[1]] = git.run("show", f"{ref}:{name}")
+    return pages
 
 
 def covered_on_main(digests_dir: Path, settings: PullRequestSettings | None = None,
                     except_week: str | None = None) -> set[str]:
-    """arXiv ids the digests merged into the base branch cover (empty outside a git repository)."""
-    settings = settings or PullRequestSettings.from_env()
-    if settings.repo_path is None and not in_git_repo(digests_dir):
-        return set()
-    repo = _toplevel(settings.repo_path or digests_dir)
-    subdir = Path(digests_dir).resolve().relative_to(repo.resolve()).as_posix() \
-        if Path(digests_dir).resolve().is_relative_to(repo.resolve()) else settings.digests_subdir
-    # the local base, and the remote's as last fetched (check_branch fetches it): a server's clone
-    # that nobody pulls still sees what the editor merged on GitHub
+    """arXiv ids the digests merged into the base branch cover, locally or on the remote as last
+    fetched (check_branch fetches it): a server's clone nobody pulls still sees the merges."""
     covered: set[str] = set()
-    for base in (f"refs/heads/{settings.base}", f"refs/remotes/{settings.remote}/{settings.base}"):
-        try:
-            weeks = merged_picks(repo, base, subdir)
-        except ConfigError:  # no such branch: nothing merged there
-            continue
-        covered |= {i for week, ids in weeks.items() if week != except_week for i in ids}
+    for git, ref, subdir in _bases(digests_dir, settings):
+        for week, found in _pages_on(git, ref, subdir).items():
+            if week != except_week:
+                covered.update(ordered_ids(found.get("papers.md") or found["README.md"]))
     return covered
 
 

@@ -97,27 +97,35 @@ class Voice:
     exemplar_source: str  # "editor: digests/<week>" or "style: <name>"
 
 
-def voice_for(style: str, digests_dir: Path | None = None, except_week: str | None = None) -> Voice:
-    """The style's guide, with the editor's latest finished section as the exemplar when the
-    digests hold one (a page the editor edited or wrote), else the style's own exemplar."""
+def voice_for(style: str, digests_dir: Path | None = None, except_week: str | None = None,
+              merged: dict[str, str] | None = None) -> Voice:
+    """The style's guide, with the editor's latest finished section as the exemplar when there is
+    one (a digest merged into the base branch, `merged`: week -> README text, or a page in
+    `digests_dir` the editor edited or wrote), else the style's own exemplar."""
     folder = digest_style_dir(style)
     guide = (folder / "style.md").read_text(encoding="utf-8")
     if style == "weekly" and digests_dir is not None:
-        for week, section in _editor_sections(digests_dir, except_week):
+        for week, section in _editor_sections(digests_dir, except_week, merged or {}):
             return Voice(guide, section, f"editor: {week}")
     return Voice(guide, (folder / "exemplar.md").read_text(encoding="utf-8"), f"style: {style}")
 
 
-def _editor_sections(digests_dir: Path, except_week: str | None):
+def _editor_sections(digests_dir: Path, except_week: str | None, merged: dict[str, str]):
     """(week, first section) of each digest the editor finished, newest week first."""
-    for folder in sorted((p for p in digests_dir.glob("*") if p.is_dir()), reverse=True):
-        readme = folder / "README.md"
-        if folder.name == except_week or not readme.is_file() or not _edited_by_editor(folder):
+    local = {p.name: p / "README.md" for p in digests_dir.glob("*") if (p / "README.md").is_file()}
+    for week in sorted(set(local) | set(merged), reverse=True):
+        if week == except_week:
             continue
-        match = re.search(r"^## Paper 1:.*?(?=^## |^#weeklytop5|\Z)", readme.read_text(encoding="utf-8"), re.M | re.S)
+        if week in merged:
+            text = merged[week]
+        elif _edited_by_editor(local[week].parent):
+            text = local[week].read_text(encoding="utf-8")
+        else:
+            continue
+        match = re.search(r"^## Paper 1:.*?(?=^## |^#weeklytop5|\Z)", text, re.M | re.S)
         if match:
-            text = re.sub(r"^<img[^>]*>\s*$|^> ⚠️.*$", "", match.group(0), flags=re.M)
-            yield folder.name, re.sub(r"\n{3,}", "\n\n", text).strip()
+            section = re.sub(r"^<img[^>]*>\s*$|^> ⚠️.*$", "", match.group(0), flags=re.M)
+            yield week, re.sub(r"\n{3,}", "\n\n", section).strip()
 
 
 def _edited_by_editor(folder: Path) -> bool:

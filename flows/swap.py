@@ -19,6 +19,7 @@ from flows.errors import ConfigError, DraftError
 from flows.files import write_json
 from flows.llm import open_llm
 from flows.pdf_text import read_texts
+from flows.pull_request import merged_readmes
 from flows.shortlist import Profile
 from flows.summaries import Section, summarize, voice_for
 
@@ -49,7 +50,8 @@ def swap(folder: Path, position: int, choice: str, settings: Settings) -> Swappe
         pdfs = client.download_pdfs([cand], settings.cache_dir / "pdf")
     text = read_texts(pdfs, settings)[new_id]
     with open_llm(settings) as llm:
-        section = summarize(cand, text, llm, voice_for(run.get("style", "weekly"), folder.parent, folder.name))
+        voice = voice_for(run.get("style", "weekly"), folder.parent, folder.name, merged_readmes(folder.parent))
+        section = summarize(cand, text, llm, voice)
         offline = stored.get("offline", False) or llm.offline
         tokens = llm.usage.to_json()
     pdf = pdfs[new_id] if isinstance(pdfs[new_id], Path) else None

@@ -12,6 +12,7 @@ import json
 import math
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,20 +40,24 @@ class Week:
     run: dict = field(default_factory=dict)
 
 
-def recorded_weeks(digests_dir: Path) -> list[Week]:
-    """Weeks with a candidates.json and a digest whose arXiv links are the editor's final picks."""
+def recorded_weeks(digests_dir: Path, merged: Mapping[str, str] | None = None) -> list[Week]:
+    """Weeks with a candidates.json and a final digest whose arXiv links are the editor's picks:
+    the README.md merged into the base branch (`merged`, week -> text) when there is one, else
+    the one in `digests_dir`."""
+    merged = merged or {}
     weeks = []
     for folder in sorted(p for p in digests_dir.glob("*") if (p / "candidates.json").is_file()):
         record = json.loads((folder / "candidates.json").read_text(encoding="utf-8"))
         final = folder / "README.md"
-        if not final.is_file():
+        if folder.name not in merged and not final.is_file():
             continue
+        text = merged.get(folder.name) or final.read_text(encoding="utf-8")
         cands = [Candidate.from_json({k: v for k, v in row.items() if k in _CANDIDATE_FIELDS})
                  for row in record["candidates"]]
         run_file = folder / "run.json"
         run = json.loads(run_file.read_text(encoding="utf-8")) if run_file.is_file() else {}
         weeks.append(Week(folder.name, cands, record.get("shortlist", []), record.get("picks", []),
-                          ordered_ids(final.read_text(encoding="utf-8")), run))
+                          ordered_ids(text), run))
     return weeks
 
 

@@ -51,8 +51,8 @@ def fetch_upvotes(settings: Settings, window: Window) -> tuple[dict[str, int], s
 
 @stage
 def rank(candidates: list[Candidate], profile: shortlist.Profile, llm, size: int, top_k: int,
-         digests_dir: Path, week: str, upvotes: dict[str, int]) -> shortlist.Ranking:
-    learned = taste.learn([w for w in taste.recorded_weeks(digests_dir) if w.name != week])
+         digests_dir: Path, week: str, upvotes: dict[str, int], merged: dict[str, str]) -> shortlist.Ranking:
+    learned = taste.learn([w for w in taste.recorded_weeks(digests_dir, merged) if w.name != week])
     return shortlist.rank(shortlist.score_all(candidates, profile, learned, upvotes), profile, llm, size, top_k)
 
 
@@ -130,7 +130,8 @@ def weekly_digest(
     style = style or settings.style
     record = RunRecord(label, (window.start.isoformat(), window.end.isoformat()), list(categories), style)
     profile = shortlist.Profile.load()
-    voice = summaries.voice_for(style, folder.parent, except_week=label)
+    merged = pull_request.merged_readmes(folder.parent)  # the editor's final digests, as merged
+    voice = summaries.voice_for(style, folder.parent, except_week=label, merged=merged)
     record.exemplar = voice.exemplar_source
 
     with open_llm(settings) as llm:
@@ -147,7 +148,8 @@ def weekly_digest(
                         window.start.isoformat(), window.end.isoformat())
             return None
         with _stage(record, log, "shortlist") as io:
-            ranking = rank(fresh, profile, llm, settings.shortlist_size, top_k, folder.parent, label, upvotes)
+            ranking = rank(fresh, profile, llm, settings.shortlist_size, top_k, folder.parent, label,
+                           upvotes, merged)
             picks = [s.candidate for s in ranking.picks]
             record.counts.update(shortlist=len(ranking.ranked), picks=len(picks))
             io.went_in, io.came_out = len(fresh), len(picks)

@@ -115,3 +115,11 @@ def test_the_editors_finished_section_becomes_the_exemplar(tmp_path):
         summarize(CAND, _text(), _llm(srv, tmp_path / "cache"), voice)
         system = srv.requests[0]["messages"][0]["content"]
     assert "I wrote this myself." in system
+
+
+def test_a_merged_digest_is_an_exemplar_even_when_unchanged(tmp_path):
+    from flows.summaries import voice_for
+
+    merged = {"2026-W45": "# AI-WeeklyTop5\n\n## Paper 1: Merged words\n\nThe editor approved this.\n\n## Paper 2: B\n"}
+    voice = voice_for("weekly", tmp_path, merged=merged)
+    assert voice.exemplar_source == "editor: 2026-W45" and "The editor approved this." in voice.exemplar

@@ -72,3 +72,14 @@ def test_eval_from_the_command_line(tmp_path):
                             cwd=REPO, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "2026-W01" in result.stdout and "shortlist@40" in result.stdout
+
+
+def test_the_digest_merged_on_main_is_the_editors_final_word(tmp_path):
+    week = _week("2601")
+    draft_picks = [c.arxiv_id for c in week[3:8]]
+    _record_week(tmp_path, "2026-W01", week, picks=draft_picks)  # the working tree: the tool's draft
+    merged = (tmp_path / "2026-W01" / "README.md").read_text().replace(f"abs/{draft_picks[0]}", f"abs/{week[0].arxiv_id}")
+
+    assert recorded_weeks(tmp_path)[0].editor_picks == draft_picks
+    assert recorded_weeks(tmp_path, {"2026-W01": merged})[0].editor_picks == [week[0].arxiv_id] + draft_picks[1:]
+    assert evaluate(tmp_path, PROFILE, 40, {"2026-W01": merged})[0].in_draft == 4
