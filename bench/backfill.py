@@ -116,7 +116,7 @@ def main() -> int:
         with ArxivServer(feed, pdf_dir) as arxiv, OpenAIServer(reply) as llm, \
                 prefect_test_harness(server_startup_timeout=90):
             os.environ.setdefault("TOP5_POPULARITY", "off")  # offline: no Hugging Face listing to ask
-        os.environ.update(ARXIV_API_URL=arxiv.api_url, ARXIV_PDF_URL=arxiv.pdf_url,
+            os.environ.update(ARXIV_API_URL=arxiv.api_url, ARXIV_PDF_URL=arxiv.pdf_url,
                               ARXIV_DELAY_SECONDS=str(args.arxiv_delay), OPENAI_BASE_URL=llm.base_url,
                               OPENAI_API_KEY="sk-bench")
             print(f"{len(WEEKS)} weeks {WEEKS[0]}..{WEEKS[-1]}, arXiv delay {args.arxiv_delay} s, "
