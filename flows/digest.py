@@ -51,6 +51,7 @@ class RunRecord:
     llm: dict = field(default_factory=dict)
     tokens: dict = field(default_factory=dict)
     exemplar: str = ""
+    swaps: list[dict] = field(default_factory=list)  # the editor's swaps, kept across re-drafts
 
     def to_json(self, written: dict[str, str]) -> dict:
         return {
@@ -66,6 +67,7 @@ class RunRecord:
             "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
             "tokens": self.tokens,
             "flags": self.flags,
+            "swaps": self.swaps,
             "written": written,
         }
 
@@ -93,6 +95,14 @@ def check_unedited(folder: Path) -> None:
                 "the draft was not rewritten so those edits are kept. Move the folder aside "
                 "or pass another --digests-dir to draft this week again."
             )
+
+
+def previous_swaps(folder: Path) -> list[dict]:
+    """The editor's `top5 swap`s of this week's earlier draft, from its run.json."""
+    try:
+        return json.loads((folder / "run.json").read_text(encoding="utf-8")).get("swaps", [])
+    except (OSError, ValueError):
+        return []
 
 
 def render_pages(style: str, *, profile: Profile, sections: list[Section], papers: list[Candidate],

@@ -230,3 +230,19 @@ def guarded(cand: Candidate) -> Candidate:
         return cand
     return replace(cand, title=_INJECTION.sub(INJECTION_NOTE, cand.title),
                    abstract=_INJECTION.sub(INJECTION_NOTE, cand.abstract))
+
+
+def apply_swaps(ranking: Ranking, swaps: list[dict]) -> Ranking:
+    """Keep the editor's swaps (`top5 swap`, recorded in run.json) when a week is drafted again:
+    position N gets the paper they chose, and the one they removed goes to the runners-up."""
+    by_id = {s.candidate.arxiv_id: s for s in ranking.scored}
+    for swap in swaps:
+        picked = [s.candidate.arxiv_id for s in ranking.picks]
+        removed, added, at = swap["removed"], swap["added"], swap["position"] - 1
+        if added not in by_id or added in picked or not 0 <= at < len(picked) or picked[at] != removed:
+            continue
+        out = ranking.picks[at]
+        ranking.picks[at] = next((s for s in ranking.ranked if s.candidate.arxiv_id == added), by_id[added])
+        ranking.runners_up = [out] + [s for s in ranking.runners_up if s.candidate.arxiv_id != added]
+        ranking.flags.append(f"Paper {at + 1} kept the editor's swap: {removed} -> {added}")
+    return ranking

@@ -150,6 +150,8 @@ def weekly_digest(
         with _stage(record, log, "shortlist") as io:
             ranking = rank(fresh, profile, llm, settings.shortlist_size, top_k, folder.parent, label,
                            upvotes, merged)
+            record.swaps = digest.previous_swaps(folder)
+            ranking = shortlist.apply_swaps(ranking, record.swaps)
             picks = [s.candidate for s in ranking.picks]
             record.counts.update(shortlist=len(ranking.ranked), picks=len(picks))
             io.went_in, io.came_out = len(fresh), len(picks)

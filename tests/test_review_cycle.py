@@ -59,6 +59,12 @@ def test_pull_request_swap_and_editor_commit(week_servers, repos, prefect_harnes
         assert len(github.calls("POST")) == 1 and len(github.calls("PATCH")) == 1  # the same PR, updated
         assert git(bare, "show", "digest/2026-W47:digests/2026-W47/README.md") == after.rstrip("\n")
 
+        # drafting the week again keeps the editor's swap, and costs nothing: all is cached
+        asked = len(llm.requests)
+        weekly_digest(**WEEK_ARGS, digests_dir=str(work / "digests"))
+        assert (folder / "README.md").read_text() == after and len(llm.requests) == asked
+        assert json.loads((folder / "candidates.json").read_text())["picks"] == swapped["picks"]
+
         # the editor pushes a commit of their own to the draft branch
         other = work.parent / "editor-clone"
         git(work.parent, "clone", "-q", "-b", "digest/2026-W47", bare.as_uri(), str(other))
