@@ -210,7 +210,8 @@ class ArxivClient:
         try:
             response = GATE.run(self.settings.arxiv_delay_seconds, send, self.settings.cache_dir / "arxiv.gate")
         except httpx.TransportError as exc:
-            raise _Retryable(f"{source}: {type(exc).__name__}: {exc}") from None
+            raise _Retryable(f"{source}: {type(exc).__name__}: {exc} at {url} "
+                             "(ARXIV_API_URL / ARXIV_PDF_URL say where arXiv is)") from None
         if response.status_code in (429, 500, 502, 503, 504):
             raise _Retryable(f"{source}: HTTP {response.status_code}",
                              wait=_retry_after(response.headers.get("retry-after")))
