@@ -24,6 +24,8 @@ _ENV = {
     "OPENAI_BASE_URL": "openai_base_url",
     "TOP5_RANK_MODEL": "rank_model",
     "TOP5_SUMMARY_MODEL": "summary_model",
+    "TOP5_RANK_TEMPERATURE": "rank_temperature",
+    "TOP5_SUMMARY_TEMPERATURE": "summary_temperature",
     "TOP5_LLM_TIMEOUT": "llm_timeout",
     "TOP5_LLM_MAX_WAIT": "llm_max_wait",
     "TOP5_LLM_MAX_ATTEMPTS": "llm_max_attempts",
@@ -69,6 +71,9 @@ class Settings(BaseModel):
     openai_base_url: str | None = None
     rank_model: str = "gpt-4o-mini"
     summary_model: str = "gpt-4o-mini"
+    # None sends no temperature: the model's default (some models accept no other value)
+    rank_temperature: float | None = Field(None, ge=0, le=2)
+    summary_temperature: float | None = Field(None, ge=0, le=2)
     llm_timeout: float = Field(120.0, gt=0)
     llm_max_wait: float = Field(120.0, ge=0)  # total time tenacity may spend waiting between tries
     llm_max_attempts: int = Field(5, ge=1)

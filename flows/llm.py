@@ -261,12 +261,17 @@ class LLM:
             return OFFLINE_MODEL
         return self.settings.rank_model if stage == "rank" else self.settings.summary_model
 
+    def _params(self, stage: str, max_tokens: int | None) -> dict:
+        temperature = self.settings.rank_temperature if stage == "rank" else self.settings.summary_temperature
+        params = {"max_tokens": max_tokens or DEFAULT_MAX_TOKENS}
+        return params if temperature is None else {**params, "temperature": temperature}
+
     def complete_text(
         self, stage: str, messages: list[dict], *, max_tokens: int | None = None
     ) -> str:
         """The assistant's text answer (stripped). Raises LLMError if unusable."""
         model = self.model_for(stage)
-        params = {"max_tokens": max_tokens or DEFAULT_MAX_TOKENS}
+        params = self._params(stage, max_tokens)
         key = self._cache_key(model, messages, params)
         hit = self._cache_get(key)
         if hit is not None:
@@ -287,10 +292,7 @@ class LLM:
         """The answer as a validated `schema`; one repair attempt, then LLMError."""
         model = self.model_for(stage)
         messages = _with_json_hint(messages)
-        params = {
-            "max_tokens": max_tokens or DEFAULT_MAX_TOKENS,
-            "response_format": self._json_format(schema),
-        }
+        params = {**self._params(stage, max_tokens), "response_format": self._json_format(schema)}
         key = self._cache_key(model, messages, params, schema)
         hit = self._cache_get(key)
         if hit is not None:

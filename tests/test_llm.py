@@ -353,3 +353,22 @@ def test_unknown_stage_is_rejected(settings):
     with LLM(settings, base_url="http://127.0.0.1:9/v1") as llm:
         with pytest.raises(ValueError, match="unknown LLM stage"):
             llm.model_for("draft")
+
+
+def test_each_stage_sends_its_own_model_and_temperature(tmp_path):
+    from flows.config import Settings
+    from flows.llm import LLM
+    from tests.openai_server import OpenAIServer
+
+    settings = Settings(openai_base_url="http://x", openai_api_key="sk-test-key-123", cache_dir=tmp_path,
+                        rank_model="ranker-1", summary_model="writer-2", rank_temperature=0.0,
+                        summary_temperature=0.7)
+    with OpenAIServer(lambda request: "ok") as srv:
+        llm = LLM(settings.model_copy(update={"openai_base_url": srv.base_url}))
+        llm.complete_text("rank", [{"role": "user", "content": "a"}])
+        llm.complete_text("summarize", [{"role": "user", "content": "b"}])
+    assert [(r["model"], r["temperature"]) for r in srv.requests] == [("ranker-1", 0.0), ("writer-2", 0.7)]
+    with OpenAIServer(lambda request: "ok") as srv:
+        LLM(Settings(openai_base_url=srv.base_url, cache_dir=tmp_path / "other")).complete_text(
+            "rank", [{"role": "user", "content": "a"}])
+    assert "temperature" not in srv.requests[0]  # unset: the model's own default
