@@ -147,7 +147,7 @@ def open_pull_request(week_dir: Path | str, settings: PullRequestSettings | None
         if commit != remote_tip:
             _push(git, settings.remote, commit, branch, where)
         if existing:
-            pr = github.update(existing["number"], body)
+            pr = github.update(existing["number"], keep_ticks(existing.get("body") or "", body))
         else:
             pr = github.create(f"Weekly top 5: {week} draft", body)
     verb = "Updated" if existing else "Opened"
@@ -198,6 +198,13 @@ def _branch_state(git: _Git, settings: PullRequestSettings, week: str):
 
 
 # --- the pull request's body -------------------------------------------------------------
+
+def keep_ticks(old: str, new: str) -> str:
+    """`new` with the checklist items the editor already ticked in `old` still ticked."""
+    ticked = {line[len("- [x] "):] for line in old.splitlines() if line.lower().startswith("- [x] ")}
+    return "\n".join(f"- [x] {line[6:]}" if line.startswith("- [ ] ") and line[6:] in ticked else line
+                     for line in new.split("\n"))
+
 
 def pull_request_body(week_dir: Path | str) -> str:
     """The pull request's markdown, from the week's run.json and candidates.json."""

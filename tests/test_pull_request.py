@@ -163,6 +163,21 @@ def test_second_run_updates_the_same_pull_request(repos, github):
     assert again.commit == second.commit and len(github.calls("PATCH")) == 2
 
 
+def test_an_update_keeps_the_checklist_items_the_editor_ticked(repos, github):
+    work, _ = repos
+    folder = write_draft(work / "digests" / WEEK)
+    open_pull_request(folder, settings(github))
+    first_item = next(line for line in github.pulls[1]["body"].splitlines() if line.startswith("- [ ] "))
+    github.pulls[1]["body"] = github.pulls[1]["body"].replace(first_item, "- [x] " + first_item[6:])  # ticked on GitHub
+    write_draft(folder, flags=("Paper 4, 2611.00004: new flag",))
+
+    open_pull_request(folder, settings(github))
+
+    body = github.calls("PATCH")[-1].body["body"]
+    assert "- [x] " + first_item[6:] in body and "new flag" in body
+    assert body.count("- [ ] ") == github.calls("POST")[0].body["body"].count("- [ ] ") - 1
+
+
 @pytest.mark.parametrize("how", ["new commit", "amended draft commit"])
 def test_editor_commits_on_the_branch_stop_the_next_run(repos, github, tmp_path, how):
     work, bare = repos
