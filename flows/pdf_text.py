@@ -7,6 +7,7 @@ timeout, and one bad file never costs the others their result. Text from papers 
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import pickle
@@ -18,10 +19,11 @@ import sys
 import time
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from flows.errors import PdfError
+from flows.files import write_atomic, write_json
 
 log = logging.getLogger(__name__)
 
@@ -747,8 +749,6 @@ def select_for_prompt(text: PaperText, *, budget_tokens: int = 3000) -> str:
 
 def extraction_to_json(extraction: Extraction) -> dict:
     """A JSON form of an Extraction, so a finished extraction is never done twice."""
-    from dataclasses import asdict
-
     return asdict(extraction)
 
 
@@ -781,8 +781,7 @@ def save_page_image(pdf: str | Path, page: int, target: Path) -> Path | None:
     if best is None:
         return None
     path = target.parent / (target.name + (Path(best.name).suffix or ".png"))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(best.data)
+    write_atomic(path, best.data)
     return path
 
 
@@ -811,10 +810,6 @@ def read_texts(pdfs: dict[str, Path | PdfError], settings) -> dict[str, Extracti
     A file read before (same id and version) is taken from `<cache_dir>/text` instead of being
     read again, so a re-run or a resumed run never extracts twice.
     """
-    import json
-
-    from flows.files import write_json
-
     cache = settings.cache_dir / "text"
     texts: dict[str, Extraction] = {}
     todo: dict[str, Path] = {}
