@@ -61,9 +61,11 @@ class Candidate:
 
     @classmethod
     def from_json(cls, data: dict) -> Candidate:
+        """From to_json(), or a candidates.json row (its scores and other keys are left out)."""
+        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         return cls(
             **{
-                **data,
+                **fields,
                 "published": datetime.fromisoformat(data["published"]),
                 "updated": datetime.fromisoformat(data["updated"]),
                 "authors": tuple(data["authors"]),

@@ -23,7 +23,7 @@ from flows import prompts
 from flows.candidates import Candidate
 from flows.config import PROMPTS_DIR
 from flows.errors import DraftError
-from flows.files import sha256_text, write_atomic, write_json
+from flows.files import edited_since_written, sha256_text, write_atomic, write_json
 from flows.lint import lint_draft
 from flows.pdf_text import save_page_image_bounded
 from flows.shortlist import Profile, Ranking, injected
@@ -81,15 +81,8 @@ def prompt_hashes(style: str) -> dict[str, str]:
 
 def check_unedited(folder: Path) -> None:
     """Raise DraftError if a page in `folder` differs from what this tool last wrote there."""
-    pages = [folder / p for p in PAGES if (folder / p).exists()]
-    if not pages:
-        return
-    try:
-        written = json.loads((folder / "run.json").read_text(encoding="utf-8"))["written"]
-    except (OSError, ValueError, KeyError):
-        written = {}
-    for page in pages:
-        if sha256_text(page.read_text(encoding="utf-8")) != written.get(page.name):
+    for page in (folder / p for p in PAGES):
+        if page.exists() and edited_since_written(page):
             raise DraftError(
                 f"{page} was changed after this tool wrote it (or was not written by it); "
                 "the draft was not rewritten so those edits are kept. Move the folder aside "
@@ -165,12 +158,9 @@ def render_again(folder: Path, style: str, profile: Profile) -> dict[str, str]:
         raise DraftError(f"{folder} has no finished draft to render ({exc})") from None
     sections = [Section.from_json(s) for s in stored["sections"]]
     rows = {row["arxiv_id"]: row for row in record["candidates"]}
-    papers = [Candidate.from_json({k: v for k, v in rows[s.arxiv_id].items() if k in _FIELDS}) for s in sections]
+    papers = [Candidate.from_json(rows[s.arxiv_id]) for s in sections]
     return render_pages(style, profile=profile, sections=sections, papers=papers,
                         banners=banners_for(sections, stored.get("offline", False)), week=folder.name)
-
-
-_FIELDS = set(Candidate.__dataclass_fields__)
 
 
 def with_images(folder: Path, section: Section, pdf: Path | None) -> Section:

@@ -31,3 +31,13 @@ def write_json(path: Path, value) -> None:
 
 def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def edited_since_written(page: Path) -> bool:
+    """Whether `page` differs from what this tool last wrote there, by the hash its week's
+    run.json records; a page with no such record was written by hand."""
+    try:
+        written = json.loads((page.parent / "run.json").read_text(encoding="utf-8"))["written"]
+    except (OSError, ValueError, KeyError, TypeError):
+        written = {}
+    return sha256_text(page.read_text(encoding="utf-8")) != written.get(page.name)

@@ -10,7 +10,6 @@ is flagged for the editor. One bad paper never sinks the week's draft.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ from flows import prompts
 from flows.candidates import Candidate
 from flows.config import PROMPTS_DIR
 from flows.errors import ConfigError, LLMError
-from flows.files import sha256_text
+from flows.files import edited_since_written
 from flows.grounding import Ungrounded, check_section, grounding_source, mark_inline
 from flows.lint import LintProblem, lint_section
 from flows.pdf_text import Caption, Extraction, select_for_prompt
@@ -118,7 +117,7 @@ def _editor_sections(digests_dir: Path, except_week: str | None, merged: dict[st
             continue
         if week in merged:
             text = merged[week]
-        elif _edited_by_editor(local[week].parent):
+        elif edited_since_written(local[week]):
             text = local[week].read_text(encoding="utf-8")
         else:
             continue
@@ -126,14 +125,6 @@ def _editor_sections(digests_dir: Path, except_week: str | None, merged: dict[st
         if match:
             section = re.sub(r"^<img[^>]*>\s*$|^> ⚠️.*$", "", match.group(0), flags=re.M)
             yield week, re.sub(r"\n{3,}", "\n\n", section).strip()
-
-
-def _edited_by_editor(folder: Path) -> bool:
-    try:
-        written = json.loads((folder / "run.json").read_text(encoding="utf-8"))["written"]["README.md"]
-    except (OSError, ValueError, KeyError):
-        return True  # written by hand
-    return sha256_text((folder / "README.md").read_text(encoding="utf-8")) != written
 
 
 def summarize(cand: Candidate, extraction: Extraction | None, llm, voice: Voice | None = None) -> Section:

@@ -23,8 +23,6 @@ from flows.pull_request import merged_readmes
 from flows.shortlist import Profile
 from flows.summaries import Section, summarize, voice_for
 
-_FIELDS = set(Candidate.__dataclass_fields__)
-
 
 @dataclass(frozen=True)
 class Swapped:
@@ -44,7 +42,7 @@ def swap(folder: Path, position: int, choice: str, settings: Settings) -> Swappe
     new_id = _resolve(choice, record, rows, folder.name)
     if new_id in record["picks"]:
         raise ConfigError(f"{new_id} is already paper {record['picks'].index(new_id) + 1} of {folder.name}")
-    cand = Candidate.from_json({k: v for k, v in rows[new_id].items() if k in _FIELDS})
+    cand = Candidate.from_json(rows[new_id])
 
     with ArxivClient(settings) as client:
         pdfs = client.download_pdfs([cand], settings.cache_dir / "pdf")
@@ -61,7 +59,7 @@ def swap(folder: Path, position: int, choice: str, settings: Settings) -> Swappe
     record["picks"][position - 1] = new_id
     record["runners_up"] = [{"arxiv_id": removed, "title": rows[removed]["title"], "reason": "swapped out by the editor"}] + [
         r for r in record["runners_up"] if r["arxiv_id"] != new_id]
-    papers = [Candidate.from_json({k: v for k, v in rows[i].items() if k in _FIELDS}) for i in record["picks"]]
+    papers = [Candidate.from_json(rows[i]) for i in record["picks"]]
     written, lint_flags = write_pages(folder, run.get("style", "weekly"), Profile.load(), sections, papers, offline)
     run["written"] = written
     run["flags"] = [f for f in run["flags"] if not f.startswith(f"Paper {position}, ")] + lint_flags + [

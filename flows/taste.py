@@ -52,16 +52,13 @@ def recorded_weeks(digests_dir: Path, merged: Mapping[str, str] | None = None) -
         if folder.name not in merged and not final.is_file():
             continue
         text = merged.get(folder.name) or final.read_text(encoding="utf-8")
-        cands = [Candidate.from_json({k: v for k, v in row.items() if k in _CANDIDATE_FIELDS})
-                 for row in record["candidates"]]
+        cands = [Candidate.from_json(row) for row in record["candidates"]]
         run_file = folder / "run.json"
         run = json.loads(run_file.read_text(encoding="utf-8")) if run_file.is_file() else {}
         weeks.append(Week(folder.name, cands, record.get("shortlist", []), record.get("picks", []),
                           ordered_ids(text), run))
     return weeks
 
-
-_CANDIDATE_FIELDS = set(Candidate.__dataclass_fields__)
 
 
 def terms(cand: Candidate) -> set[str]:
