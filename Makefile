@@ -26,7 +26,8 @@ $(STAMP): pyproject.toml
 run: install  ## draft the digest of the last complete arXiv week into digests/
 	$(VENV)/bin/top5 run $(ARGS)
 
-test: install  ## every test; the ones that need ../shared say why they skip without it
+test: install  ## lint, then every test; the ones that need ../shared say why they skip without it
+	$(VENV)/bin/ruff check flows tests bench
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 demo: install  ## offline demo: the shared arXiv week served on 127.0.0.1, drafted into demo-digests/

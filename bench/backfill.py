@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 MIRROR = REPO.parent / "shared" / "fixtures" / "week"
 sys.path.insert(0, str(REPO))
 
-import flows  # noqa: F401 - before Prefect: telemetry off, the project's Prefect home
+import flows  # noqa: F401, E402 - before Prefect: telemetry off, the project's Prefect home
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 WEEKS = ["2026-W44", "2026-W45", "2026-W46", "2026-W47"]
@@ -74,7 +74,9 @@ def shifted_mirror(folder: Path) -> tuple[bytes, Path]:
 def _rename(xml: str, k: int) -> str:
     if k == 0:
         return xml
-    bump = lambda m: f"{m[1]}{(int(m[2]) + 20 * k) % 100:02d}{m[3]}"
+    def bump(m):
+        return f"{m[1]}{(int(m[2]) + 20 * k) % 100:02d}{m[3]}"
+
     return _OLD_ID.sub(bump, _NEW_ID.sub(bump, xml))
 
 

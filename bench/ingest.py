@@ -3,8 +3,8 @@
 Entries are the real entries of ../shared/fixtures/week/api-week.xml with new ids, versions
 and categories; about 10% repeat an earlier id (a cross-list seen again, or a newer
 version). Without ../shared, entries are synthesised. The pages are built first (not
-timed); then each 2000-entry page goes through flows.feed.parse_api_feed, and the lot
-through flows.candidates.merge.
+timed); then each 2000-entry page goes through flows.candidates.feed.parse_api_feed, and the lot
+through flows.candidates.candidate.merge.
 
     .venv/bin/python bench/ingest.py [--entries 30000] [--page 2000] [--repeat 3]
 """
@@ -22,8 +22,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from flows.candidates import merge  # noqa: E402
-from flows.feed import parse_api_feed  # noqa: E402
+from flows.candidates.candidate import merge  # noqa: E402
+from flows.candidates.feed import parse_api_feed  # noqa: E402
 
 FIXTURES = Path(os.environ.get("ARXIV_FIXTURES", REPO.parent / "shared" / "fixtures"))
 CATEGORIES = ["cs.AI", "cs.LG", "cs.CL", "cs.CV", "stat.ML", "cs.IR", "cs.RO", "eess.IV"]
@@ -81,7 +81,7 @@ def make_entries(count: int, seed: int = 47) -> tuple[list[str], int]:
         else:
             arxiv_id, version = f"2611.{len(ids):05d}", rng.choice((1, 1, 1, 2, 3))
             ids.append((arxiv_id, version))
-        entry = _ID.sub(lambda m: f"{m[1]}{arxiv_id}v{version}", entry)
+        entry = _ID.sub(lambda m, new=f"{arxiv_id}v{version}": f"{m[1]}{new}", entry)
         entry = _CATEGORY_TAG.sub(f'<category term="{rng.choice(CATEGORIES)}"', entry, count=1)
         entries.append(entry)
     return entries, len(ids)

@@ -1,4 +1,4 @@
-"""Benchmark flows.pdf_text: one process vs the worker pool, against pypdfium2 on the same files.
+"""Benchmark flows.pdf.text: one process vs the worker pool, against pypdfium2 on the same files.
 
 Run: .venv/bin/python bench/pdf_text.py [DIR]   (default: ../shared/fixtures/pdf)
 pypdfium2 is a bench-only extra (`pip install pypdfium2`); without it that line is skipped.
@@ -15,8 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flows.pdf_text import extract_many, extract_pdf  # noqa: E402
 from flows.errors import PdfError  # noqa: E402
+from flows.pdf.text import extract_many, extract_pdf  # noqa: E402
 
 DEFAULT_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "pdf"
 MAX_PAGES = 40

@@ -26,11 +26,11 @@ SHARED = REPO.parent / "shared"
 sys.path.insert(0, str(REPO))
 
 from flows import prompts  # noqa: E402
-from flows.candidates import Candidate, merge  # noqa: E402
+from flows.candidates.candidate import Candidate, merge  # noqa: E402
+from flows.candidates.feed import parse_api_feed  # noqa: E402
 from flows.config import Settings  # noqa: E402
-from flows.feed import parse_api_feed  # noqa: E402
-from flows.llm import LLM  # noqa: E402
-from flows.shortlist import Profile, RankAnswer, rank, score_all  # noqa: E402
+from flows.llm.client import LLM  # noqa: E402
+from flows.shortlist.ranking import Profile, RankAnswer, rank, score_all  # noqa: E402
 from tests import scripted_llm  # noqa: E402
 from tests.helpers import WHEN  # noqa: E402
 from tests.openai_server import OpenAIServer  # noqa: E402

@@ -104,9 +104,9 @@ def kind_of(cmd: str, pid: int, root: int) -> str:
         return "llama_cpp.server"
     if "prefect.server" in cmd or "prefect server" in cmd:
         return "prefect server"
-    if "flows.pdf_text import _serve" in cmd:
+    if "flows.pdf.text import _serve" in cmd:
         return "pdf worker"
-    if "flows.pdf_text import save_page_image" in cmd:
+    if "flows.pdf.text import save_page_image" in cmd:
         return "figure extractor"
     return "other"
 

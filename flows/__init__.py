@@ -1,9 +1,9 @@
 """weekly-top5: a draft top-5 AI papers digest from a week of arXiv.
 
-The data flow, one module per noun:
-arXiv (arxiv.py, feed.py, week.py) -> candidates (candidates.py, ledger.py) -> shortlist
-(shortlist.py) -> PDF text (pdf_text.py) -> summaries (summaries.py) -> digest (digest.py).
-flows/weekly_digest.py is the only place that knows the order of the stages.
+The data flow, one subpackage per stage, named after what it makes:
+arXiv -> candidates/ -> shortlist/ -> pdf/ (PDF text) -> summaries/ -> digest/ -> pull_request/,
+with llm/ serving the shortlist and the summaries. flows/weekly_digest.py is the only place
+that knows the order of the stages; flows/run_record.py keeps the run's bookkeeping.
 """
 
 import os as _os

@@ -27,9 +27,9 @@ from prefect.cache_policies import NO_CACHE
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from flows.candidates.week import window_for_week
 from flows.config import DEFAULT_CATEGORIES, Settings
 from flows.errors import ConfigError, Top5Error
-from flows.week import window_for_week
 from flows.weekly_digest import weekly_digest
 
 RUNNERS = ("default", "dask")

@@ -83,9 +83,9 @@ def _eval(args) -> int:
     from pathlib import Path
 
     from flows.config import Settings
-    from flows.evaluation import evaluate, report
-    from flows.pull_request import merged_readmes
-    from flows.shortlist import Profile
+    from flows.pull_request.github import merged_readmes
+    from flows.shortlist.evaluation import evaluate, report
+    from flows.shortlist.ranking import Profile
 
     try:
         size = args.shortlist_size or Settings.from_env().shortlist_size
@@ -102,7 +102,7 @@ def _swap(args) -> int:
 
     from flows import pull_request
     from flows.config import Settings
-    from flows.swap import swap
+    from flows.digest.swap import swap
 
     folder = Path(args.digests_dir) / args.week
     try:
@@ -119,9 +119,9 @@ def _swap(args) -> int:
 def _render(args) -> int:
     from pathlib import Path
 
-    from flows.digest import render_again
+    from flows.digest.pages import render_again
     from flows.files import write_atomic
-    from flows.shortlist import Profile
+    from flows.shortlist.ranking import Profile
 
     try:
         pages = render_again(Path(args.digests_dir) / args.week, args.style, Profile.load())
@@ -138,7 +138,7 @@ def _render(args) -> int:
 
 
 def _check_window(args) -> None:
-    from flows.week import window_between, window_for_week
+    from flows.candidates.week import window_between, window_for_week
 
     if args.start:
         window_between(args.start, args.end)

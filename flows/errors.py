@@ -44,9 +44,5 @@ class DraftError(Top5Error):
     """The draft cannot be written without losing something (e.g. the editor's edits)."""
 
 
-class NoPapersError(Top5Error):
-    """The window holds no new papers: the run ends without writing a draft."""
-
-
 class PullRequestError(Top5Error):
     """The draft is committed locally but git push or GitHub refused it; names what to fix."""

@@ -1,220 +1,105 @@
-"""The weekly-digest flow: the table of contents of a run, and the only place that knows
-the order of the stages.
+"""The weekly-digest flow: the table of contents of a run, and the only place that knows the
+order of the stages.
 
-arXiv -> candidates -> (minus papers already featured) -> shortlist -> PDFs -> PDF text
--> summaries -> digest
+arXiv -> candidates (minus papers already featured) -> shortlist -> PDFs -> PDF text
+-> summaries -> digest -> pull request
 """
 
 from __future__ import annotations
 
-import logging
-import time
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows import digest, ledger, pdf_text, popularity, pull_request, shortlist, summaries, taste
-from flows.arxiv import ArxivClient
-from flows.candidates import Candidate
+from flows import digest, pdf, pull_request, shortlist, summaries
+from flows.candidates import ArxivClient, Candidate
 from flows.config import DEFAULT_CATEGORIES, Settings
-from flows.digest import RunRecord
 from flows.errors import PdfError
 from flows.llm import open_llm
-from flows.pdf_text import Extraction
-from flows.week import Window, last_complete_week, window_between, window_for_week
+from flows.run_record import Run
 
-# Tasks take live objects (the LLM, the settings): they are not cached by their inputs.
+# Tasks take live objects (the LLM, the settings, the run): they are not cached by their inputs.
 stage = task(cache_policy=NO_CACHE)
 
 
 @stage
-def fetch_candidates(settings: Settings, window: Window, categories: list[str]) -> list[Candidate]:
+def fetch_candidates(run: Run, settings: Settings) -> list[Candidate]:
     with ArxivClient(settings) as client:
-        return client.search(window, categories)
+        return client.search(run.window, run.categories)
 
 
 @stage
-def drop_featured(candidates: list[Candidate], digests_dir: Path, week: str) -> list[Candidate]:
-    featured = ledger.featured_ids(digests_dir, except_week=week)
-    featured |= pull_request.covered_on_main(digests_dir, except_week=week)  # merged, even if not checked out
-    return [c for c in candidates if c.arxiv_id not in featured]
+def fetch_upvotes(run: Run, settings: Settings) -> tuple[dict[str, int], str | None]:
+    return shortlist.upvotes(run.window, settings)
 
 
 @stage
-def fetch_upvotes(settings: Settings, window: Window) -> tuple[dict[str, int], str | None]:
-    return popularity.upvotes(window, settings)
+def rank(run: Run, fresh: list[Candidate], upvotes: dict[str, int], llm, settings: Settings) -> shortlist.Ranking:
+    learned = shortlist.learn([w for w in shortlist.recorded_weeks(run.digests_dir, run.merged) if w.name != run.week])
+    scored = shortlist.score_all(fresh, run.profile, learned, upvotes)
+    return shortlist.rank(scored, run.profile, llm, settings.shortlist_size, run.top_k)
 
 
 @stage
-def rank(candidates: list[Candidate], profile: shortlist.Profile, llm, size: int, top_k: int,
-         digests_dir: Path, week: str, upvotes: dict[str, int], merged: dict[str, str]) -> shortlist.Ranking:
-    learned = taste.learn([w for w in taste.recorded_weeks(digests_dir, merged) if w.name != week])
-    return shortlist.rank(shortlist.score_all(candidates, profile, learned, upvotes), profile, llm, size, top_k)
-
-
-@stage
-def fetch_pdfs(settings: Settings, picks: list[Candidate]) -> dict[str, Path | PdfError]:
+def fetch_pdfs(picks: list[Candidate], settings: Settings) -> dict[str, Path | PdfError]:
     with ArxivClient(settings) as client:
         return client.download_pdfs(picks, settings.cache_dir / "pdf")
 
 
 @stage
-def extract_texts(settings: Settings, pdfs: dict[str, Path | PdfError]) -> dict[str, Extraction]:
-    return pdf_text.read_texts(pdfs, settings)
+def extract_texts(pdfs: dict[str, Path | PdfError], settings: Settings) -> dict[str, pdf.Extraction]:
+    return pdf.read_texts(pdfs, settings)
 
 
 @stage
-def summarize(cand: Candidate, extraction: Extraction | None, llm, voice: summaries.Voice) -> summaries.Section:
+def summarize(cand: Candidate, extraction: pdf.Extraction | None, llm, voice: summaries.Voice) -> summaries.Section:
     return summaries.summarize(cand, extraction, llm, voice)
 
 
 @stage
-def write_digest(folder: Path, **parts) -> Path:
-    return digest.write(folder, **parts)
-
-
-def _proposing(folder: Path) -> bool:
-    """Whether the draft goes to a branch and pull request: the digests are in a git repository."""
-    settings = pull_request.PullRequestSettings.from_env()
-    return settings.repo_path is not None or pull_request.in_git_repo(folder.parent)
+def write_digest(run: Run, ranking: shortlist.Ranking, sections: list[summaries.Section], offline: bool,
+                 pdfs: dict[str, Path | PdfError]) -> Path:
+    draft = digest.write(run.folder, profile=run.profile, ranking=ranking, sections=sections, record=run.record,
+                         offline=offline, pdfs={i: p for i, p in pdfs.items() if isinstance(p, Path)})
+    digest.publish_artifacts(draft, ranking, run.week)
+    return draft
 
 
 @stage
-def propose(folder: Path) -> str:
+def propose(run: Run) -> str:
     """The draft as a pull request (or a local branch) in the digests repository."""
-    return pull_request.open_pull_request(folder).message
-
-
-@stage
-def publish_artifacts(draft: Path, ranking: shortlist.Ranking, week: str) -> None:
-    """The draft and the ranked shortlist, visible in the Prefect UI and `prefect artifact ls`."""
-    create_markdown_artifact(key="digest-draft", markdown=draft.read_text(encoding="utf-8"),
-                             description=f"Draft top-5 digest for {week}")
-    create_table_artifact(key="ranked-candidates", description=f"Shortlist of {week}, in final order", table=[
-        {"rank": i, "arxiv_id": s.candidate.arxiv_id, "title": s.candidate.title,
-         "cheap_score": round(s.cheap, 2), "llm_score": s.llm, "reason": s.reason}
-        for i, s in enumerate(ranking.ranked, 1)])
+    return pull_request.open_pull_request(run.folder).message if run.open_pr else run.no_pr_reason
 
 
 @flow(name="weekly-digest")
-def weekly_digest(
-    week: str | None = None,
-    categories: list[str] = list(DEFAULT_CATEGORIES),
-    top_k: int = 5,
-    digests_dir: str = "digests",
-    start: str | None = None,
-    end: str | None = None,
-    open_pr: bool = True,
-    style: str | None = None,
-) -> str | None:
-    """Draft the top-`top_k` digest of `week` (default: the last complete arXiv week).
-
-    `start`/`end` (YYYY-MM-DD) replace the week's window by explicit dates. With `open_pr` the
-    draft is proposed as a pull request (see flows/pull_request.py). `style` names a folder of
-    prompts/styles/ (default: TOP5_STYLE or "weekly"). Returns the path of the draft, or None
-    when the window holds no new papers.
-    """
-    log = get_run_logger()
+def weekly_digest(week: str | None = None, categories: list[str] | None = None, top_k: int = 5,
+                  digests_dir: str = "digests", start: str | None = None, end: str | None = None,
+                  open_pr: bool = True, style: str | None = None) -> str | None:
+    """Draft the top-`top_k` digest of `week` (ISO week such as 2026-W47; default: the last
+    complete arXiv week) into `digests_dir`/<week>/. `start`/`end` (YYYY-MM-DD) replace the
+    week's window. With `open_pr` the draft is proposed as a pull request. `style` names a folder
+    of prompts/styles/ (default: TOP5_STYLE). Returns the draft's path, or None when the window
+    holds no new papers. Raises DraftError before any work on a week the editor has edited."""
     settings = Settings.from_env()
-    window = window_between(start, end) if start and end else window_for_week(week or last_complete_week())
-    label = week or (_calendar_week(window.start) if start else window.label)
-    folder = _resolve(digests_dir) / label
-    digest.check_unedited(folder)  # fail before spending anything on a week the editor has touched
-    open_pr = open_pr and _proposing(folder)
-    if open_pr:
-        pull_request.check_branch(folder)  # ... or whose draft branch the editor has committed to
-    style = style or settings.style
-    record = RunRecord(label, (window.start.isoformat(), window.end.isoformat()), list(categories), style)
-    profile = shortlist.Profile.load()
-    merged = pull_request.merged_readmes(folder.parent)  # the editor's final digests, as merged
-    voice = summaries.voice_for(style, folder.parent, except_week=label, merged=merged)
-    record.exemplar = voice.exemplar_source
-
+    run = Run(settings, get_run_logger(), week=week, start=start, end=end, categories=categories or list(DEFAULT_CATEGORIES), top_k=top_k,
+              digests_dir=digests_dir, style=style, open_pr=open_pr)
     with open_llm(settings) as llm:
-        record.llm = llm.describe()
-        with _stage(record, log, "candidates") as io:
-            found = fetch_candidates(settings, window, list(categories))
-            fresh = drop_featured(found, folder.parent, label)
-            upvotes, missing_signal = fetch_upvotes(settings, window)
-            record.flags += [missing_signal] if missing_signal else []
-            record.counts.update(candidates=len(found), new=len(fresh), featured_before=len(found) - len(fresh))
-            io.went_in, io.came_out = len(found), len(fresh)
+        run.record.llm = llm.describe()
+        with run.stage("candidates"):
+            fresh = run.new_candidates(fetch_candidates(run, settings))
         if not fresh:
-            log.warning("no new papers between %s and %s: no draft written",
-                        window.start.isoformat(), window.end.isoformat())
-            return None
-        with _stage(record, log, "shortlist") as io:
-            ranking = rank(fresh, profile, llm, settings.shortlist_size, top_k, folder.parent, label,
-                           upvotes, merged)
-            record.swaps = digest.previous_swaps(folder)
-            ranking = shortlist.apply_swaps(ranking, record.swaps)
-            picks = [s.candidate for s in ranking.picks]
-            record.counts.update(shortlist=len(ranking.ranked), picks=len(picks))
-            io.went_in, io.came_out = len(fresh), len(picks)
-            record.flags += ranking.flags
-            if len(picks) < top_k:
-                record.flags.append(f"Only {len(picks)} new papers this week: the draft has {len(picks)} sections, not {top_k}.")
-        with _stage(record, log, "pdf") as io:
-            pdfs = fetch_pdfs(settings, picks)
-            io.went_in, io.came_out = len(picks), sum(1 for p in pdfs.values() if isinstance(p, Path))
-        with _stage(record, log, "pdf_text") as io:
-            texts = extract_texts(settings, pdfs)
-            record.counts["pdf_text"] = sum(1 for t in texts.values() if t.text is not None)
-            io.went_in, io.came_out = len(pdfs), record.counts["pdf_text"]
-        with _stage(record, log, "summaries") as io:
-            futures = [summarize.submit(c, texts.get(c.arxiv_id), llm, voice) for c in picks]
-            sections = [f.result() for f in futures]
-            io.went_in, io.came_out = len(picks), sum(1 for s in sections if not s.notes)
-            record.flags += [f"Paper {i}, {s.arxiv_id}: {note}" for i, s in enumerate(sections, 1) for note in s.notes]
-        record.flags += llm.flags
-        record.tokens = llm.usage.to_json()
-        with _stage(record, log, "digest") as io:
-            draft = write_digest(folder, profile=profile, ranking=ranking, sections=sections,
-                                 record=record, offline=llm.offline,
-                                 pdfs={i: p for i, p in pdfs.items() if isinstance(p, Path)})
-            io.went_in, io.came_out = len(sections), len(sections)
-        publish_artifacts(draft, ranking, label)
-    log.info("draft written to %s", draft)
-    if open_pr:
-        log.info("%s", propose(folder))
-    else:
-        log.info("no pull request: %s is not in a git repository (or --no-pr); set TOP5_DIGESTS_REPO", folder)
+            return run.nothing_new()
+        with run.stage("shortlist"):
+            upvotes = run.signal(fetch_upvotes(run, settings))
+            ranking = run.ranked(rank(run, fresh, upvotes, llm, settings), len(fresh))
+        with run.stage("pdf_text"):
+            pdfs = fetch_pdfs(run.picks, settings)
+            texts = run.read(extract_texts(pdfs, settings))
+        with run.stage("summaries"):
+            futures = [summarize.submit(c, texts.get(c.arxiv_id), llm, run.voice) for c in run.picks]
+            sections = run.summarized([f.result() for f in futures], llm)
+        with run.stage("digest"):
+            draft = write_digest(run, ranking, sections, llm.offline, pdfs)
+    run.log.info("draft written to %s; %s", draft, propose(run))
     return str(draft)
-
-
-@dataclass
-class _Io:
-    went_in: int = 0
-    came_out: int = 0
-
-
-@contextmanager
-def _stage(record: RunRecord, log: logging.Logger, name: str):
-    """Times a stage; the block says how many items went in and came out, for the log."""
-    began, io = time.perf_counter(), _Io()
-    yield io
-    record.seconds[name] = time.perf_counter() - began
-    log.info("stage %s: %d in, %d out, %.1f s", name, io.went_in, io.came_out, record.seconds[name])
-
-
-def _calendar_week(when) -> str:
-    """An explicit date range is filed under the calendar ISO week it starts in."""
-    year, number, _ = when.date().isocalendar()
-    return f"{year}-W{number:02d}"
-
-
-def _resolve(digests_dir: str) -> Path:
-    path = Path(digests_dir)
-    return path if path.is_absolute() else Path.cwd() / path
-
-
-if __name__ == "__main__":
-    from flows.cli import main
-
-    import sys
-
-    raise SystemExit(main(["run", *sys.argv[1:]]))

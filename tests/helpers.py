@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flows.candidates import Candidate
+from flows.candidates.candidate import Candidate
 
 WHEN = datetime(2026, 11, 17, 12, tzinfo=timezone.utc)
 

@@ -6,10 +6,10 @@ import threading
 
 import pytest
 
-from flows.arxiv import ArxivClient
+from flows.candidates.arxiv import ArxivClient
+from flows.candidates.week import window_between
 from flows.config import Settings
 from flows.errors import FeedError, PdfError
-from flows.week import window_between
 from tests.arxiv_server import ArxivServer, atom_entry, atom_feed
 
 WINDOW = window_between("2026-11-16", "2026-11-22")
@@ -26,7 +26,7 @@ def _settings(server: ArxivServer, tmp_path, delay: float = 0.0) -> Settings:
 
 
 def test_pages_through_every_result(tmp_path, monkeypatch):
-    monkeypatch.setattr("flows.arxiv.PAGE_SIZE", 7)
+    monkeypatch.setattr("flows.candidates.arxiv.PAGE_SIZE", 7)
     with ArxivServer(atom_feed(_entries(30))) as srv:
         found = ArxivClient(_settings(srv, tmp_path)).search(WINDOW, ["cs.LG"])
     assert sorted(c.arxiv_id for c in found) == [f"2611.{i:05d}" for i in range(30)]
@@ -72,7 +72,7 @@ def test_requests_are_spaced_even_from_parallel_threads(tmp_path):
 
 
 def test_retries_429_as_retry_after_says_and_empty_pages(tmp_path, monkeypatch):
-    monkeypatch.setattr("flows.arxiv.PAGE_SIZE", 5)
+    monkeypatch.setattr("flows.candidates.arxiv.PAGE_SIZE", 5)
     with ArxivServer(atom_feed(_entries(12))) as srv:
         srv.fail_next(429, headers={"Retry-After": "1"})
         srv.empty_page_next()
@@ -84,7 +84,7 @@ def test_retries_429_as_retry_after_says_and_empty_pages(tmp_path, monkeypatch):
 
 
 def test_gives_up_with_a_clear_error(tmp_path, monkeypatch):
-    monkeypatch.setattr("flows.arxiv.ATTEMPTS", 3)
+    monkeypatch.setattr("flows.candidates.arxiv.ATTEMPTS", 3)
     with ArxivServer(atom_feed(_entries(1))) as srv:
         srv.fail_next(503, times=3, headers={"Retry-After": "0"})
         with pytest.raises(FeedError, match=r"HTTP 503.*gave up after 3 attempts") as err:
@@ -133,8 +133,8 @@ def test_requests_are_spaced_across_processes(tmp_path):
 
     from tests.conftest import REPO
 
-    script = ("import sys; from flows.arxiv import ArxivClient; from flows.config import Settings; "
-              "from flows.week import window_between; "
+    script = ("import sys; from flows.candidates.arxiv import ArxivClient; from flows.config import Settings; "
+              "from flows.candidates.week import window_between; "
               "s = Settings(arxiv_api_url=sys.argv[1], arxiv_pdf_url=sys.argv[1], arxiv_delay_seconds=0.4, cache_dir=sys.argv[2]); "
               "ArxivClient(s).search(window_between('2026-11-16', '2026-11-22'), ['cs.LG'])")
     with ArxivServer(atom_feed(_entries(2))) as srv:
@@ -147,7 +147,7 @@ def test_requests_are_spaced_across_processes(tmp_path):
 
 
 def test_a_window_over_the_result_cap_is_split(tmp_path, monkeypatch):
-    monkeypatch.setattr("flows.arxiv.RESULT_CAP", 10)
+    monkeypatch.setattr("flows.candidates.arxiv.RESULT_CAP", 10)
     entries = [atom_entry(f"2611.{day}{i:03d}v1", "P", "A.", published=f"2026-11-{day}T{2 * i:02d}:00:00Z")
                for day in range(16, 23) for i in range(4)]  # 28 papers over 7 days
     with ArxivServer(atom_feed(entries)) as srv:

@@ -7,10 +7,11 @@ import re
 
 import pytest
 
-from flows.digest import RunRecord, check_unedited, write
+from flows.digest import check_unedited, write
 from flows.errors import DraftError
-from flows.shortlist import Profile, Ranking, Scored
-from flows.summaries import Figure, Section
+from flows.run_record import RunRecord
+from flows.shortlist.ranking import Profile, Ranking, Scored
+from flows.summaries.section import Figure, Section
 from tests.helpers import candidate
 
 PROFILE = Profile.load()
@@ -79,7 +80,7 @@ def test_a_folder_written_by_hand_is_kept(tmp_path):
 
 def test_the_same_run_renders_in_another_style(tmp_path):
     """Switching style is templates and an exemplar in prompts/styles/: no code change."""
-    from flows.digest import render_again
+    from flows.digest.pages import render_again
 
     write(tmp_path, **_parts())
     pages = render_again(tmp_path, "bookmarks", PROFILE)
@@ -94,7 +95,7 @@ def test_the_same_run_renders_in_another_style(tmp_path):
 
 
 def test_an_unknown_style_is_named(tmp_path):
-    from flows.digest import render_again
+    from flows.digest.pages import render_again
     from flows.errors import ConfigError
 
     write(tmp_path, **_parts())

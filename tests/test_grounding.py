@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flows.grounding import Ungrounded, check_section, grounding_source, mark_inline, normalise_number
+from flows.summaries.grounding import Ungrounded, check_section, grounding_source, mark_inline, normalise_number
 from tests.conftest import WEEK, require_shared
 
 PAPER = WEEK / "pdf" / "2212.08410v3.pdf"  # "Teaching Small Language Models to Reason"
@@ -251,7 +251,7 @@ PLANTED = {"2019", "Llama-2", "SVAMP", "23.5%", "74.98%", "40x", "57x", "Table 7
 
 @pytest.fixture(scope="module")
 def paper_text() -> str:
-    from flows.pdf_text import extract_pdf
+    from flows.pdf.text import extract_pdf
 
     text = extract_pdf(require_shared(PAPER))
     return grounding_source(text.body, text.sections.get("appendix"))

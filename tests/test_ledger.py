@@ -1,6 +1,6 @@
 """The ledger: papers featured in earlier digests are left out of later weeks."""
 
-from flows.ledger import featured_ids, ids_in
+from flows.candidates.ledger import featured_ids, ids_in
 
 
 def test_reads_ids_from_every_digest_but_the_current_week(tmp_path):

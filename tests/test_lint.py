@@ -7,8 +7,8 @@ from types import SimpleNamespace
 import pytest
 
 from flows import prompts
-from flows.lint import DEFAULT_RULES, SELECTION_LINE, LintProblem, LintRules, lint_draft, lint_section
-from flows.summaries import Figure, Section
+from flows.summaries.lint import DEFAULT_RULES, SELECTION_LINE, LintProblem, LintRules, lint_draft, lint_section
+from flows.summaries.section import Figure, Section
 
 # Written for these tests in the digest's manner (not the editor's text).
 SECTION = {

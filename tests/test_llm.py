@@ -1,4 +1,4 @@
-"""flows.llm against a real OpenAI-compatible server on 127.0.0.1 (tests/openai_server.py)."""
+"""flows.llm.client against a real OpenAI-compatible server on 127.0.0.1 (tests/openai_server.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from flows.config import Settings
 from flows.errors import ConfigError, LLMError
-from flows.llm import LLM, STAGES, Usage, extract_json, open_llm
+from flows.llm.client import LLM, STAGES, Usage, extract_json, open_llm
 from tests.openai_server import OpenAIServer
 
 SECRET = "sk-test-SECRET123"
@@ -357,7 +357,7 @@ def test_unknown_stage_is_rejected(settings):
 
 def test_each_stage_sends_its_own_model_and_temperature(tmp_path):
     from flows.config import Settings
-    from flows.llm import LLM
+    from flows.llm.client import LLM
     from tests.openai_server import OpenAIServer
 
     settings = Settings(openai_base_url="http://x", openai_api_key="sk-test-key-123", cache_dir=tmp_path,

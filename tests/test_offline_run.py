@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from flows.digest import OFFLINE_BANNER
+from flows.digest.pages import OFFLINE_BANNER
 from tests.arxiv_server import ArxivServer
 from tests.conftest import REPO, WEEK, require_shared
 

@@ -1,4 +1,4 @@
-"""Tests for flows.pdf_text: cleaning, sections, captions, typed failures, the killing pool."""
+"""Tests for flows.pdf.text: cleaning, sections, captions, typed failures, the killing pool."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pdf_builders import build_pdf, text_stream, write_slow_pdf, write_text_pdf  # noqa: E402
 
 from flows.errors import PdfError  # noqa: E402
-from flows.pdf_text import (  # noqa: E402
+from flows.pdf.text import (  # noqa: E402
     REASONS,
     Extraction,
     clean_text,

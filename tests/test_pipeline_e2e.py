@@ -137,7 +137,7 @@ def test_a_killed_run_resumes_without_redoing_work(week_servers, tmp_path, prefe
     llm.reply = reply_then_die
     args = ["--start", "2026-11-16", "--end", "2026-11-22", "--digests-dir", str(tmp_path)]
     env = dict(os.environ, PREFECT_API_URL=PREFECT_API_URL.value(), TOP5_LLM_CONCURRENCY="4")
-    run["proc"] = subprocess.Popen([sys.executable, "-m", "flows.weekly_digest", *args], cwd=REPO, env=env,
+    run["proc"] = subprocess.Popen([sys.executable, "-m", "flows.cli", "run", *args], cwd=REPO, env=env,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     assert run["proc"].wait(timeout=300) == -signal.SIGKILL
     assert not (tmp_path / "2026-W47" / "README.md").exists()
@@ -198,12 +198,12 @@ def test_papers_featured_in_earlier_digests_are_left_out(week_servers, tmp_path,
 
 
 def test_cli_runs_the_flow(week_servers, tmp_path, prefect_harness):
-    """`python -m flows.weekly_digest` and `top5 run` take the same arguments."""
+    """`python -m flows.cli run` and `top5 run` take the same arguments."""
     from prefect.settings import PREFECT_API_URL
 
     env = dict(os.environ, PREFECT_API_URL=PREFECT_API_URL.value())
     result = subprocess.run(
-        [sys.executable, "-m", "flows.weekly_digest", "--start", "2026-11-16", "--end", "2026-11-22",
+        [sys.executable, "-m", "flows.cli", "run", "--start", "2026-11-16", "--end", "2026-11-22",
          "--top-k", "3", "--categories", "cs.CL", "--digests-dir", str(tmp_path)],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
     )

@@ -6,10 +6,10 @@ import json
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlparse
 
+from flows.candidates.week import window_between
 from flows.config import Settings
-from flows.popularity import upvotes
-from flows.shortlist import Profile, score_all
-from flows.week import window_between
+from flows.shortlist.popularity import upvotes
+from flows.shortlist.ranking import Profile, score_all
 from tests.helpers import candidate
 from tests.loopback import Loopback
 

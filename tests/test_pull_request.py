@@ -12,8 +12,14 @@ from pathlib import Path
 import pytest
 
 from flows.errors import ConfigError, DraftError, PullRequestError
-from flows.pull_request import (PullRequestSettings, draft_picks, merged_picks, open_pull_request,
-                                pull_request_body, swaps)
+from flows.pull_request.github import (
+    PullRequestSettings,
+    draft_picks,
+    merged_picks,
+    open_pull_request,
+    pull_request_body,
+    swaps,
+)
 from tests.github_server import GitHubServer
 
 TOKEN = "ghp_T0pS3cretValueForTests0123456789"
@@ -345,7 +351,7 @@ def test_editor_commits_on_the_local_branch_stop_the_run(repos):
 
 
 def test_papers_of_digests_merged_on_main_count_as_covered(repos):
-    from flows.pull_request import covered_on_main
+    from flows.pull_request.github import covered_on_main
 
     work, _ = repos
     merged = work / "digests" / "2026-W40"
@@ -364,7 +370,7 @@ def test_papers_of_digests_merged_on_main_count_as_covered(repos):
 
 
 def test_merges_on_the_remote_count_before_anyone_pulls(repos, github):
-    from flows.pull_request import check_branch, covered_on_main
+    from flows.pull_request.github import check_branch, covered_on_main
 
     work, bare = repos
     other = work.parent / "editor"

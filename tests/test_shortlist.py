@@ -6,8 +6,8 @@ import json
 import re
 
 from flows.config import Settings
-from flows.llm import LLM
-from flows.shortlist import Profile, cheap_score, rank, score_all
+from flows.llm.client import LLM
+from flows.shortlist.ranking import Profile, cheap_score, rank, score_all
 from tests.helpers import candidate
 from tests.openai_server import OpenAIServer
 

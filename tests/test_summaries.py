@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 from flows.config import Settings
-from flows.llm import LLM
-from flows.pdf_text import Caption, Extraction, PaperText
-from flows.summaries import summarize
+from flows.llm.client import LLM
+from flows.pdf.text import Caption, Extraction, PaperText
+from flows.summaries.section import summarize
 from tests.helpers import candidate
 from tests.openai_server import OpenAIServer
 
@@ -100,7 +100,7 @@ def test_a_section_outside_the_house_structure_is_flagged(tmp_path):
 
 
 def test_the_editors_finished_section_becomes_the_exemplar(tmp_path):
-    from flows.summaries import voice_for
+    from flows.summaries.section import voice_for
 
     assert voice_for("weekly", tmp_path).exemplar_source == "style: weekly"
     week = tmp_path / "2026-W46"
@@ -118,7 +118,7 @@ def test_the_editors_finished_section_becomes_the_exemplar(tmp_path):
 
 
 def test_a_merged_digest_is_an_exemplar_even_when_unchanged(tmp_path):
-    from flows.summaries import voice_for
+    from flows.summaries.section import voice_for
 
     merged = {"2026-W45": "# AI-WeeklyTop5\n\n## Paper 1: Merged words\n\nThe editor approved this.\n\n## Paper 2: B\n"}
     voice = voice_for("weekly", tmp_path, merged=merged)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from flows.digest import RunRecord, write
-from flows.evaluation import evaluate, report
-from flows.shortlist import Profile, Ranking, cheap_score, score_all
-from flows.summaries import Section
-from flows.taste import learn, recorded_weeks
+from flows.digest import write
+from flows.run_record import RunRecord
+from flows.shortlist.evaluation import evaluate, report
+from flows.shortlist.ranking import Profile, Ranking, cheap_score, score_all
+from flows.shortlist.taste import learn, recorded_weeks
+from flows.summaries.section import Section
 from tests.conftest import REPO
 from tests.helpers import candidate
 

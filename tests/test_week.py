@@ -6,14 +6,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from flows.errors import ConfigError
-from flows.week import (
+from flows.candidates.week import (
     Window,
     iso_week_of,
     last_complete_week,
     window_between,
     window_for_week,
 )
+from flows.errors import ConfigError
 
 ET = ZoneInfo("America/New_York")
 UTC = timezone.utc

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from flows import shortlist, taste
+from flows.shortlist import ranking as shortlist
+from flows.shortlist import taste
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,10 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from flows import prompts
-from flows.candidates import Candidate
+from flows.candidates.candidate import Candidate
 from flows.config import PROMPTS_DIR
 from flows.errors import ConfigError, LLMError
-from flows.taste import Taste
+from flows.shortlist.taste import Taste
 
 log = logging.getLogger(__name__)
 

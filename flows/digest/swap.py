@@ -11,17 +11,17 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from flows.arxiv import ArxivClient
-from flows.candidates import Candidate, split_version
+from flows.candidates.arxiv import ArxivClient
+from flows.candidates.candidate import Candidate, split_version
 from flows.config import Settings
-from flows.digest import check_unedited, with_images, write_pages
+from flows.digest.pages import check_unedited, with_images, write_pages
 from flows.errors import ConfigError, DraftError
 from flows.files import write_json
-from flows.llm import open_llm
-from flows.pdf_text import read_texts
-from flows.pull_request import merged_readmes
-from flows.shortlist import Profile
-from flows.summaries import Section, summarize, voice_for
+from flows.llm.client import open_llm
+from flows.pdf.text import read_texts
+from flows.pull_request.github import merged_readmes
+from flows.shortlist.ranking import Profile
+from flows.summaries.section import Section, summarize, voice_for
 
 
 @dataclass(frozen=True)

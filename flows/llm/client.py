@@ -17,23 +17,22 @@ import random
 import re
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 import openai
 from pydantic import BaseModel, ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from flows.config import Settings
-from flows.embedded import MODEL_ALIAS as OFFLINE_MODEL
-from flows.embedded import embedded_server
 from flows.errors import ConfigError, LLMError
+from flows.http import retry_after, safe_url
+from flows.llm.embedded import MODEL_ALIAS as OFFLINE_MODEL
+from flows.llm.embedded import embedded_server
+from flows.text import clip, estimate_tokens, redact
 
 log = logging.getLogger(__name__)
 
@@ -64,12 +63,6 @@ _REPAIR = (
     "Your previous answer could not be used: {error}\n"
     "Reply again with only the corrected JSON object, no prose, matching this JSON schema:\n{schema}"
 )
-_SECRET_PATTERNS = (
-    re.compile(r"sk-[A-Za-z0-9_\-]{6,}"),
-    re.compile(r"(?i)(bearer\s+)[^\s\"',}]+"),
-    re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?)[^\"',}]+"),
-)
-
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -125,14 +118,6 @@ class Usage:
         return out
 
 
-def safe_url(url: str) -> str:
-    """The URL without user:password, query or fragment (where credentials may hide)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-
-
 def extract_json(text: str) -> object:
     """The JSON object in a model's answer: bare, in a ```json fence, or inside prose."""
     text = text.strip()
@@ -171,26 +156,6 @@ def _parse(text: str, schema: type[M]) -> tuple[object, M]:
             f"{'.'.join(map(str, e['loc'])) or '<root>'}: {e['msg']}" for e in exc.errors()[:5]
         )
         raise _Invalid(f"does not match {schema.__name__}: {problems}") from None
-
-
-def _retry_after(exc: BaseException) -> float | None:
-    """Seconds the server asked us to wait (retry-after-ms or Retry-After), if it said."""
-    response = getattr(exc, "response", None)
-    if response is None:
-        return None
-    headers = response.headers
-    try:
-        if headers.get("retry-after-ms"):
-            return max(0.0, float(headers["retry-after-ms"]) / 1000)
-        value = headers.get("retry-after")
-        if not value:
-            return None
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
 
 
 def _error_code(exc: openai.APIStatusError) -> str:
@@ -320,7 +285,7 @@ class LLM:
             except _Invalid as second:
                 raise self._fail(
                     f"{stage}: model {model!r} gave no valid {schema.__name__} JSON even after "
-                    f"one repair attempt: {_clip(str(second))}"
+                    f"one repair attempt: {clip(str(second))}"
                 ) from None
         self._cache_put(key, json.dumps(value, ensure_ascii=False))
         return result
@@ -350,7 +315,7 @@ class LLM:
 
     # --- one answer from the backend -------------------------------------------------------
     def _call(self, stage: str, model: str, messages: list[dict], params: dict) -> str:
-        estimate = _estimate_prompt_tokens(messages)
+        estimate = estimate_tokens("".join(str(m.get("content", "")) for m in messages))
         self._reserve(stage, model, estimate, params["max_tokens"])
         try:
             completion = self._create_with_retries(stage, model, messages, params)
@@ -358,7 +323,7 @@ class LLM:
             prompt_tokens = usage.prompt_tokens if usage else estimate
             choice = completion.choices[0] if completion.choices else None
             content = (choice.message.content or "") if choice else ""
-            completion_tokens = usage.completion_tokens if usage else len(content) // 4
+            completion_tokens = usage.completion_tokens if usage else estimate_tokens(content)
             cost = 0.0 if self.offline else self._cost(model, prompt_tokens, completion_tokens)
             self.usage.record(stage, prompt_tokens, completion_tokens, cost, cached=False)
         finally:
@@ -368,7 +333,7 @@ class LLM:
         ):
             reason = getattr(choice.message, "refusal", None) or "content filter"
             raise self._fail(
-                f"{stage}: model {model!r} refused to answer ({_clip(reason, 120)})", flag=True
+                f"{stage}: model {model!r} refused to answer ({clip(reason, 120)})", flag=True
             )
         if not content.strip():
             raise self._fail(f"{stage}: model {model!r} returned an empty answer")
@@ -402,7 +367,7 @@ class LLM:
         raise AssertionError("unreachable: tenacity returns or raises")
 
     def _wait(self, state: RetryCallState) -> float:
-        asked = _retry_after(state.outcome.exception())
+        asked = retry_after(_headers(state.outcome.exception()))
         if asked is not None:
             return asked
         backoff = min(MAX_BACKOFF, self.settings.llm_backoff * 2 ** (state.attempt_number - 1))
@@ -452,7 +417,7 @@ class LLM:
                 f"(HTTP 400: {detail}); check {setting} and OPENAI_BASE_URL"
             )
         waited = ""
-        if status == 429 and (asked := _retry_after(exc)) is not None:
+        if status == 429 and (asked := retry_after(_headers(exc))) is not None:
             waited = f", last Retry-After {asked:g} s, TOP5_LLM_MAX_WAIT={self.settings.llm_max_wait:g} s"
         return self._fail(
             f"{stage}: HTTP {status} from the LLM backend at {url} for model {model!r} "
@@ -562,11 +527,7 @@ class LLM:
         return {"type": "json_object"}
 
     def _redact(self, text: str) -> str:
-        if self._secret:
-            text = text.replace(self._secret, "***")
-        for pattern in _SECRET_PATTERNS:
-            text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + "***", text)
-        return text
+        return redact(text, [self._secret])
 
     def _flag(self, message: str) -> None:
         with self._flags_lock:
@@ -588,8 +549,9 @@ def _with_json_hint(messages: list[dict]) -> list[dict]:
     return [*messages, {"role": "system", "content": _JSON_HINT}]
 
 
-def _estimate_prompt_tokens(messages: list[dict]) -> int:
-    return sum(len(str(m.get("content", ""))) for m in messages) // 4
+def _headers(exc: BaseException | None):
+    response = getattr(exc, "response", None)
+    return response.headers if response is not None else None
 
 
 def _error_detail(exc: openai.APIStatusError) -> str:
@@ -597,8 +559,8 @@ def _error_detail(exc: openai.APIStatusError) -> str:
     if isinstance(body, dict):
         error = body.get("error", body)
         message = error.get("message") if isinstance(error, dict) else error
-        return _clip(str(message or body))
-    return _clip(str(body or "no details"))
+        return clip(str(message or body))
+    return clip(str(body or "no details"))
 
 
 def _attempts(retrying: Retrying) -> str:
@@ -606,17 +568,12 @@ def _attempts(retrying: Retrying) -> str:
     return f"{count} attempt{'s' if count != 1 else ''}"
 
 
-def _clip(text: str, limit: int = 300) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 @contextmanager
 def open_llm(settings: Settings) -> Iterator[LLM]:
     """The configured backend, or the embedded offline model when none is configured.
 
     OPENAI_API_KEY and/or OPENAI_BASE_URL set: that backend. Neither: start the embedded
-    SmolLM2-135M server (flows.embedded), and always stop it afterwards.
+    SmolLM2-135M server (flows.llm.embedded), and always stop it afterwards.
     """
     if settings.llm_configured:
         with LLM(settings) as llm:

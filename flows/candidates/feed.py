@@ -1,4 +1,4 @@
-"""Parsing arXiv's feeds into candidates: the API's Atom pages and the rss.arxiv.org feeds.
+"""Parsing arXiv API (export.arxiv.org/api/query) Atom pages into candidates.
 
 Feeds are parsed with defusedxml and DTDs are refused outright (arXiv never sends one), so
 an entity-expansion or external-entity document fails at once instead of expanding. A feed
@@ -11,50 +11,34 @@ formats order the elements differently and repeat or hoist their namespace decla
 
 from __future__ import annotations
 
-import html
 import io
 import logging
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
-from flows.candidates import Candidate
+from flows.candidates.candidate import Candidate
 from flows.errors import FeedError
+from flows.text import VERSIONED_ARXIV_ID
 
 log = logging.getLogger(__name__)
 
 _ATOM = "{http://www.w3.org/2005/Atom}"
 _ARXIV = "{http://arxiv.org/schemas/atom}"
 _OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
-_DC = "{http://purl.org/dc/elements/1.1/}"
-_RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
-_RSS1 = "{http://purl.org/rss/1.0/}"
 
 # arXiv ids: 2306.07400, 0704.0001 (4 digits until 2014), hep-ex/0406020, math.AG/0601001
-_ID = re.compile(
-    r"(?P<id>\d{4}\.\d{4,5}|[a-z][a-z-]*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<version>\d+))?"
-)
+_ID = VERSIONED_ARXIV_ID
 _ID_PREFIX = re.compile(r"^(?:https?://(?:www\.|export\.)?arxiv\.org/abs/|oai:arXiv\.org:|arXiv:)", re.I)
 # arXiv taxonomy terms (cs.LG, hep-ex, cond-mat.str-el); ACM/MSC classes (I.2.6, 53C) are not
 _CATEGORY = re.compile(r"^[a-z][a-z-]*(?:\.[A-Za-z][A-Za-z-]*)?$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$")
-_RSS_PREAMBLE = re.compile(
-    r"^\s*arXiv:\S+\s+Announce Type:\s*(?P<type>[\w-]+)\s*(?:Abstract:\s*)?", re.I
-)
-_RDF_TITLE = re.compile(
-    r"^(?P<title>.*?)\.?\s*\(arXiv:(?P<id>\S+)\s+\[(?P<cat>[^\]]+)\]"
-    r"(?:\s+(?P<kind>[A-Z ]+))?\)\s*$",
-    re.S,
-)
-_HTML_LINK_TEXT = re.compile(r"<a\b[^>]*>(.*?)</a>", re.I | re.S)
-_HTML_TAG = re.compile(r"<[^>]+>")
 
 # Links: URLs with a scheme, and bare code-host paths. Scanning every abstract with one
 # clever regex is slow (a look-behind tried at each character); instead cheap substring
@@ -70,12 +54,11 @@ _HOST_HINTS = ("github", "gitlab", "huggingface", "bitbucket")
 _CODE_HOSTS = ("github.com", "gitlab.com", "huggingface.co", "bitbucket.org")
 _TRAILING = ".,;:!?*'\""
 _NOT_PROJECT_HOSTS = ("arxiv.org", "doi.org")
-_REPLACEMENTS = ("replace", "replace-cross", "updated")
 
 
 @dataclass(frozen=True)
 class FeedPage:
-    total_results: int | None  # opensearch:totalResults (None for RSS)
+    total_results: int | None  # opensearch:totalResults
     start_index: int
     items_per_page: int
     candidates: tuple[Candidate, ...]
@@ -84,10 +67,6 @@ class FeedPage:
 
 class _Skip(Exception):
     """One entry cannot be read; the message says why."""
-
-
-class _NotNew(_Skip):
-    """An RSS entry announcing a replacement: expected, so not worth a warning."""
 
 
 # -- public API ------------------------------------------------------------------------------
@@ -113,36 +92,6 @@ def parse_api_feed(data: bytes, source: str) -> FeedPage:
         candidates=candidates,
         skipped=skipped,
     )
-
-
-def parse_rss(data: bytes, source: str, *, include_replacements: bool = False) -> FeedPage:
-    """A daily rss.arxiv.org feed: RSS 2.0 (/rss/), Atom (/atom/) or the pre-2024 RSS 1.0/RDF.
-
-    These feeds announce a day's new papers, cross-lists and replacements. Replacements
-    (new versions of older papers) are not new papers, so they are skipped (with a reason)
-    unless `include_replacements`. The feeds carry the announcement date only, so a
-    candidate's `published` and `updated` are that date. No totals: `total_results` is None.
-    """
-    root = _parse_xml(data, source)
-    if root.tag == f"{_ATOM}feed":
-        entries, read = root.findall(f"{_ATOM}entry"), _rss_atom_entry
-    elif root.tag == "rss":
-        entries, read = root.findall("channel/item"), _rss2_item
-    elif root.tag == f"{_RDF}RDF":
-        entries, read = root.findall(f"{_RSS1}item"), _rdf_item_reader(root)
-    else:
-        raise FeedError(
-            f"{source}: not an arXiv RSS or Atom feed (root element <{_local(root.tag)}>)"
-        )
-
-    def read_new(entry: Element) -> Candidate:
-        cand, announce_type = read(entry)
-        if announce_type in _REPLACEMENTS and not include_replacements:
-            raise _NotNew(f"announced as {announce_type!r}: a new version of an older paper")
-        return cand
-
-    candidates, skipped = _read_entries(entries, read_new, source)
-    return FeedPage(None, 0, len(entries), candidates, skipped)
 
 
 def find_links(text: str) -> tuple[str, ...]:
@@ -275,14 +224,13 @@ def _read_entries(entries: Iterable[Element], read, source: str):
         except _Skip as why:
             reason = f"entry {number} ({_describe(entry)}): {why}"
             skipped.append(reason)
-            log.log(logging.INFO if isinstance(why, _NotNew) else logging.WARNING,
-                    "%s: skipped %s", source, reason)
+            log.warning("%s: skipped %s", source, reason)
         entry.clear()  # read: free its subtree
     return tuple(candidates), tuple(skipped)
 
 
 def _describe(entry: Element) -> str:
-    for tag in (f"{_ATOM}id", "guid", f"{_ATOM}title", "title", f"{_RSS1}title"):
+    for tag in (f"{_ATOM}id", f"{_ATOM}title"):
         text = _normalise(entry.findtext(tag))
         if text:
             return f"{_local(tag)} {text[:80]!r}"
@@ -334,71 +282,6 @@ def _api_entry(entry: Element) -> Candidate:
     )
 
 
-def _rss_atom_entry(entry: Element) -> tuple[Candidate, str]:
-    arxiv_id, version = _arxiv_id(entry.findtext(f"{_ATOM}id"))
-    published = _iso_date(entry.findtext(f"{_ATOM}published"), "published")
-    abstract, announce_type = _rss_summary(_findtext(entry, f"{_ATOM}summary"))
-    announce_type = _normalise(_extension_text(entry, "announce_type")) or announce_type
-    categories = [c.get("term", "") for c in entry.findall(f"{_ATOM}category")]
-    return _rss_candidate(entry, arxiv_id, version, _title(_findtext(entry, f"{_ATOM}title")),
-                          abstract, categories, published), announce_type
-
-
-def _rss2_item(item: Element) -> tuple[Candidate, str]:
-    arxiv_id, version = _arxiv_id(item.findtext("guid") or item.findtext("link"))
-    published = _rfc822_date(item.findtext("pubDate"))
-    abstract, announce_type = _rss_summary(_findtext(item, "description"))
-    announce_type = _normalise(_extension_text(item, "announce_type")) or announce_type
-    categories = [_normalise(c.text) for c in item.findall("category")]
-    return _rss_candidate(item, arxiv_id, version, _title(_findtext(item, "title")),
-                          abstract, categories, published), announce_type
-
-
-def _rdf_item_reader(root: Element):
-    """RSS 1.0 items carry no dates: the channel's dc:date (the announcement) stands in."""
-    channel_date = root.findtext(f"{_RSS1}channel/{_DC}date")
-
-    def read(item: Element) -> tuple[Candidate, str]:
-        match = _RDF_TITLE.match(_normalise(_findtext(item, f"{_RSS1}title")))
-        if match is None:
-            raise _Skip("title does not end in '(arXiv:<id> [<category>])'")
-        arxiv_id, version = _arxiv_id(match["id"])
-        published = _iso_date(channel_date, "channel dc:date")
-        creators = item.findtext(f"{_DC}creator") or ""
-        names = _HTML_LINK_TEXT.findall(creators) or creators.split(",")
-        names = (_normalise(html.unescape(_HTML_TAG.sub("", name))) for name in names)
-        authors = tuple(name for name in names if name)
-        abstract = _normalise(_findtext(item, f"{_RSS1}description"))
-        kind = (match["kind"] or "").strip().lower()
-        cand = Candidate(
-            arxiv_id=arxiv_id, version=version, title=_title(match["title"]), abstract=abstract,
-            authors=authors, primary_category=match["cat"].strip(),
-            categories=(match["cat"].strip(),), published=published, updated=published,
-            links=find_links(abstract),
-        )
-        return cand, {"cross listed": "cross", "updated": "updated"}.get(kind, "new")
-
-    return read
-
-
-def _rss_candidate(entry, arxiv_id, version, title, abstract, categories, published) -> Candidate:
-    creator = _normalise(_extension_text(entry, "creator", _DC))
-    return Candidate(
-        arxiv_id=arxiv_id,
-        version=version,
-        title=title,
-        abstract=abstract,
-        authors=tuple(a for a in (_normalise(x) for x in creator.split(",")) if a),
-        primary_category=_primary("", categories),  # the feeds list the primary first
-        categories=_categories("", categories),
-        published=published,
-        updated=published,
-        journal_ref=_normalise(_extension_text(entry, "journal_reference")),
-        doi=_normalise(_extension_text(entry, "DOI") or _extension_text(entry, "doi")),
-        links=find_links(abstract),
-    )
-
-
 # -- fields --------------------------------------------------------------------------------
 
 
@@ -444,30 +327,8 @@ def _iso_date(text: str | None, name: str) -> datetime:
         raise _Skip(f"<{name}> {text!r} is not a valid date-time") from None
 
 
-def _rfc822_date(text: str | None) -> datetime:
-    text = (text or "").strip()
-    if not text:
-        raise _Skip("no <pubDate>")
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        when = None
-    if when is None or when.utcoffset() is None:
-        raise _Skip(f"<pubDate> {text!r} is not an RFC 822 date with a time zone")
-    return when.astimezone(timezone.utc)
-
-
-def _rss_summary(text: str | None) -> tuple[str, str]:
-    """'arXiv:2508.13167v1 Announce Type: new Abstract: ...' -> (abstract, 'new')."""
-    text = text or ""
-    match = _RSS_PREAMBLE.match(text)
-    if match is None:
-        return _normalise(text), ""
-    return _normalise(text[match.end():]), match["type"].lower()
-
-
 def _extension_text(entry: Element, name: str, namespace: str = _ARXIV) -> str | None:
-    """An arxiv:/dc: extension element, also when a feed binds the prefix to another URI."""
+    """An arxiv: extension element, also when a feed binds the prefix to another URI."""
     text = entry.findtext(f"{namespace}{name}")
     if text is not None:
         return text

@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from flows.text import ARXIV_ID
+
 PARTS = ("name", "problem", "idea", "results", "take")
 SELECTION_LINE = "Here is my selection of the top 5 AI papers this week."
 FOOTER = "#weeklytop5"
@@ -34,7 +36,7 @@ _META = re.compile(
 _JSON_LEFTOVER = re.compile(r'"(?:name|problem|idea|results|take)"\s*:')
 _FIRST_PERSON = re.compile(r"\bI\b|\bI['’](?:m|d|ve|ll)\b|\b(?:my|me|mine|myself)\b", re.I)
 _PAPER_HEADING = re.compile(r"^## Paper (\d+):[ \t]*(.*?)[ \t]*$")
-_ARXIV_LINK = re.compile(r"https://arxiv\.org/abs/((?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?)\b")
+_ARXIV_LINK = re.compile(rf"https://arxiv\.org/abs/({ARXIV_ID}(?:v\d+)?)\b")
 
 
 @dataclass(frozen=True)

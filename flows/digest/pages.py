@@ -15,68 +15,26 @@ compared with those hashes: a page the editor changed stops the run instead of b
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flows import prompts
-from flows.candidates import Candidate
-from flows.config import PROMPTS_DIR
+from flows.candidates.candidate import Candidate
 from flows.errors import DraftError
 from flows.files import edited_since_written, sha256_text, write_atomic, write_json
-from flows.lint import lint_draft
-from flows.pdf_text import save_page_image_bounded
-from flows.shortlist import Profile, Ranking, injected
-from flows.summaries import Section, digest_style_dir
+from flows.pdf.text import save_page_image_bounded
+from flows.shortlist.ranking import Profile, Ranking, injected
+from flows.summaries.lint import lint_draft
+from flows.summaries.section import Section, digest_style_dir
+
+if TYPE_CHECKING:
+    from flows.run_record import RunRecord
 
 PAGES = {"README.md": "digest.md.j2", "papers.md": "papers.md.j2"}  # page -> its template in a style
-PROMPT_FILES = ("rank_system.j2", "rank_user.j2", "summary_system.j2", "summary_user.j2", "profile.toml")
-STYLE_FILES = ("digest.md.j2", "papers.md.j2", "style.md", "exemplar.md")
 OFFLINE_BANNER = ("OFFLINE DRAFT: written by the small embedded model (SmolLM2-135M) because no LLM "
                   "was configured. Its text is unreliable and it cannot rank: the picks come from "
                   "keyword scores. Set OPENAI_API_KEY or OPENAI_BASE_URL for a real draft.")
-
-
-@dataclass
-class RunRecord:
-    """What run.json says about a run; the flow fills it stage by stage."""
-
-    week: str
-    window: tuple[str, str]
-    categories: list[str]
-    style: str = "weekly"
-    counts: dict[str, int] = field(default_factory=dict)
-    seconds: dict[str, float] = field(default_factory=dict)
-    flags: list[str] = field(default_factory=list)
-    llm: dict = field(default_factory=dict)
-    tokens: dict = field(default_factory=dict)
-    exemplar: str = ""
-    swaps: list[dict] = field(default_factory=list)  # the editor's swaps, kept across re-drafts
-
-    def to_json(self, written: dict[str, str]) -> dict:
-        return {
-            "week": self.week,
-            "window": {"start": self.window[0], "end": self.window[1]},
-            "categories": self.categories,
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "llm": self.llm,
-            "style": self.style,
-            "exemplar": self.exemplar,
-            "prompt_hashes": prompt_hashes(self.style),
-            "counts": self.counts,
-            "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
-            "tokens": self.tokens,
-            "flags": self.flags,
-            "swaps": self.swaps,
-            "written": written,
-        }
-
-
-def prompt_hashes(style: str) -> dict[str, str]:
-    hashes = {name: prompts.template_hash(name) for name in PROMPT_FILES}
-    hashes.update({f"styles/{style}/{name}": prompts.template_hash(f"styles/{style}/{name}")
-                   for name in STYLE_FILES if (PROMPTS_DIR / "styles" / style / name).is_file()})
-    return hashes
 
 
 def check_unedited(folder: Path) -> None:

@@ -30,15 +30,17 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from pydantic import BaseModel, Field, field_validator
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from flows.candidates.ledger import ordered_ids
 from flows.config import from_env
 from flows.errors import ConfigError, DraftError, PullRequestError
-from flows.ledger import ordered_ids
+from flows.http import safe_url
+from flows.text import clip
+from flows.text import redact as redact_secrets
 
 log = logging.getLogger(__name__)
 
@@ -266,8 +268,7 @@ def _model_lines(run: dict) -> list[str]:
 def _inline(value, limit: int = 300) -> str:
     """Paper and LLM text as one inert line: no HTML, no @mentions that would notify people."""
     text = " ".join(str(value).split())
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("@", "&#64;")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return clip(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("@", "&#64;"), limit)
 
 
 # --- git -------------------------------------------------------------------------------
@@ -310,16 +311,21 @@ class _Git:
 
 
 def redact(text: str, secret: str | None) -> str:
-    if not secret:
-        return text
-    basic = base64.b64encode(f"x-access-token:{secret}".encode()).decode()
-    return text.replace(secret, "***").replace(basic, "***")
+    """`text` without the token, nor the token as git sends it (Basic x-access-token:<token>)."""
+    basic = base64.b64encode(f"x-access-token:{secret}".encode()).decode() if secret else None
+    return redact_secrets(text, [secret, basic])
 
 
 def _check_folder(folder: Path) -> None:
     missing = [name for name in ("run.json", "candidates.json") if not (folder / name).is_file()]
     if missing:
         raise DraftError(f"{folder} is not a finished draft (no {', '.join(missing)}): run the week first")
+
+
+def proposing(folder: Path) -> bool:
+    """Whether a draft in `folder` goes to a branch and pull request: TOP5_DIGESTS_REPO is set or
+    the digests are in a git repository."""
+    return PullRequestSettings.from_env().repo_path is not None or in_git_repo(folder.parent)
 
 
 def in_git_repo(path: Path) -> bool:
@@ -419,15 +425,6 @@ def _how_to_review(branch: str, base: str, commit: str, repo: Path, why: str) ->
     head += f"; not pushed ({why})." if why else "."
     return (f"{head} Review it with `git diff {base}...{branch}` (or `git log -p {base}..{branch}`, "
             f"`git switch {branch}`).")
-
-
-def safe_url(url: str) -> str:
-    """The URL without user:password (where credentials may hide)."""
-    parts = urlsplit(url)
-    if not (parts.username or parts.password):
-        return url
-    host = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 # --- GitHub's REST API ---------------------------------------------------------------------

@@ -20,12 +20,13 @@ from pathlib import Path
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
-from flows.candidates import Candidate, merge
+from flows.candidates.candidate import Candidate, merge
+from flows.candidates.feed import FeedPage, parse_api_feed
+from flows.candidates.week import Window
 from flows.config import Settings
 from flows.errors import FeedError, PdfError
-from flows.feed import FeedPage, parse_api_feed
 from flows.files import write_atomic
-from flows.week import Window
+from flows.http import retry_after
 
 log = logging.getLogger(__name__)
 
@@ -214,7 +215,7 @@ class ArxivClient:
                              "(ARXIV_API_URL / ARXIV_PDF_URL say where arXiv is)") from None
         if response.status_code in (429, 500, 502, 503, 504):
             raise _Retryable(f"{source}: HTTP {response.status_code}",
-                             wait=_retry_after(response.headers.get("retry-after")))
+                             wait=retry_after(response.headers))
         return response
 
     def _retrying(self, fetch, source: str):
@@ -239,13 +240,6 @@ class ArxivClient:
 def query_for(window: Window, categories: list[str]) -> str:
     cats = " OR ".join(f"cat:{c}" for c in categories)
     return f"({cats}) AND {window.submitted_date_query()}"
-
-
-def _retry_after(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None
 
 
 def _raise_for_status(response: httpx.Response, source: str, error=FeedError) -> None:

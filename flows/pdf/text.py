@@ -22,8 +22,10 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from flows.config import PROJECT_DIR
 from flows.errors import PdfError
 from flows.files import write_atomic, write_json
+from flows.text import ARXIV_ID
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +65,7 @@ class Extraction:
 # --------------------------------------------------------------------------- cleaning
 
 _SIDE_STAMP = re.compile(
-    r"^[ \t]*arXiv:(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?[ \t]+\[[^\]\n]{1,30}\][ \t]+"
+    rf"^[ \t]*arXiv:{ARXIV_ID}(?:v\d+)?[ \t]+\[[^\]\n]{{1,30}}\][ \t]+"
     r"\d{1,2}[ \t]+[A-Z][a-z]{2}[ \t]+\d{4}[ \t]*(?:\n|\Z)",
     re.M,
 )
@@ -562,10 +564,10 @@ class _Worker:
     """One worker subprocess and the job it is running."""
 
     def __init__(self) -> None:
-        root = str(Path(__file__).resolve().parent.parent)
+        root = str(PROJECT_DIR)
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", "from flows.pdf_text import _serve; _serve()"],
+            [sys.executable, "-c", "from flows.pdf.text import _serve; _serve()"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
         )
         os.set_blocking(self.proc.stdout.fileno(), False)
@@ -787,8 +789,8 @@ def save_page_image(pdf: str | Path, page: int, target: Path) -> Path | None:
 
 def save_page_image_bounded(pdf: str | Path, page: int, target: Path, timeout: float = 30.0) -> Path | None:
     """save_page_image in a subprocess that is killed after `timeout` s (pypdf can hang)."""
-    root = str(Path(__file__).resolve().parent.parent)
-    code = ("import sys; from pathlib import Path; from flows.pdf_text import save_page_image; "
+    root = str(PROJECT_DIR)
+    code = ("import sys; from pathlib import Path; from flows.pdf.text import save_page_image; "
             "p = save_page_image(sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])); print(p or '')")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
     try:

@@ -224,7 +224,7 @@ def _reference_found(key: str, text: str) -> bool:
 
 # --------------------------------------------------------------------------- claims
 
-def _claims(text: str, *, names: bool = True) -> list[_Claim]:
+def _claims(text: str, *, names: bool = True) -> list[_Claim]:  # noqa: C901 - split by the grounding rework
     """Every claim in one field, in text order. References are found first, then names, then
     numbers, and a span taken by one is not read again (the 4 in GPT-4 is no number claim)."""
     taken = [(m.start(), m.end()) for pat in (_MARKER_SPAN, _URL) for m in pat.finditer(text)]

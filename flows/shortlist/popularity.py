@@ -13,9 +13,9 @@ from datetime import timedelta
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from flows.candidates import split_version
+from flows.candidates.candidate import split_version
+from flows.candidates.week import Window
 from flows.config import Settings
-from flows.week import Window
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from flows.candidates import split_version
+from flows.candidates.candidate import split_version
+from flows.text import ARXIV_ID
 
-_ABS_LINK = re.compile(r"arxiv\.org/(?:abs|pdf)/+([a-z\-]+(?:\.[A-Z]{2})?/\d{7}|\d{4}\.\d{4,5})(v\d+)?",
+_ABS_LINK = re.compile(rf"arxiv\.org/(?:abs|pdf)/+({ARXIV_ID})(v\d+)?",
                        re.IGNORECASE)
 
 

@@ -17,13 +17,13 @@ from pathlib import Path
 from pydantic import BaseModel, Field, field_validator
 
 from flows import prompts
-from flows.candidates import Candidate
+from flows.candidates.candidate import Candidate
 from flows.config import PROMPTS_DIR
 from flows.errors import ConfigError, LLMError
 from flows.files import edited_since_written
-from flows.grounding import Ungrounded, check_section, grounding_source, mark_inline
-from flows.lint import LintProblem, lint_section
-from flows.pdf_text import Caption, Extraction, select_for_prompt
+from flows.pdf.text import Caption, Extraction, select_for_prompt
+from flows.summaries.grounding import Ungrounded, check_section, grounding_source, mark_inline
+from flows.summaries.lint import LintProblem, lint_section
 
 SUMMARY_TOKENS = 900
 TEXT_BUDGET_TOKENS = 3000

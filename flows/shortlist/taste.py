@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flows.candidates import Candidate
-from flows.ledger import ordered_ids
+from flows.candidates.candidate import Candidate
+from flows.candidates.ledger import ordered_ids
 
 MAX_BONUS = 3.0
 MIN_DOCS = 2  # a term seen in fewer documents is noise

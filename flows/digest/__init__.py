@@ -1,0 +1,16 @@
+"""Summaries -> digest: the draft's pages rendered from a style's templates, written atomically
+without ever overwriting the editor's edits; `swap.py` replaces one pick of a drafted week."""
+
+from flows.digest.artifacts import publish_artifacts
+from flows.digest.pages import (
+                                OFFLINE_BANNER,
+                                check_unedited,
+                                previous_swaps,
+                                render_again,
+                                with_images,
+                                write,
+                                write_pages,
+)
+
+__all__ = ["OFFLINE_BANNER", "publish_artifacts", "check_unedited", "previous_swaps", "render_again", "with_images", "write",
+           "write_pages"]

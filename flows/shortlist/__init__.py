@@ -1,0 +1,19 @@
+"""Candidates -> shortlist -> picks: the cheap score of every candidate (profile, learned taste,
+popularity), then the LLM's ranking of the shortlist, and the replay of recorded weeks (eval)."""
+
+from flows.shortlist.popularity import upvotes
+from flows.shortlist.ranking import (
+                                     Profile,
+                                     RankAnswer,
+                                     Ranking,
+                                     Scored,
+                                     apply_swaps,
+                                     cheap_score,
+                                     injected,
+                                     rank,
+                                     score_all,
+)
+from flows.shortlist.taste import Taste, Week, learn, recorded_weeks
+
+__all__ = ["Profile", "RankAnswer", "Ranking", "Scored", "Taste", "Week", "apply_swaps", "cheap_score",
+           "injected", "learn", "rank", "recorded_weeks", "score_all", "upvotes"]
