@@ -17,7 +17,7 @@ from flows.candidates import ArxivClient, Candidate
 from flows.config import DEFAULT_CATEGORIES, Settings
 from flows.errors import PdfError
 from flows.llm import open_llm
-from flows.run_record import Run
+from flows.run import Run
 
 # Tasks take live objects (the LLM, the settings, the run): they are not cached by their inputs.
 stage = task(cache_policy=NO_CACHE)

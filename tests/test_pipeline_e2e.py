@@ -161,8 +161,9 @@ def test_a_killed_run_resumes_without_redoing_work(week_servers, tmp_path, prefe
     assert len(re.findall(r"^## Paper \d: ", (tmp_path / "2026-W47" / "README.md").read_text(), re.M)) == 5
 
 
-def test_rerun_keeps_the_editors_edits(week_servers, tmp_path, prefect_harness):
-    from flows.errors import DraftError
+def test_a_finished_week_costs_no_llm_requests_again(week_servers, tmp_path, prefect_harness):
+    """Drafting a finished week again is served from the cache (the editor's edits are kept:
+    tests/test_run.py)."""
     from flows.weekly_digest import weekly_digest
 
     arxiv, llm = week_servers
@@ -172,29 +173,7 @@ def test_rerun_keeps_the_editors_edits(week_servers, tmp_path, prefect_harness):
     first = len(llm.requests)
     weekly_digest(**args)  # unchanged draft: rewritten without complaint, from the cache
     assert len(llm.requests) == first  # a finished week costs zero LLM requests
-    edited = readme.read_text().replace("## Paper 1:", "## Paper 1: (my own name)", 1)
-    readme.write_text(edited)
-    requests_before = len(llm.requests)
-
-    with pytest.raises(DraftError, match="README.md was changed"):
-        weekly_digest(**args)
-    assert readme.read_text() == edited
-    assert len(llm.requests) == requests_before  # stopped before spending anything
-
-
-def test_papers_featured_in_earlier_digests_are_left_out(week_servers, tmp_path, prefect_harness):
-    from flows.weekly_digest import weekly_digest
-
-    args = dict(start="2026-11-16", end="2026-11-22", categories=CATEGORIES, digests_dir=str(tmp_path))
-    first = json.loads(Path(weekly_digest(**args)).with_name("candidates.json").read_text())["picks"]
-    earlier = tmp_path / "2026-W46"
-    earlier.mkdir()
-    (earlier / "papers.md").write_text(f"## Paper 1\n\n[Paper](https://arxiv.org/abs/{first[0]})\n")
-    (tmp_path / "2026-W47").rename(tmp_path.with_name(tmp_path.name + "-old"))  # draft the week afresh
-
-    again = json.loads(Path(weekly_digest(**args)).with_name("candidates.json").read_text())
-    assert first[0] not in {c["arxiv_id"] for c in again["candidates"]}
-    assert first[0] not in again["picks"] and again["picks"][:4] == first[1:5]
+    assert readme.read_text().count("## Paper ") == 5
 
 
 def test_cli_runs_the_flow(week_servers, tmp_path, prefect_harness):
@@ -226,12 +205,3 @@ def test_an_empty_window_writes_no_draft(week_servers, tmp_path, prefect_harness
     assert result.returncode == 3  # no draft written
     assert "no new papers between 2026-10-01" in result.stderr
     assert not digests.exists()
-
-
-def test_cli_names_a_bad_week(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "flows.cli", "run", "--week", "2026-W99",
-                             "--digests-dir", str(tmp_path)],
-                            cwd=REPO, capture_output=True, text=True, timeout=120,
-                            env=dict(os.environ, OPENAI_BASE_URL="http://127.0.0.1:9/v1"))
-    assert result.returncode == 2
-    assert "2026-W99" in result.stderr

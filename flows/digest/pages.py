@@ -17,19 +17,16 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from flows import prompts
 from flows.candidates.candidate import Candidate
 from flows.errors import DraftError
 from flows.files import edited_since_written, sha256_text, write_atomic, write_json
 from flows.pdf.text import save_page_image_bounded
+from flows.run_record import RunRecord
 from flows.shortlist.ranking import Profile, Ranking, injected
 from flows.summaries.lint import lint_draft
 from flows.summaries.section import Section, digest_style_dir
-
-if TYPE_CHECKING:
-    from flows.run_record import RunRecord
 
 PAGES = {"README.md": "digest.md.j2", "papers.md": "papers.md.j2"}  # page -> its template in a style
 OFFLINE_BANNER = ("OFFLINE DRAFT: written by the small embedded model (SmolLM2-135M) because no LLM "
