@@ -96,10 +96,15 @@ class Run:
         self._io = StageIo(fresh, len(self.picks))
         return ranking
 
+    def downloaded(self, pdfs: dict) -> dict:
+        """Counts the picks whose PDF arrived (arXiv id -> path, or the PdfError that says why not)."""
+        self._io = StageIo(len(self.picks), sum(1 for p in pdfs.values() if isinstance(p, Path)))
+        return pdfs
+
     def read(self, texts: dict) -> dict:
-        """Counts the picks whose PDF text could be read."""
+        """Counts the picks whose PDF text could be read (arXiv id -> Extraction)."""
         self.record.counts["pdf_text"] = sum(1 for t in texts.values() if t.text is not None)
-        self._io = StageIo(len(self.picks), self.record.counts["pdf_text"])
+        self._io = StageIo(len(texts), self.record.counts["pdf_text"])
         return texts
 
     def summarized(self, sections: list[summaries.Section], llm) -> list[summaries.Section]:

@@ -93,8 +93,9 @@ def weekly_digest(week: str | None = None, categories: list[str] | None = None, 
         with run.stage("shortlist"):
             upvotes = run.signal(fetch_upvotes(run, settings))
             ranking = run.ranked(rank(run, fresh, upvotes, llm, settings), len(fresh))
+        with run.stage("pdf"):
+            pdfs = run.downloaded(fetch_pdfs(run.picks, settings))
         with run.stage("pdf_text"):
-            pdfs = fetch_pdfs(run.picks, settings)
             texts = run.read(extract_texts(pdfs, settings))
         with run.stage("summaries"):
             futures = [summarize.submit(c, texts.get(c.arxiv_id), llm, run.voice) for c in run.picks]
