@@ -386,3 +386,43 @@ def test_merges_on_the_remote_count_before_anyone_pulls(repos, github):
     assert covered_on_main(work / "digests") == set()  # the local main has not seen it yet
     check_branch(work / "digests" / "2026-W41", settings(github))  # what a run does first: fetch
     assert covered_on_main(work / "digests", settings(github)) == {"2610.00003"}
+
+
+@pytest.mark.parametrize("status, where, fix", [
+    (301, "same host", "set GITHUB_REPOSITORY to its new owner/name"),
+    (307, "other host", "set GITHUB_API_URL to the API's real address"),
+])
+def test_a_redirected_api_is_an_error_naming_the_fix_and_the_token_stays_home(repos, github, status, where, fix):
+    """GitHub answers 301 for a renamed repository; a proxy may send 307 elsewhere. Neither is
+    followed: the token never reaches another host, and the message says what to set."""
+    work, bare = repos
+    with GitHubServer(TOKEN, "editor/renamed") as elsewhere:
+        target = (f"{github.url}/repos/editor/renamed/pulls" if where == "same host"
+                  else f"{elsewhere.url.replace('127.0.0.1', 'localhost')}/repos/{REPOSITORY}/pulls")
+        github.redirect_next(status, target)
+        with pytest.raises(PullRequestError) as caught:
+            open_pull_request(write_draft(work / "digests" / WEEK), settings(github))
+        assert elsewhere.log == []
+    message = caught.value.message
+    assert f"answered {status}" in message and fix in message and "GITHUB_TOKEN was not sent there" in message
+    assert TOKEN not in message and "\n" not in message
+    assert [r.method for r in github.log] == ["GET"]  # not followed, not retried
+    assert not has_ref(bare, BRANCH) and not github.pulls
+
+
+def test_an_api_that_answers_something_else_than_github_names_the_setting(repos, github):
+    work, _ = repos
+    github.redirect_next(200, "")  # 200 with a JSON object where GitHub sends a list
+    with pytest.raises(PullRequestError, match="did not answer like GitHub.*check GITHUB_API_URL"):
+        open_pull_request(write_draft(work / "digests" / WEEK), settings(github))
+
+
+def test_git_does_not_follow_a_redirect_with_the_token(repos, github):
+    work, _ = repos
+    with GitHubServer(TOKEN, REPOSITORY) as elsewhere:
+        github.git_redirect = elsewhere.url.replace("127.0.0.1", "localhost")
+        git(work, "remote", "set-url", "origin", f"{github.url}/{REPOSITORY}.git")
+        with pytest.raises(PullRequestError, match="could not read remote origin"):
+            open_pull_request(write_draft(work / "digests" / WEEK), settings(github))
+        assert [r.path for r in github.log if r.path.endswith("/info/refs")]  # git asked, was redirected
+        assert elsewhere.log == []  # and did not follow with the token

@@ -68,8 +68,10 @@ class Git:
         env = {}
         if self.secret and url.startswith(("http://", "https://")):
             basic = base64.b64encode(f"x-access-token:{self.secret}".encode()).decode()
-            env = {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "http.extraHeader",
-                   "GIT_CONFIG_VALUE_0": f"Authorization: Basic {basic}"}
+            # the header would follow a redirect to any host: redirects are refused instead
+            env = {"GIT_CONFIG_COUNT": "2", "GIT_CONFIG_KEY_0": "http.extraHeader",
+                   "GIT_CONFIG_VALUE_0": f"Authorization: Basic {basic}",
+                   "GIT_CONFIG_KEY_1": "http.followRedirects", "GIT_CONFIG_VALUE_1": "false"}
         return self.run(*args, env=env, timeout=NETWORK_TIMEOUT, error=error)
 
 

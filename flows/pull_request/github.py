@@ -9,6 +9,7 @@ from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_ex
 
 from flows.config import Settings
 from flows.errors import PullRequestError
+from flows.http import safe_url
 from flows.pull_request.body import TOOL, inline
 from flows.pull_request.git import redact
 
@@ -41,8 +42,11 @@ class GitHub:
 
     def find_open(self) -> dict | None:
         owner = self.repo.split("/")[0]
-        found = self._call("GET", f"/repos/{self.repo}/pulls", "look up pull requests",
+        action = "look up pull requests"
+        found = self._call("GET", f"/repos/{self.repo}/pulls", action,
                            params={"head": f"{owner}:{self.branch}", "state": "open"})
+        if not isinstance(found, list) or not all(isinstance(pull, dict) for pull in found):
+            raise PullRequestError(self._not_github(None, action))
         return found[0] if found else None
 
     def create(self, title: str, body: str) -> dict:
@@ -60,9 +64,12 @@ class GitHub:
             raise PullRequestError(redact(
                 f"GitHub API at {self.settings.github_api_url} could not {action} after {API_ATTEMPTS} tries "
                 f"({type(exc).__name__}: {exc}). {self.where}", self.settings.github_token)) from None
-        if response.status_code >= 400:
+        if response.is_redirect or response.status_code >= 400:
             raise PullRequestError(redact(self._explain(response, action), self.settings.github_token))
-        return response.json()
+        try:
+            return response.json()
+        except ValueError:
+            raise PullRequestError(self._not_github(response, action)) from None
 
     @retry(retry=retry_if_exception_type((_Transient, httpx.TransportError)), reraise=True,
            stop=stop_after_attempt(API_ATTEMPTS), wait=wait_exponential(multiplier=API_BACKOFF, max=4))
@@ -74,6 +81,8 @@ class GitHub:
 
     def _explain(self, response: httpx.Response, action: str) -> str:
         status, said, repo = response.status_code, _github_message(response), self.repo
+        if response.is_redirect:
+            return f"{self._moved(response, action)} {self.where}"
         if status == 401:
             what = f"GitHub rejected GITHUB_TOKEN (401 {said}): set GITHUB_TOKEN to a valid token for {repo}."
         elif status == 403:
@@ -88,6 +97,24 @@ class GitHub:
         else:
             what = f"GitHub answered {status} ({said}) when trying to {action} in {repo}."
         return f"{what} {self.where}"
+
+
+    def _moved(self, response: httpx.Response, action: str) -> str:
+        """A 301/302/307/308: never followed, so the token cannot travel to the new place."""
+        target = httpx.URL(response.headers.get("Location", ""))
+        target = response.url.join(target) if target.is_relative_url else target
+        elsewhere = target.host != httpx.URL(self.settings.github_api_url).host
+        fix = ("if the repository was renamed or transferred, set GITHUB_REPOSITORY to its new owner/name"
+               if "/repos/" in target.path and not elsewhere else
+               "set GITHUB_API_URL to the API's real address (GitHub Enterprise: https://HOST/api/v3)")
+        return (f"GitHub API at {self.settings.github_api_url} answered {response.status_code} "
+                f"({response.reason_phrase}) to {safe_url(str(target))} when trying to {action}; redirects are "
+                f"not followed, so GITHUB_TOKEN was not sent there: {fix}.")
+
+    def _not_github(self, response: httpx.Response | None, action: str) -> str:
+        kind = response.headers.get("Content-Type", "no content type") if response is not None else "another shape"
+        return (f"GitHub API at {self.settings.github_api_url} did not answer like GitHub ({kind}) when trying "
+                f"to {action}: check GITHUB_API_URL (GitHub Enterprise: https://HOST/api/v3). {self.where}")
 
 
 def _github_message(response: httpx.Response) -> str:
