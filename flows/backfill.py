@@ -15,7 +15,6 @@ error message. The run's table artifact `backfill-report` shows the same.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
@@ -34,7 +33,6 @@ from flows.weekly_digest import weekly_digest
 
 RUNNERS = ("default", "dask")
 MAX_WEEKS = 520  # ten years: more is a typo in a week, not a backfill
-DASK_ADDRESS_ENV = "TOP5_DASK_ADDRESS"
 
 
 @dataclass(frozen=True)
@@ -88,7 +86,7 @@ def make_runner(runner: str, max_parallel: int):
             from prefect_dask import DaskTaskRunner
         except ImportError:
             raise ConfigError("runner 'dask' needs prefect-dask: pip install -e '.[dask]'") from None
-        address = os.environ.get(DASK_ADDRESS_ENV)
+        address = Settings.from_env().dask_address
         if address:
             return DaskTaskRunner(address=address)
         # one single-threaded worker process per parallel week

@@ -83,7 +83,7 @@ def _eval(args) -> int:
     from pathlib import Path
 
     from flows.config import Settings
-    from flows.pull_request.github import merged_readmes
+    from flows.pull_request import merged_readmes
     from flows.shortlist.evaluation import evaluate, report
     from flows.shortlist.ranking import Profile
 

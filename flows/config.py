@@ -1,105 +1,139 @@
-"""Settings read from the environment, validated once at the start of a run."""
+"""Settings: every knob of a run in one validated model, read from the environment and `.env`.
+
+Each field is named after its environment variable (`validation_alias`) and says what it
+changes (`description`); the README's settings table is generated from them
+(`python -m flows.config`) and a test keeps the two in step. Values come, strongest first,
+from the process environment, then a `.env` file in the working folder (or TOP5_ENV_FILE).
+Building `Settings(...)` directly uses only the values given and the defaults (tests do).
+
+A bad value is a ConfigError that names the variable and never echoes the value: a secret
+pasted into the wrong variable must not reach a terminal, a log or Prefect's database.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 
 from flows.errors import ConfigError
+from flows.text import redact
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PROMPTS_DIR = PROJECT_DIR / "prompts"
 DEFAULT_CATEGORIES = ("cs.AI", "cs.LG", "cs.CL", "cs.CV")
-
-# environment variable -> field name
-_ENV = {
-    "ARXIV_API_URL": "arxiv_api_url",
-    "ARXIV_PDF_URL": "arxiv_pdf_url",
-    "ARXIV_DELAY_SECONDS": "arxiv_delay_seconds",
-    "OPENAI_API_KEY": "openai_api_key",
-    "OPENAI_BASE_URL": "openai_base_url",
-    "TOP5_RANK_MODEL": "rank_model",
-    "TOP5_SUMMARY_MODEL": "summary_model",
-    "TOP5_RANK_TEMPERATURE": "rank_temperature",
-    "TOP5_SUMMARY_TEMPERATURE": "summary_temperature",
-    "TOP5_LLM_TIMEOUT": "llm_timeout",
-    "TOP5_LLM_MAX_WAIT": "llm_max_wait",
-    "TOP5_LLM_MAX_ATTEMPTS": "llm_max_attempts",
-    "TOP5_LLM_BACKOFF": "llm_backoff",
-    "TOP5_LLM_CONCURRENCY": "llm_concurrency",
-    "TOP5_BUDGET_TOKENS": "budget_tokens",
-    "TOP5_BUDGET_USD": "budget_usd",
-    "TOP5_PRICES": "prices",
-    "TOP5_OFFLINE_THREADS": "offline_threads",
-    "TOP5_OFFLINE_N_CTX": "offline_n_ctx",
-    "TOP5_CACHE_DIR": "cache_dir",
-    "TOP5_PDF_TIMEOUT": "pdf_timeout",
-    "TOP5_PDF_MAX_PAGES": "pdf_max_pages",
-    "TOP5_PDF_MAX_BYTES": "pdf_max_bytes",
-    "TOP5_SHORTLIST_SIZE": "shortlist_size",
-    "TOP5_STYLE": "style",
-    "HF_PAPERS_URL": "hf_papers_url",
-    "TOP5_POPULARITY": "popularity",
-}
+ENV_FILE_VARIABLE = "TOP5_ENV_FILE"
+DEFAULT_ENV_FILE = ".env"
+SECRET_VARIABLES = ("OPENAI_API_KEY", "GITHUB_TOKEN")
+_READ = {"case_sensitive": True, "env_ignore_empty": True}  # an empty variable means "the default"
 
 
-def from_env(model: type[BaseModel], names: Mapping[str, str], env: Mapping[str, str] | None, what: str):
-    """`model` built from the environment variables in `names` (variable -> field); a bad value
-    is a ConfigError that names the variable, never the value (it may be a secret)."""
-    env = os.environ if env is None else env
-    values = {field: env[name] for name, field in names.items() if env.get(name)}
-    try:
-        return model(**values)
-    except ValidationError as exc:
-        variable = {field: name for name, field in names.items()}
-        problems = "; ".join(f"{variable.get(str(e['loc'][0]), e['loc'][0])}: {e['msg'].removeprefix('Value error, ')}"
-                             for e in exc.errors())
-        raise ConfigError(f"{what}: {problems}") from None
+def _env(name: str, default, description: str, **constraints):
+    """A field read from environment variable `name`; `description` is its README entry."""
+    return Field(default, validation_alias=name, description=description, **constraints)
 
 
-class Settings(BaseModel):
+class Settings(BaseSettings):
     """Every knob of a run. Secrets are kept out of repr() so they never reach a log."""
 
-    arxiv_api_url: str = "https://export.arxiv.org/api/query"
-    arxiv_pdf_url: str = "https://arxiv.org/pdf"
-    arxiv_delay_seconds: float = Field(3.0, ge=0)  # arXiv's terms: one request every 3 s
-    openai_api_key: str | None = Field(None, repr=False)
-    openai_base_url: str | None = None
-    rank_model: str = "gpt-4o-mini"
-    summary_model: str = "gpt-4o-mini"
-    # None sends no temperature: the model's default (some models accept no other value)
-    rank_temperature: float | None = Field(None, ge=0, le=2)
-    summary_temperature: float | None = Field(None, ge=0, le=2)
-    llm_timeout: float = Field(120.0, gt=0)
-    llm_max_wait: float = Field(120.0, ge=0)  # total time tenacity may spend waiting between tries
-    llm_max_attempts: int = Field(5, ge=1)
-    llm_backoff: float = Field(1.0, ge=0)  # first wait between tries (s), doubled each time, max 30 s
-    llm_concurrency: int = Field(4, ge=1)
-    budget_tokens: int | None = Field(None, gt=0)
-    budget_usd: float | None = Field(None, gt=0)
-    # model -> (USD per 1M prompt tokens, USD per 1M completion tokens); adds to llm.DEFAULT_PRICES
-    prices: dict[str, tuple[float, float]] = Field(default_factory=dict)
-    offline_threads: int | None = Field(None, ge=1)  # None: min(cpu count, 4)
-    offline_n_ctx: int = Field(8192, ge=512)
-    cache_dir: Path = PROJECT_DIR / ".cache"
-    pdf_timeout: float = Field(60.0, gt=0)
-    pdf_max_pages: int = Field(40, gt=0)
-    pdf_max_bytes: int = Field(50_000_000, gt=0)
-    shortlist_size: int = Field(40, gt=0)
-    style: str = "weekly"  # a folder of prompts/styles/: templates, style guide and exemplar
-    hf_papers_url: str = "https://huggingface.co/api/daily_papers"
-    popularity: bool = True  # TOP5_POPULARITY=off runs without the Hugging Face signal
+    model_config = SettingsConfigDict(populate_by_name=True, extra="ignore")
 
-    @field_validator("arxiv_api_url", "arxiv_pdf_url", "openai_base_url", "hf_papers_url")
+    # arXiv
+    arxiv_api_url: str = _env("ARXIV_API_URL", "https://export.arxiv.org/api/query", "arXiv's search API")
+    arxiv_pdf_url: str = _env("ARXIV_PDF_URL", "https://arxiv.org/pdf", "where PDFs are downloaded from")
+    arxiv_delay_seconds: float = _env("ARXIV_DELAY_SECONDS", 3.0, "seconds between two arXiv requests "
+                                      "(arXiv's terms: one every 3 s)", ge=0)
+    # the LLM
+    openai_api_key: str | None = Field(None, validation_alias="OPENAI_API_KEY", repr=False,
+                                       description="API key of the OpenAI-compatible server; with neither "
+                                       "this nor `OPENAI_BASE_URL` the embedded offline model drafts")
+    openai_base_url: str | None = _env("OPENAI_BASE_URL", None, "an OpenAI-compatible server (Ollama, vLLM, "
+                                       "LM Studio, a gateway); unset: OpenAI")
+    rank_model: str = _env("TOP5_RANK_MODEL", "gpt-4o-mini", "model that ranks the shortlist")
+    summary_model: str = _env("TOP5_SUMMARY_MODEL", "gpt-4o-mini", "model that writes the summaries")
+    rank_temperature: float | None = _env("TOP5_RANK_TEMPERATURE", None, "temperature of the ranking "
+                                          "requests; unset: the model's default", ge=0, le=2)
+    summary_temperature: float | None = _env("TOP5_SUMMARY_TEMPERATURE", None, "temperature of the summary "
+                                             "requests; unset: the model's default", ge=0, le=2)
+    llm_timeout: float = _env("TOP5_LLM_TIMEOUT", 120.0, "seconds one LLM request may take", gt=0)
+    llm_max_wait: float = _env("TOP5_LLM_MAX_WAIT", 120.0, "seconds all retries of one request may "
+                               "spend waiting", ge=0)
+    llm_max_attempts: int = _env("TOP5_LLM_MAX_ATTEMPTS", 5, "tries of one LLM request", ge=1)
+    llm_backoff: float = _env("TOP5_LLM_BACKOFF", 1.0, "first wait between tries (s), doubled each "
+                              "time, at most 30 s", ge=0)
+    llm_concurrency: int = _env("TOP5_LLM_CONCURRENCY", 4, "LLM requests in flight at once", ge=1)
+    budget_tokens: int | None = _env("TOP5_BUDGET_TOKENS", None, "stop the run's LLM use after this many "
+                                     "tokens; unset: no limit", gt=0)
+    budget_usd: float | None = _env("TOP5_BUDGET_USD", None, "stop the run's LLM use after this many "
+                                    "US dollars; unset: no limit", gt=0)
+    prices: Annotated[dict[str, tuple[float, float]], NoDecode] = _env(
+        "TOP5_PRICES", {}, 'JSON `{"model": [USD per 1M prompt tokens, per 1M completion tokens]}`, '
+        "added to the built-in price list")
+    offline_threads: int | None = _env("TOP5_OFFLINE_THREADS", None, "CPU threads of the embedded model; "
+                                       "unset: min(cores, 4)", ge=1)
+    offline_n_ctx: int = _env("TOP5_OFFLINE_N_CTX", 8192, "context window (tokens) of the embedded model",
+                              ge=512)
+    # PDFs, ranking, style
+    cache_dir: Path = _env("TOP5_CACHE_DIR", PROJECT_DIR / ".cache", "PDFs, extracted text and LLM answers "
+                           "kept between runs")
+    pdf_timeout: float = _env("TOP5_PDF_TIMEOUT", 60.0, "seconds to download and read one PDF", gt=0)
+    pdf_max_pages: int = _env("TOP5_PDF_MAX_PAGES", 40, "pages read from each PDF", gt=0)
+    pdf_max_bytes: int = _env("TOP5_PDF_MAX_BYTES", 50_000_000, "largest PDF downloaded (bytes)", gt=0)
+    shortlist_size: int = _env("TOP5_SHORTLIST_SIZE", 40, "papers the LLM ranks after the cheap scores",
+                               gt=0)
+    style: str = _env("TOP5_STYLE", "weekly", "a folder of `prompts/styles/`: page templates, style guide "
+                      "and exemplar")
+    hf_papers_url: str = _env("HF_PAPERS_URL", "https://huggingface.co/api/daily_papers",
+                              "Hugging Face daily papers (the popularity signal)")
+    popularity: bool = _env("TOP5_POPULARITY", True, "`off`: rank without the Hugging Face signal")
+    # the pull request
+    github_token: str | None = Field(None, validation_alias="GITHUB_TOKEN", repr=False,
+                                     description="token that pushes the draft branch and opens the pull "
+                                     "request (Pull requests and Contents: read and write); unset: a local "
+                                     "branch only")
+    github_repository: str | None = _env("GITHUB_REPOSITORY", None, "`owner/name` of the digests repository "
+                                         "on GitHub (needed with a token)")
+    github_api_url: str = _env("GITHUB_API_URL", "https://api.github.com", "GitHub's REST API "
+                               "(GitHub Enterprise: `https://HOST/api/v3`)")
+    digests_repo: Path | None = _env("TOP5_DIGESTS_REPO", None, "the git clone the drafts are committed "
+                                     "in; unset: the repository holding the digests folder")
+    digests_remote: str = _env("TOP5_DIGESTS_REMOTE", "origin", "git remote the draft branch is pushed to")
+    digests_base: str = _env("TOP5_DIGESTS_BASE", "main", "branch the editor merges the digests into")
+    digests_subdir: str = _env("TOP5_DIGESTS_SUBDIR", "digests", "folder of the digests inside "
+                               "`TOP5_DIGESTS_REPO`, when the week is written outside it")
+    # backfills
+    dask_address: str | None = _env("TOP5_DASK_ADDRESS", None, "a Dask scheduler for `top5 backfill "
+                                    "--runner dask` (`tcp://HOST:8786`); unset: a local cluster")
+
+    @field_validator("arxiv_api_url", "arxiv_pdf_url", "openai_base_url", "hf_papers_url", "github_api_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
-            raise ValueError(f"must start with http:// or https://, got {value!r}")
+            raise ValueError("must start with http:// or https://")  # never the value: it may be a key
         return value.rstrip("/") if value else value
+
+    @field_validator("github_repository")
+    @classmethod
+    def _owner_name(cls, value: str | None) -> str | None:
+        parts = (value or "").split("/")
+        if value is not None and (len(parts) != 2 or not all(
+                part and all(c.isalnum() or c in "_.-" for c in part) for part in parts)):
+            raise ValueError("must be owner/name, as in github.com/owner/name")
+        return value
 
     @field_validator("prices", mode="before")
     @classmethod
@@ -107,17 +141,72 @@ class Settings(BaseModel):
         if isinstance(value, str):
             try:
                 return json.loads(value)
-            except json.JSONDecodeError as exc:
-                raise ValueError(
-                    'must be JSON like {"gpt-4o-mini": [0.15, 0.60]} (USD per 1M prompt, '
-                    f"completion tokens): {exc}"
-                ) from None
+            except json.JSONDecodeError:
+                raise ValueError('must be JSON like {"gpt-4o-mini": [0.15, 0.60]} (USD per 1M prompt, '
+                                 "completion tokens)") from None
         return value
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        return from_env(cls, _ENV, env, "invalid settings")
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                   file_secret_settings) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)  # the environment is read by from_env() only
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, env_file: Path | str | None = None) -> Settings:
+        """The settings from `env` (default: the process environment, then the `.env` file named
+        by TOP5_ENV_FILE or in the working folder). Raises ConfigError naming each bad variable."""
+        if env is None:
+            env_file = env_file or os.environ.get(ENV_FILE_VARIABLE) or DEFAULT_ENV_FILE
+            sources = (EnvSettingsSource(cls, **_READ), DotEnvSettingsSource(cls, env_file=env_file, **_READ))
+        else:
+            sources = (_GivenEnvironment(cls, env),)
+        try:
+            return cls(_build_sources=(sources, {}))
+        except ValidationError as exc:
+            raise ConfigError(f"invalid settings: {_problems(exc, env)}") from None
+        except SettingsError as exc:
+            raise ConfigError(f"invalid settings: {redact(str(exc))}") from None
 
     @property
     def llm_configured(self) -> bool:
         return bool(self.openai_api_key or self.openai_base_url)
+
+
+class _GivenEnvironment(EnvSettingsSource):
+    """An environment given as a mapping instead of os.environ (tests, checks of a worker's env)."""
+
+    def __init__(self, settings_cls, env: Mapping[str, str]):
+        self._given = {name: value for name, value in env.items() if value}
+        super().__init__(settings_cls, **_READ)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return self._given
+
+
+def _problems(exc: ValidationError, env: Mapping[str, str] | None) -> str:
+    """'VARIABLE: what is wrong; ...' without any value (our validators' messages hold none,
+    pydantic's say what was expected). Known secrets are redacted in case one slipped in."""
+    secrets = [v for k, v in (os.environ if env is None else env).items() if k in SECRET_VARIABLES]
+    return redact("; ".join(f"{_variable(e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
+                            for e in exc.errors(include_input=False, include_url=False)), secrets)
+
+
+def _variable(loc: tuple) -> str:
+    field = Settings.model_fields.get(str(loc[0])) if loc else None
+    return str(field.validation_alias) if field else str(loc[0] if loc else "?")
+
+
+def settings_table() -> str:
+    """The README's settings table (markdown): variable, default, what it changes."""
+    rows = ["| Variable | Default | What it changes |", "|---|---|---|"]
+    for field in Settings.model_fields.values():
+        default = field.default
+        if isinstance(default, Path) and default.is_relative_to(PROJECT_DIR):
+            default = default.relative_to(PROJECT_DIR).as_posix()
+        shown = "unset" if default is None or default == {} else f"`{default}`"
+        rows.append(f"| `{field.validation_alias}` | {shown} | {field.description} |")
+    return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(settings_table())

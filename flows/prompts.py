@@ -27,8 +27,14 @@ def _environment(directory: Path) -> jinja2.Environment:
     )
 
 
-def render(name: str, directory: Path = PROMPTS_DIR, **context) -> str:
-    return _environment(directory).get_template(name).render(**context)
+def render(name: str, directory: Path = PROMPTS_DIR, filters: dict | None = None, **context) -> str:
+    """Template `name` of `directory` rendered with `context`; `filters` (name -> function) are
+    added for this rendering only. Raises jinja2.UndefinedError for a missing variable."""
+    environment = _environment(directory)
+    if filters:
+        environment = environment.overlay()
+        environment.filters = {**environment.filters, **filters}  # the overlay shares the dict otherwise
+    return environment.get_template(name).render(**context)
 
 
 def template_hash(name: str, directory: Path = PROMPTS_DIR) -> str:

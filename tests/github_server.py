@@ -54,12 +54,20 @@ class GitHubServer:
         self.log: list[Logged] = []
         self.url = ""
         self._failures: list[tuple[int, str | None]] = []
+        self._redirects: list[tuple[int, str]] = []
+        self.git_redirect: str | None = None  # set: git's discovery is answered 301 to this base URL
         self._lock = threading.Lock()
 
     def fail_next(self, status: int, method: str | None = None, times: int = 1) -> None:
         """The next `times` API requests (of `method`, if given) get `status` with GitHub's body."""
         with self._lock:
             self._failures.extend([(status, method)] * times)
+
+    def redirect_next(self, status: int, location: str) -> None:
+        """The next API request is answered `status` (301, 307, ...) with `Location: location`,
+        as GitHub does for a renamed repository or a moved API."""
+        with self._lock:
+            self._redirects.append((status, location))
 
     def calls(self, method: str) -> list[Logged]:
         return [r for r in self.log if r.method == method and r.path.startswith("/repos/")]
@@ -73,11 +81,17 @@ class GitHubServer:
         self._loopback.stop()
 
     # --- called by the handler -------------------------------------------------------------
-    def answer(self, method: str, path: str, query: dict, headers: dict, body: dict | None) -> tuple[int, object]:
+    def answer(self, method: str, path: str, query: dict, headers: dict, body: dict | None) -> tuple:
+        """(status, JSON answer) or (status, JSON answer, extra headers)."""
         with self._lock:
             self.log.append(Logged(method, path, query, headers, body))
             if path.endswith("/info/refs"):
+                if self.git_redirect:
+                    return 301, {"message": "Moved Permanently"}, {"Location": self.git_redirect + path}
                 return 403, {"message": "git over http is not served here"}
+            if self._redirects:
+                status, location = self._redirects.pop(0)
+                return status, {"message": "Moved Permanently", "url": location}, {"Location": location}
             for i, (status, only) in enumerate(self._failures):
                 if only in (None, method):
                     del self._failures[i]
@@ -149,9 +163,11 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             body = None
         headers = {k.lower(): v for k, v in self.headers.items()}
-        status, answer = self.owner.answer(method, url.path, query, headers, body)
+        status, answer, *extra = self.owner.answer(method, url.path, query, headers, body)
         data = json.dumps(answer).encode()
         self.send_response(status)
+        for name, value in (extra[0] if extra else {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from flows.config import Settings
 from flows.errors import ConfigError, DraftError, PullRequestError
-from flows.pull_request.github import (
-    PullRequestSettings,
+from flows.pull_request import (
     draft_picks,
     merged_picks,
     open_pull_request,
@@ -95,8 +95,9 @@ def github(repos):
         yield server
 
 
-def settings(server: GitHubServer, **overrides) -> PullRequestSettings:
-    return PullRequestSettings(**{"token": TOKEN, "repository": REPOSITORY, "api_url": server.url, **overrides})
+def settings(server: GitHubServer, **overrides) -> Settings:
+    return Settings(**{"github_token": TOKEN, "github_repository": REPOSITORY, "github_api_url": server.url,
+                       **overrides})
 
 
 def user_state(work: Path) -> tuple[str, ...]:
@@ -138,8 +139,9 @@ def test_pull_request_body_has_picks_runners_up_flags_funnel_model_cost_and_chec
     assert [line.split("(https://arxiv.org/abs/")[1][:10] for line in picks_part.strip().splitlines()] == PICKS
     line = "{n}. [Title of {a}](https://arxiv.org/abs/{a}) (shortlist rank {n}): Reason for {a}"
     assert line.format(n=5, a="2611.00005") in picks_part
-    assert line.format(n=6, a="2611.00006") in runners_part
-    assert "10. [Title of 2611.00010]" in runners_part
+    # runners-up are numbered R1-R5 as `top5 swap` and `top5 show` number them
+    assert "- **R1** [Title of 2611.00006](https://arxiv.org/abs/2611.00006) (shortlist rank 6): Reason for 2611.00006" in runners_part
+    assert "- **R5** [Title of 2611.00010]" in runners_part and "6. " not in runners_part
     assert "- ⚠️ Paper 3, 2611.00003: PDF timed out" in body
     assert "&lt;b&gt;x&lt;/b&gt;" in body and "<b>" not in body
     assert "812 candidates → 800 new (12 featured before) → 40 shortlisted → 5 picks (4 with PDF text)" in body
@@ -212,9 +214,9 @@ def test_editor_commits_on_the_branch_stop_the_next_run(repos, github, tmp_path,
 
 
 @pytest.mark.parametrize("status, inject, overrides, expected", [
-    (401, None, {"token": TOKEN + "-revoked"}, ["GITHUB_TOKEN", "401 Bad credentials"]),
+    (401, None, {"github_token": TOKEN + "-revoked"}, ["GITHUB_TOKEN", "401 Bad credentials"]),
     (403, "GET", {}, ["GITHUB_TOKEN", "403", "Pull requests: read and write", REPOSITORY]),
-    (404, None, {"repository": "editor/typo"}, ["GITHUB_REPOSITORY", "editor/typo", "404"]),
+    (404, None, {"github_repository": "editor/typo"}, ["GITHUB_REPOSITORY", "editor/typo", "404"]),
     (422, "POST", {}, [BRANCH, "422 Validation Failed: No commits between main and the head"]),
 ])
 def test_github_errors_say_what_to_fix_and_keep_the_local_commit(repos, github, status, inject, overrides, expected):
@@ -243,7 +245,7 @@ def test_without_token_or_remote_the_draft_stays_on_a_local_branch(repos, github
         git(work, "remote", "remove", "origin")
         config = settings(github)
     else:
-        config = PullRequestSettings(api_url=github.url)
+        config = Settings(github_api_url=github.url)
     folder = write_draft(work / "digests" / WEEK)
     before = user_state(work)
 
@@ -296,10 +298,10 @@ def test_server_errors_are_retried_a_few_times(repos, github):
 def test_missing_repository_setting_is_a_config_error_before_anything(repos, github):
     work, _ = repos
     with pytest.raises(ConfigError, match="GITHUB_REPOSITORY"):
-        open_pull_request(write_draft(work / "digests" / WEEK), settings(github, repository=None))
+        open_pull_request(write_draft(work / "digests" / WEEK), settings(github, github_repository=None))
     assert not has_ref(work, BRANCH)
     with pytest.raises(ConfigError, match="GITHUB_REPOSITORY: must be owner/name"):
-        PullRequestSettings.from_env({"GITHUB_TOKEN": TOKEN, "GITHUB_REPOSITORY": "just-a-name"})
+        Settings.from_env({"GITHUB_TOKEN": TOKEN, "GITHUB_REPOSITORY": "just-a-name"})
 
 
 def test_merged_picks_reads_main_and_draft_picks_the_tool_draft(repos, tmp_path):
@@ -315,7 +317,7 @@ def test_merged_picks_reads_main_and_draft_picks_the_tool_draft(repos, tmp_path)
     git(work, "add", "digests")
     git(work, *EDITOR, "commit", "-q", "-m", "earlier digests")
     # a draft written outside the repository goes to digests/<week> in it
-    pr = open_pull_request(write_draft(tmp_path / "out" / WEEK), PullRequestSettings(repo_path=work))
+    pr = open_pull_request(write_draft(tmp_path / "out" / WEEK), Settings(digests_repo=work))
     assert draft_picks(work, WEEK) == PICKS
     # the editor swaps pick 5 for runner-up 2611.00006 and merges
     git(work, "switch", "-q", BRANCH)
@@ -340,18 +342,18 @@ def test_merged_picks_reads_main_and_draft_picks_the_tool_draft(repos, tmp_path)
 def test_editor_commits_on_the_local_branch_stop_the_run(repos):
     work, _ = repos
     folder = write_draft(work / "digests" / WEEK)
-    first = open_pull_request(folder, PullRequestSettings())
+    first = open_pull_request(folder, Settings())
     mine = git(work, *EDITOR, "commit-tree", f"{BRANCH}^{{tree}}", "-p", BRANCH, "-m", "my local edits")
     git(work, "update-ref", f"refs/heads/{BRANCH}", mine)
     write_draft(folder, flags=("newer",))
 
     with pytest.raises(DraftError, match=f"local branch {BRANCH} .* has commits this tool did not make"):
-        open_pull_request(folder, PullRequestSettings())
+        open_pull_request(folder, Settings())
     assert git(work, "rev-parse", BRANCH) == mine != first.commit
 
 
 def test_papers_of_digests_merged_on_main_count_as_covered(repos):
-    from flows.pull_request.github import covered_on_main
+    from flows.pull_request import covered_on_main
 
     work, _ = repos
     merged = work / "digests" / "2026-W40"
@@ -370,7 +372,7 @@ def test_papers_of_digests_merged_on_main_count_as_covered(repos):
 
 
 def test_merges_on_the_remote_count_before_anyone_pulls(repos, github):
-    from flows.pull_request.github import check_branch, covered_on_main
+    from flows.pull_request import check_branch, covered_on_main
 
     work, bare = repos
     other = work.parent / "editor"
@@ -384,3 +386,43 @@ def test_merges_on_the_remote_count_before_anyone_pulls(repos, github):
     assert covered_on_main(work / "digests") == set()  # the local main has not seen it yet
     check_branch(work / "digests" / "2026-W41", settings(github))  # what a run does first: fetch
     assert covered_on_main(work / "digests", settings(github)) == {"2610.00003"}
+
+
+@pytest.mark.parametrize("status, where, fix", [
+    (301, "same host", "set GITHUB_REPOSITORY to its new owner/name"),
+    (307, "other host", "set GITHUB_API_URL to the API's real address"),
+])
+def test_a_redirected_api_is_an_error_naming_the_fix_and_the_token_stays_home(repos, github, status, where, fix):
+    """GitHub answers 301 for a renamed repository; a proxy may send 307 elsewhere. Neither is
+    followed: the token never reaches another host, and the message says what to set."""
+    work, bare = repos
+    with GitHubServer(TOKEN, "editor/renamed") as elsewhere:
+        target = (f"{github.url}/repos/editor/renamed/pulls" if where == "same host"
+                  else f"{elsewhere.url.replace('127.0.0.1', 'localhost')}/repos/{REPOSITORY}/pulls")
+        github.redirect_next(status, target)
+        with pytest.raises(PullRequestError) as caught:
+            open_pull_request(write_draft(work / "digests" / WEEK), settings(github))
+        assert elsewhere.log == []
+    message = caught.value.message
+    assert f"answered {status}" in message and fix in message and "GITHUB_TOKEN was not sent there" in message
+    assert TOKEN not in message and "\n" not in message
+    assert [r.method for r in github.log] == ["GET"]  # not followed, not retried
+    assert not has_ref(bare, BRANCH) and not github.pulls
+
+
+def test_an_api_that_answers_something_else_than_github_names_the_setting(repos, github):
+    work, _ = repos
+    github.redirect_next(200, "")  # 200 with a JSON object where GitHub sends a list
+    with pytest.raises(PullRequestError, match="did not answer like GitHub.*check GITHUB_API_URL"):
+        open_pull_request(write_draft(work / "digests" / WEEK), settings(github))
+
+
+def test_git_does_not_follow_a_redirect_with_the_token(repos, github):
+    work, _ = repos
+    with GitHubServer(TOKEN, REPOSITORY) as elsewhere:
+        github.git_redirect = elsewhere.url.replace("127.0.0.1", "localhost")
+        git(work, "remote", "set-url", "origin", f"{github.url}/{REPOSITORY}.git")
+        with pytest.raises(PullRequestError, match="could not read remote origin"):
+            open_pull_request(write_draft(work / "digests" / WEEK), settings(github))
+        assert [r.path for r in github.log if r.path.endswith("/info/refs")]  # git asked, was redirected
+        assert elsewhere.log == []  # and did not follow with the token

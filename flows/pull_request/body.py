@@ -1,0 +1,97 @@
+"""The pull request's body: prompts/pull_request.md.j2 filled from the week's run.json and
+candidates.json. Every value from arXiv, the LLM or run.json passes the template's `inline`
+filter, so paper text stays one inert line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from flows import prompts
+from flows.errors import DraftError
+from flows.text import clip
+
+TOOL = "weekly-top5"
+TEMPLATE = "pull_request.md.j2"
+BODY_LIMIT = 60_000  # GitHub refuses bodies over 65,536 characters
+CHECKLIST = (
+    "every number checked against the paper",
+    "figures added",
+    "names and takes in my voice",
+    "draft notes (⚠️) and banners resolved",
+    "runners-up considered (swap a pick?)",
+)
+
+
+def inline(value, limit: int = 300) -> str:
+    """Paper and LLM text as one inert line: no HTML, no @mentions that would notify people."""
+    text = " ".join(str(value).split())
+    return clip(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("@", "&#64;"), limit)
+
+
+def pull_request_body(week_dir: Path | str) -> str:
+    """The pull request's markdown, from the week's run.json and candidates.json. Raises
+    DraftError when either is missing or not JSON."""
+    folder = Path(week_dir)
+    return render_body(read_json(folder / "run.json"), read_json(folder / "candidates.json"))
+
+
+def render_body(run: dict, candidates: dict) -> str:
+    """The body for a run.json and a candidates.json (as dicts); cut at BODY_LIMIT characters."""
+    body = prompts.render(TEMPLATE, filters={"inline": inline}, **_context(run, candidates))
+    if len(body) > BODY_LIMIT:
+        body = body[:BODY_LIMIT] + "\n\n… (cut: see run.json and candidates.json on this branch)\n"
+    return body
+
+
+def keep_ticks(old: str, new: str) -> str:
+    """`new` with the checklist items the editor already ticked in `old` still ticked."""
+    ticked = {line[len("- [x] "):] for line in old.splitlines() if line.lower().startswith("- [x] ")}
+    return "\n".join(f"- [x] {line[6:]}" if line.startswith("- [ ] ") and line[6:] in ticked else line
+                     for line in new.split("\n"))
+
+
+def _context(run: dict, candidates: dict) -> dict:
+    rows = {row.get("arxiv_id"): row for row in candidates.get("candidates", [])}
+    window, llm = run.get("window", {}), run.get("llm", {})
+    return {
+        "tool": TOOL, "week": run.get("week", "?"), "start": window.get("start", "?"), "end": window.get("end", "?"),
+        "picks": [_paper(aid, rows.get(aid, {})) for aid in candidates.get("picks", [])],
+        "runners_up": [_paper(r.get("arxiv_id", "?"), {**rows.get(r.get("arxiv_id"), {}), **r})
+                       for r in candidates.get("runners_up", [])],
+        "flags": run.get("flags", []), "checklist": CHECKLIST, "funnel": _funnel(run.get("counts", {})),
+        "models": list(llm.get("models", {}).items()),
+        "where": " (offline embedded model)" if llm.get("offline") else (
+            f" at {llm['base_url']}" if llm.get("base_url") else ""),
+        **_usage(run),
+    }
+
+
+def _paper(arxiv_id: str, row: dict) -> dict:
+    return {"arxiv_id": arxiv_id, "title": row.get("title") or arxiv_id, "rank": row.get("rank"),
+            "reason": row.get("reason") or "no reason recorded"}
+
+
+def _funnel(counts: dict) -> str:
+    steps = [f"{counts.get('candidates', '?')} candidates"]
+    if "new" in counts:
+        steps.append(f"{counts['new']} new ({counts.get('featured_before', 0)} featured before)")
+    steps += [f"{counts.get('shortlist', '?')} shortlisted", f"{counts.get('picks', '?')} picks"]
+    tail = f" ({counts['pdf_text']} with PDF text)" if "pdf_text" in counts else ""
+    return " → ".join(steps) + tail
+
+
+def _usage(run: dict) -> dict[str, str]:
+    total = run.get("tokens", {}).get("total", {})
+    return {"tokens": f"{total.get('prompt_tokens', 0):,} prompt + {total.get('completion_tokens', 0):,} "
+                      f"completion in {total.get('requests', 0)} requests ({total.get('cached', 0)} cached)",
+            "cost": "no cost (local model)" if run.get("llm", {}).get("offline")
+            else f"${total.get('cost_usd', 0):.4f}"}
+
+
+def read_json(path: Path) -> dict:
+    """The JSON object in `path`; DraftError naming the file when it cannot be read."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DraftError(f"{path} could not be read as JSON: {exc}") from None

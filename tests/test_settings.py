@@ -1,0 +1,93 @@
+"""Settings: one model read from the environment and `.env`, every bad value named by its
+variable and never echoed, and the README's table generated from the model."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flows.config import Settings, settings_table
+from flows.errors import ConfigError
+
+REPO = Path(__file__).resolve().parent.parent
+KEY = "sk-proj-PastedIntoTheWrongPlace0123456789"
+GITHUB_KEY = "ghp_PastedIntoTheWrongPlace0123456789abcd"
+PLAIN = "s3cr3t-of-no-known-shape-0123456789"  # a key no redaction pattern knows
+
+
+def test_environment_beats_dot_env_file_which_beats_the_defaults(tmp_path, monkeypatch):
+    env_file = tmp_path / ".env"
+    env_file.write_text("TOP5_SHORTLIST_SIZE=12\nTOP5_RANK_MODEL=from-file\nGITHUB_REPOSITORY=editor/digests\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TOP5_ENV_FILE", raising=False)
+    monkeypatch.delenv("GITHUB_REPOSITORY", raising=False)
+    monkeypatch.delenv("TOP5_SHORTLIST_SIZE", raising=False)
+    monkeypatch.setenv("TOP5_RANK_MODEL", "from-env")
+
+    settings = Settings.from_env()
+
+    assert (settings.shortlist_size, settings.rank_model, settings.github_repository) == (12, "from-env",
+                                                                                         "editor/digests")
+    assert settings.summary_model == "gpt-4o-mini"  # neither: the default
+    assert Settings().shortlist_size == 40  # built directly: defaults and given values only
+
+
+def test_env_file_named_by_top5_env_file(tmp_path, monkeypatch):
+    (tmp_path / "elsewhere.env").write_text("TOP5_STYLE=bookmarks\n")
+    monkeypatch.delenv("TOP5_STYLE", raising=False)
+    monkeypatch.setenv("TOP5_ENV_FILE", str(tmp_path / "elsewhere.env"))
+    assert Settings.from_env().style == "bookmarks"
+
+
+@pytest.mark.parametrize("variable, value, expected", [
+    ("OPENAI_BASE_URL", KEY, "OPENAI_BASE_URL: must start with http:// or https://"),
+    ("GITHUB_REPOSITORY", GITHUB_KEY, "GITHUB_REPOSITORY: must be owner/name"),
+    ("GITHUB_API_URL", GITHUB_KEY, "GITHUB_API_URL: must start with http"),
+    ("OPENAI_BASE_URL", PLAIN, "OPENAI_BASE_URL: must start with http:// or https://"),
+    ("GITHUB_REPOSITORY", PLAIN, "GITHUB_REPOSITORY: must be owner/name"),
+    ("TOP5_PRICES", PLAIN, "TOP5_PRICES: must be JSON"),
+    ("TOP5_SHORTLIST_SIZE", PLAIN, "TOP5_SHORTLIST_SIZE: Input should be a valid integer"),
+    ("TOP5_PRICES", KEY, "TOP5_PRICES: must be JSON"),
+    ("TOP5_LLM_TIMEOUT", KEY, "TOP5_LLM_TIMEOUT: Input should be a valid number"),
+    ("TOP5_POPULARITY", GITHUB_KEY, "TOP5_POPULARITY: Input should be a valid boolean"),
+])
+def test_a_secret_in_the_wrong_variable_is_named_never_echoed(variable, value, expected):
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({variable: value})
+    assert expected in caught.value.message
+    assert value not in caught.value.message and value[:12] not in caught.value.message
+    assert value not in str(caught.value) and value not in repr(caught.value)
+
+
+def test_a_secret_in_a_dot_env_file_is_not_echoed_either(tmp_path, monkeypatch):
+    (tmp_path / ".env").write_text(f"OPENAI_BASE_URL={KEY}\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    monkeypatch.delenv("TOP5_ENV_FILE", raising=False)
+    with pytest.raises(ConfigError, match="OPENAI_BASE_URL") as caught:
+        Settings.from_env()
+    assert KEY not in caught.value.message
+
+
+def test_keys_stay_out_of_repr():
+    shown = repr(Settings(openai_api_key=KEY, github_token=GITHUB_KEY))
+    assert KEY not in shown and GITHUB_KEY not in shown
+
+
+def test_every_field_is_read_from_its_documented_variable():
+    for name, field in Settings.model_fields.items():
+        assert re.fullmatch(r"[A-Z][A-Z0-9_]+", str(field.validation_alias)), name
+        assert field.description, f"{name} has no description for the README"
+
+
+def test_readme_settings_table_is_the_models():
+    """The README shows the table `python -m flows.config` prints, row for row."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    printed = subprocess.run([sys.executable, "-m", "flows.config"], capture_output=True, text=True, check=True,
+                             cwd=REPO).stdout
+    assert printed == settings_table()
+    assert printed in readme, "regenerate the README's settings table: python -m flows.config"
