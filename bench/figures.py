@@ -22,9 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flows.errors import PdfError  # noqa: E402
-from flows.pdf.figures import FigureJob, cut_figures  # noqa: E402
-from flows.pdf_text import extract_pdf  # noqa: E402
-from flows.summaries import _figures  # noqa: E402  (the draft's own choice of figures)
+from flows.pdf import FigureJob, cut_figures, extract_pdf  # noqa: E402
+from flows.summaries.section import _figures  # noqa: E402  (the draft's own choice of figures)
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
 SHEET_WIDTH = 1400

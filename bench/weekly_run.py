@@ -106,7 +106,7 @@ def kind_of(cmd: str, pid: int, root: int) -> str:
         return "prefect server"
     if "flows.pdf.text import _serve" in cmd:
         return "pdf worker"
-    if "flows.pdf.text import save_page_image" in cmd:
+    if "flows.pdf.figures" in cmd:
         return "figure extractor"
     return "other"
 

@@ -33,11 +33,17 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def edited_since_written(page: Path) -> bool:
-    """Whether `page` differs from what this tool last wrote there, by the hash its week's
-    run.json records; a page with no such record was written by hand."""
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def edited_since_written(page: Path, week: Path | None = None) -> bool:
+    """Whether `page` (a page or a figure image) differs from what this tool last wrote there, by
+    the hash that run.json in `week` (default: the page's own folder) records under the page's
+    path relative to `week`; a page with no such record was written by hand."""
+    week = week or page.parent
     try:
-        written = json.loads((page.parent / "run.json").read_text(encoding="utf-8"))["written"]
+        written = json.loads((week / "run.json").read_text(encoding="utf-8"))["written"]
     except (OSError, ValueError, KeyError, TypeError):
         written = {}
-    return sha256_text(page.read_text(encoding="utf-8")) != written.get(page.name)
+    return sha256_bytes(page.read_bytes()) != written.get(page.relative_to(week).as_posix())

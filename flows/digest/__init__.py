@@ -2,12 +2,12 @@
 without ever overwriting the editor's edits; `swap.py` replaces one pick of a drafted week."""
 
 from flows.digest.artifacts import publish_artifacts
+from flows.digest.figures import with_images
 from flows.digest.pages import (
                                 OFFLINE_BANNER,
                                 check_unedited,
                                 previous_swaps,
                                 render_again,
-                                with_images,
                                 write,
                                 write_pages,
 )

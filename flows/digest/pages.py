@@ -3,26 +3,26 @@
 digests/<week>/
   README.md        the draft, in the house style (a style is a folder in prompts/styles/)
   papers.md        the companion page: full titles, links, verbatim abstracts
-  figures/         raster figures extracted from the papers, linked from the draft
+  figures/         each section's method and results figure, cut from its PDF (flows/digest/figures.py)
   sections.json    the sections as the LLM wrote them: any style renders from it again
   candidates.json  every candidate with its scores and the LLM's reason
   run.json         what made the draft: counts, model, prompt hashes, tokens, seconds, flags
 
-run.json records the hash of every page it wrote. Before writing again, the pages on disk are
-compared with those hashes: a page the editor changed stops the run instead of being lost.
+run.json records the hash of every page and figure image it wrote. Before writing again, the pages
+on disk are compared with those hashes: a page the editor changed stops the run instead of being
+lost, and an image the editor replaced is kept.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
 from flows import prompts
 from flows.candidates.candidate import Candidate
+from flows.digest.figures import with_all_images
 from flows.errors import DraftError
 from flows.files import edited_since_written, sha256_text, write_atomic, write_json
-from flows.pdf.text import save_page_image_bounded
 from flows.run_record import RunRecord
 from flows.shortlist.ranking import Profile, Ranking, injected
 from flows.summaries.lint import lint_draft
@@ -74,8 +74,9 @@ def write(folder: Path, *, profile: Profile, ranking: Ranking, sections: list[Se
           record: RunRecord, offline: bool, pdfs: dict[str, Path] | None = None) -> Path:
     check_unedited(folder)
     picks = [s.candidate for s in ranking.picks]
-    sections = [with_images(folder, s, (pdfs or {}).get(s.arxiv_id)) for s in sections]
+    sections, images = with_all_images(folder, sections, pdfs or {})
     written, lint_flags = write_pages(folder, record.style, profile, sections, picks, offline)
+    written = {**images, **written}
     record.flags += lint_flags
     write_json(folder / "candidates.json", {
         "week": record.week,
@@ -116,21 +117,6 @@ def render_again(folder: Path, style: str, profile: Profile) -> dict[str, str]:
     papers = [Candidate.from_json(rows[s.arxiv_id]) for s in sections]
     return render_pages(style, profile=profile, sections=sections, papers=papers,
                         banners=banners_for(sections, stored.get("offline", False)), week=folder.name)
-
-
-def with_images(folder: Path, section: Section, pdf: Path | None) -> Section:
-    """Extract the raster image of each chosen figure next to the draft, so the section links it."""
-    if pdf is None:
-        return section
-    figures = []
-    for fig in section.figures:
-        image = None
-        if fig.kind == "figure":
-            target = folder / "figures" / f"{section.arxiv_id.replace('/', '_')}-figure-{fig.number}"
-            saved = save_page_image_bounded(pdf, fig.page, target)
-            image = saved.relative_to(folder).as_posix() if saved else None
-        figures.append(replace(fig, image=image))
-    return replace(section, figures=tuple(figures))
 
 
 def _candidate_row(scored, ranking: Ranking) -> dict:

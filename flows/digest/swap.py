@@ -14,7 +14,8 @@ from pathlib import Path
 from flows.candidates.arxiv import ArxivClient
 from flows.candidates.candidate import Candidate, split_version
 from flows.config import Settings
-from flows.digest.pages import check_unedited, with_images, write_pages
+from flows.digest.figures import FOLDER, with_images
+from flows.digest.pages import check_unedited, write_pages
 from flows.errors import ConfigError, DraftError
 from flows.files import write_json
 from flows.llm.client import open_llm
@@ -53,7 +54,8 @@ def swap(folder: Path, position: int, choice: str, settings: Settings) -> Swappe
         offline = stored.get("offline", False) or llm.offline
         tokens = llm.usage.to_json()
     pdf = pdfs[new_id] if isinstance(pdfs[new_id], Path) else None
-    sections[position - 1] = with_images(folder, section, pdf)
+    section, images = with_images(folder, section, pdf)
+    sections[position - 1] = section
 
     removed = record["picks"][position - 1]
     record["picks"][position - 1] = new_id
@@ -61,7 +63,8 @@ def swap(folder: Path, position: int, choice: str, settings: Settings) -> Swappe
         r for r in record["runners_up"] if r["arxiv_id"] != new_id]
     papers = [Candidate.from_json(rows[i]) for i in record["picks"]]
     written, lint_flags = write_pages(folder, run.get("style", "weekly"), Profile.load(), sections, papers, offline)
-    run["written"] = written
+    earlier_images = {k: v for k, v in run.get("written", {}).items() if k.startswith(f"{FOLDER}/")}
+    run["written"] = {**earlier_images, **images, **written}
     run["flags"] = [f for f in run["flags"] if not f.startswith(f"Paper {position}, ")] + lint_flags + [
         f"Paper {position}, {new_id}: {note}" for note in section.notes] + [
         f"Paper {position} swapped by the editor: {removed} -> {new_id}"]

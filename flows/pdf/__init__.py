@@ -1,6 +1,8 @@
-"""PDFs -> PDF text: extraction in killable worker processes, cleaning, sections, captions and
-figure images, with a typed reason for every PDF that could not be read."""
+"""PDFs -> PDF text: extraction in killable worker processes, cleaning, sections, captions, with a
+typed reason for every PDF that could not be read; figures.py cuts the named figures out of the
+rendered pages, in a bounded worker too."""
 
+from flows.pdf.figures import FigureCut, FigureJob, cut_figures
 from flows.pdf.text import (
                             REASONS,
                             Caption,
@@ -9,9 +11,8 @@ from flows.pdf.text import (
                             extract_many,
                             extract_pdf,
                             read_texts,
-                            save_page_image_bounded,
                             select_for_prompt,
 )
 
-__all__ = ["REASONS", "Caption", "Extraction", "PaperText", "extract_many", "extract_pdf", "read_texts",
-           "save_page_image_bounded", "select_for_prompt"]
+__all__ = ["REASONS", "Caption", "Extraction", "FigureCut", "FigureJob", "PaperText", "cut_figures", "extract_many",
+           "extract_pdf", "read_texts", "select_for_prompt"]

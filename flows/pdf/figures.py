@@ -139,8 +139,7 @@ def _native_scale(region, box) -> float:
     the image at its own resolution, up to MAX_WIDTH x MAX_SIDE px; else 0."""
     for image in region.images:
         if image.pixels[0] and intersection(image.box, box) >= 0.8 * area(box):
-            width, height = image.box[2] - image.box[0], image.box[3] - image.box[1]
-            native = image.pixels[0] / max(width, 1.0)
+            native = image.pixels[0] / max(image.box[2] - image.box[0], 1.0)
             return min(native, MAX_WIDTH / max(box[2] - box[0], 1.0), MAX_SIDE / max(box[3] - box[1], 1.0))
     return 0.0
 

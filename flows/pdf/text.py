@@ -24,7 +24,7 @@ from pathlib import Path
 
 from flows.config import PROJECT_DIR
 from flows.errors import PdfError
-from flows.files import write_atomic, write_json
+from flows.files import write_json
 from flows.text import ARXIV_ID
 
 log = logging.getLogger(__name__)
@@ -760,50 +760,6 @@ def extraction_from_json(data: dict) -> Extraction:
         text = PaperText(**{**text, "captions": tuple(Caption(**c) for c in text["captions"]),
                             "urls": tuple(text["urls"])})
     return Extraction(path=data["path"], text=text, reason=data.get("reason"), detail=data.get("detail", ""))
-
-
-# --------------------------------------------------------------------------- figure images
-
-MIN_IMAGE_BYTES = 10_000  # logos and icons are smaller
-MIN_IMAGE_SIDE = 200
-
-
-def save_page_image(pdf: str | Path, page: int, target: Path) -> Path | None:
-    """The largest raster image on `page` (1-based) saved as `target` + its extension, or None
-    when the page has none worth showing (vector figures have no raster image to extract)."""
-    reader, pages = _open(Path(pdf))
-    if not 1 <= page <= pages:
-        return None
-    best = None
-    for image in reader.pages[page - 1].images:
-        size = getattr(image.image, "size", (0, 0))
-        if len(image.data) >= MIN_IMAGE_BYTES and min(size) >= MIN_IMAGE_SIDE:
-            if best is None or len(image.data) > len(best.data):
-                best = image
-    if best is None:
-        return None
-    path = target.parent / (target.name + (Path(best.name).suffix or ".png"))
-    write_atomic(path, best.data)
-    return path
-
-
-def save_page_image_bounded(pdf: str | Path, page: int, target: Path, timeout: float = 30.0) -> Path | None:
-    """save_page_image in a subprocess that is killed after `timeout` s (pypdf can hang)."""
-    root = str(PROJECT_DIR)
-    code = ("import sys; from pathlib import Path; from flows.pdf.text import save_page_image; "
-            "p = save_page_image(sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])); print(p or '')")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
-    try:
-        done = subprocess.run([sys.executable, "-c", code, str(pdf), str(page), str(target)],
-                              capture_output=True, text=True, timeout=timeout, env=env)
-    except subprocess.TimeoutExpired:
-        log.warning("figure image on page %d of %s: no result within %.0f s", page, pdf, timeout)
-        return None
-    if done.returncode != 0:
-        log.warning("figure image on page %d of %s: %s", page, pdf, done.stderr.strip().splitlines()[-1:])
-        return None
-    return Path(done.stdout.strip()) if done.stdout.strip() else None
-
 
 
 def read_texts(pdfs: dict[str, Path | PdfError], settings) -> dict[str, Extraction]:
