@@ -39,7 +39,7 @@ def test_a_figure_below_another_is_cut_without_its_neighbour():
 
 def test_a_one_column_figure_stays_in_its_column():
     pdf = pdfium.PdfDocument(str(_pdf("1801.07779v1.pdf")))
-    layout = read_layout(pdf[3])
+    layout = read_layout(pdf[3], (pdf[4], pdf[5]))  # as the figure worker reads it: with the next pages
     region = find_region(layout, "figure", "3", "A typical Written Language Identification pipeline.")
     for label in ("Raw Text", "Language probabilities"):
         assert _inside(_box_of(layout, label), region.box)

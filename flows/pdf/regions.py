@@ -21,6 +21,8 @@ Box = tuple[float, float, float, float]
 MAX_OBJECTS = 30_000  # a page with more drawing objects than this is cropped from its text alone
 _MARGIN_SHARE = 0.075  # the running head and foot live in this share of the page height
 _PAGE_NUMBER = re.compile(r"\d{1,4}|[ivxlc]{1,6}")
+_HEADING = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2})*\.?|[IVX]{1,4}\.|[A-H]\.)\s+[A-Z][A-Za-z]")
+_SECTION_NUMBER = re.compile(r"\d{1,2}(?:\.\d{1,2})*\.?")
 _BACKGROUND_SHARE = 0.6  # an object covering this share of the page is a background or a frame
 _CAPTION = re.compile(r"^\s*(Figure|Fig\.?|FIGURE|FIG\.?|Table|TABLE|Tab\.?)\s*([A-Z]?\d{1,3}|[IVX]{1,5})\b\s*(.?)")
 
@@ -375,10 +377,11 @@ def _limit(layout: PageLayout, caption: Box, span: tuple[float, float], *, up: b
     running head (or foot) or the page edge."""
     stops = [r for r in _stops(layout, caption, span) if (r.box[1] >= caption[3] - 1 if up else r.box[3] <= caption[1] + 1)]
     height = layout.size[1]
+    in_span = [r for r in layout.runs if overlap_x(r.box, (span[0], 0, span[1], 0)) > 0]
     if up:
-        head = [r.box[1] for r in layout.runs if _furniture(r, layout, top=True)]
+        head = [r.box[1] for r in in_span if _furniture(r, layout, top=True)]
         return min([r.box[1] for r in stops] + [min(head, default=height - 18) - 1])
-    foot = [r.box[3] for r in layout.runs if _furniture(r, layout, top=False)]
+    foot = [r.box[3] for r in in_span if _furniture(r, layout, top=False)]
     return max([r.box[3] for r in stops] + [max(foot, default=18) + 1])
 
 
@@ -400,7 +403,7 @@ def _stops(layout: PageLayout, caption: Box, span: tuple[float, float]) -> list[
     and the lines of the same paragraphs (a paragraph's short last line is body text too)."""
     runs = [r for r in layout.runs if overlap_x(r.box, (span[0], 0, span[1], 0)) >= 0.5 * r.width
             and intersection(r.box, caption) < 0.5 * area(r.box)]
-    stops = [r for r in runs if _is_prose(r, layout) or _starts_caption(r)]
+    stops = [r for r in runs if _is_prose(r, layout) or _starts_caption(r) or _is_heading(r, layout)]
     rest = [r for r in runs if r not in stops]
     grown = True
     while grown:
@@ -424,6 +427,18 @@ def _is_prose(run: Run, layout: PageLayout) -> bool:
     inside = run.box[0] >= col[0] - 3 and run.box[2] <= col[1] + 3
     flush = run.box[0] - col[0] <= 2 * layout.body_size or col[1] - run.box[2] <= 3
     return body_sized and inside and flush and _words(run) >= 5 and run.width >= 0.6 * (col[1] - col[0])
+
+
+def _is_heading(run: Run, layout: PageLayout) -> bool:
+    """A numbered section heading ("2 Datasets", "3.1 Setup") flush with its column's left edge;
+    its number and its title may be two runs."""
+    number = [r for r in layout.runs if overlap_y(r.box, run.box) > 0.5 * run.height and r.box[2] <= run.box[0]
+              and run.box[0] - r.box[2] <= 3 * run.height and _SECTION_NUMBER.fullmatch(r.text)]
+    text = f"{number[0].text} {run.text}" if number else run.text
+    start = number[0] if number else run
+    col = min(layout.columns, key=lambda c: abs(c[0] - start.box[0]))
+    return (_HEADING.match(text) is not None and _words(run) <= 10 and abs(start.box[0] - col[0]) <= 3
+            and run.height >= 0.75 * layout.body_size)
 
 
 def _same_paragraph(run: Run, line: Run) -> bool:
