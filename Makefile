@@ -12,6 +12,10 @@ export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export PREFECT_HOME ?= $(CURDIR)/.prefect
+# The Prefect server's address: `make server PORT=4300`, then the same PORT for deploy and worker.
+HOST ?= 127.0.0.1
+PORT ?= 4200
+API_URL := http://$(HOST):$(PORT)/api
 
 .PHONY: install run test demo server worker deploy bench clean
 
@@ -33,15 +37,15 @@ test: install  ## lint, then every test; the ones that need ../shared say why th
 demo: install  ## offline demo: the shared arXiv week served on 127.0.0.1, drafted into demo-digests/
 	$(PY) bench/demo.py $(ARGS)
 
-server: install  ## the Prefect server (UI on http://127.0.0.1:4200)
-	$(VENV)/bin/prefect server start --host 127.0.0.1 --port 4200
+server: install  ## the Prefect server, UI on http://$(HOST):$(PORT) (PORT=4200 by default)
+	PREFECT_API_URL=$(API_URL) PREFECT_UI_API_URL=$(API_URL) $(VENV)/bin/prefect server start --host $(HOST) --port $(PORT)
 
-deploy: install  ## register the 'weekly' deployment (needs `make server` running)
-	PREFECT_API_URL=http://127.0.0.1:4200/api $(VENV)/bin/prefect work-pool create local-pool --type process --overwrite
-	PREFECT_API_URL=http://127.0.0.1:4200/api PROJECT_DIR=$(CURDIR) $(VENV)/bin/prefect --no-prompt deploy --all
+deploy: install  ## register the 'weekly' deployment (needs `make server` running, same PORT)
+	PREFECT_API_URL=$(API_URL) $(VENV)/bin/prefect work-pool create local-pool --type process --overwrite
+	PREFECT_API_URL=$(API_URL) $(VENV)/bin/prefect --no-prompt deploy --all
 
-worker: install  ## a process worker that runs the scheduled and manual runs
-	PREFECT_API_URL=http://127.0.0.1:4200/api $(VENV)/bin/prefect worker start --pool local-pool
+worker: install  ## a process worker that runs the scheduled and manual runs (stops on one SIGTERM)
+	PREFECT_API_URL=$(API_URL) $(PY) -m flows.worker --pool local-pool
 
 clean:
 	rm -rf $(VENV) .prefect .cache
@@ -51,8 +55,8 @@ clean:
 test-deployment: install  ## the weekly deployment end to end: server, pool, deploy, worker, run (~30 s)
 	$(PY) -m pytest tests/test_deployment.py $(PYTEST_ARGS)
 
-backfill: install  ## draft many weeks: make backfill ARGS="--start-week 2026-W40 --end-week 2026-W47 [--runner dask]"
-	$(PY) -m flows.backfill $(ARGS)
+backfill: install  ## draft many weeks: make backfill ARGS="2026-W40 2026-W47 [--runner dask]"
+	$(VENV)/bin/top5 backfill $(ARGS)
 
 bench-backfill: install  ## weeks per hour of a 4-week backfill, thread pool against Dask (needs '.[dask]')
 	$(PY) bench/backfill.py $(ARGS)

@@ -1,99 +1,108 @@
-"""The `top5` command line: `top5 run` drafts a week's digest (same as the Prefect flow)."""
+"""The `top5` command line. Every command names its week the same way, as the first positional
+argument (an ISO week such as 2026-W47; for `run` optional: the last complete arXiv week),
+and every command takes --digests-dir. Arguments and settings are checked before Prefect is
+imported, so a typo costs nothing: exit 2 and one line on stderr.
+
+Exit codes: 0 done, 1 the work failed (the message says why), 2 bad arguments or settings,
+3 no draft (no new papers in the window).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from importlib.metadata import PackageNotFoundError, version
 
 from flows.config import DEFAULT_CATEGORIES
-from flows.errors import Top5Error
+from flows.errors import ConfigError, Top5Error
 
-EXIT_NO_DRAFT = 3
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="top5", description="Draft a weekly top-5 AI papers digest.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="draft the digest of one arXiv week into digests/<week>/")
-    run.add_argument("--week", help="ISO week such as 2026-W47 (default: the last complete arXiv week)")
-    run.add_argument("--start", help="explicit window start date YYYY-MM-DD (with --end, replaces the week's window)")
-    run.add_argument("--end", help="explicit window end date YYYY-MM-DD, inclusive")
-    run.add_argument("--categories", default=",".join(DEFAULT_CATEGORIES),
-                     help="comma-separated arXiv categories (default: %(default)s)")
-    run.add_argument("--top-k", type=int, default=5, help="papers in the draft (default: 5)")
-    run.add_argument("--digests-dir", default="digests", help="where drafts go (default: digests)")
-    run.add_argument("--no-pr", action="store_true", help="write the draft only: no branch, no pull request")
-    run.add_argument("--style", help="a style of prompts/styles/ (default: TOP5_STYLE or weekly)")
-    swap = commands.add_parser("swap", help="replace paper N of a draft by a runner-up or another candidate")
-    swap.add_argument("week", help="the week's folder name, e.g. 2026-W47")
-    swap.add_argument("position", type=int, help="the paper to replace (1-5)")
-    swap.add_argument("choice", help="a runner-up's rank (1 = first runner-up) or an arXiv id of the week's candidates")
-    swap.add_argument("--digests-dir", default="digests")
-    swap.add_argument("--no-pr", action="store_true", help="do not update the pull request")
-    render = commands.add_parser("render", help="render a drafted week in another style (no LLM, no network)")
-    render.add_argument("--week", required=True, help="the week's folder name, e.g. 2026-W47")
-    render.add_argument("--style", required=True, help="a style of prompts/styles/, e.g. bookmarks")
-    render.add_argument("--digests-dir", default="digests")
-    render.add_argument("--out", help="folder for the rendered pages (default: print README.md)")
-    evaluate = commands.add_parser("eval", help="replay recorded weeks: recall of the editor's picks")
-    evaluate.add_argument("--digests-dir", default="digests", help="recorded weeks (default: digests)")
-    evaluate.add_argument("--shortlist-size", type=int, default=None, help="default: TOP5_SHORTLIST_SIZE or 40")
-    return parser
+EXIT_FAILED, EXIT_USAGE, EXIT_NO_DRAFT = 1, 2, 3
+WEEK_HELP = "ISO week such as 2026-W47"
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command == "eval":
-        return _eval(args)
-    if args.command == "render":
-        return _render(args)
-    if args.command == "swap":
-        return _swap(args)
-    if (args.start is None) != (args.end is None):
-        print("top5: --start and --end go together", file=sys.stderr)
-        return 2
-    categories = [c.strip() for c in args.categories.split(",") if c.strip()]
-    if not categories or args.top_k < 1:
-        print("top5: need at least one category and --top-k >= 1", file=sys.stderr)
-        return 2
-
     try:
-        _check_window(args)
+        return args.handler(args)
+    except ConfigError as exc:
+        print(f"top5: {exc.message}", file=sys.stderr)
+        return EXIT_USAGE
     except Top5Error as exc:
         print(f"top5: {exc.message}", file=sys.stderr)
-        return 2
+        return EXIT_FAILED
 
-    from flows.weekly_digest import weekly_digest  # imports Prefect: after argument errors
 
-    try:
-        draft = weekly_digest(week=args.week, categories=categories, top_k=args.top_k,
-                              digests_dir=args.digests_dir, start=args.start, end=args.end,
-                              open_pr=not args.no_pr, style=args.style)
-    except Top5Error as exc:
-        print(f"top5: {exc.message}", file=sys.stderr)
-        return 1
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="top5", description="Draft a weekly top-5 AI papers digest.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _run_parser(commands)
+    swap = _command(commands, "swap", _swap, "replace paper N of a draft by a runner-up or another candidate")
+    swap.add_argument("week", help=WEEK_HELP)
+    swap.add_argument("position", type=int, help="the paper to replace (1-5)")
+    swap.add_argument("choice", help="a runner-up (R1-R5, or 1-5) or an arXiv id of the week's candidates")
+    swap.add_argument("--no-pr", action="store_true", help="do not update the pull request")
+    render = _command(commands, "render", _render, "render a drafted week in another style (no LLM, no network)")
+    render.add_argument("week", help=WEEK_HELP)
+    render.add_argument("--style", required=True, help="a style of prompts/styles/, e.g. bookmarks")
+    render.add_argument("--out", help="folder for the pages and their figures/ (default: print README.md)")
+    show = _command(commands, "show", _show, "print a draft's picks, runners-up with reasons, flags and cost")
+    show.add_argument("week", help=WEEK_HELP)
+    evaluate = _command(commands, "eval", _eval, "replay recorded weeks: recall of the editor's picks")
+    evaluate.add_argument("--shortlist-size", type=int, default=None, help="default: TOP5_SHORTLIST_SIZE or 40")
+    _backfill_parser(commands)
+    return parser
+
+
+def _command(commands, name: str, handler, text: str) -> argparse.ArgumentParser:
+    command = commands.add_parser(name, help=text, description=text)
+    command.add_argument("--digests-dir", default="digests", help="the drafts' folder (default: digests)")
+    command.set_defaults(handler=handler)
+    return command
+
+
+def _run_parser(commands) -> None:
+    run = _command(commands, "run", _run, "draft the digest of one arXiv week into DIGESTS_DIR/<week>/")
+    run.add_argument("week", nargs="?", help=f"{WEEK_HELP} (default: the last complete arXiv week)")
+    run.add_argument("--week", dest="week_option", help=argparse.SUPPRESS)  # the older spelling
+    run.add_argument("--start", help="explicit window start date YYYY-MM-DD (with --end, replaces the week's window)")
+    run.add_argument("--end", help="explicit window end date YYYY-MM-DD, inclusive")
+    _selection(run)
+    run.add_argument("--no-pr", action="store_true", help="write the draft only: no branch, no pull request")
+    run.add_argument("--style", help="a style of prompts/styles/ (default: TOP5_STYLE or weekly)")
+
+
+def _backfill_parser(commands) -> None:
+    backfill = _command(commands, "backfill", _backfill, "draft every week from FIRST to LAST")
+    backfill.add_argument("week", help=f"the first week, {WEEK_HELP}")
+    backfill.add_argument("last", nargs="?", help="the last week, included (default: the first)")
+    _selection(backfill)
+    backfill.add_argument("--runner", choices=("default", "dask"), default="default")
+    backfill.add_argument("--max-parallel", type=int, default=4, help="weeks at once (default: 4)")
+    backfill.add_argument("--open-pr", action="store_true", help="propose each draft as a pull request")
+
+
+def _selection(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--categories", default=",".join(DEFAULT_CATEGORIES),
+                         help="comma-separated arXiv categories (default: %(default)s)")
+    command.add_argument("--top-k", type=int, default=5, help="papers in the draft, 1-10 (default: 5)")
+
+
+def _run(args) -> int:
+    from flows.preflight import check_run
+
+    request = check_run(week=args.week or args.week_option, start=args.start, end=args.end,
+                        categories=args.categories, top_k=args.top_k, digests_dir=args.digests_dir,
+                        style=args.style)
+    from flows.weekly_digest import weekly_digest  # imports Prefect: after every argument was checked
+
+    draft = weekly_digest(week=request.week, categories=request.categories, top_k=request.top_k,
+                          digests_dir=request.digests_dir, start=request.start, end=request.end,
+                          open_pr=not args.no_pr, style=request.style)
     if draft is None:
         print("top5: no new papers in that window; no draft written", file=sys.stderr)
         return EXIT_NO_DRAFT
-    print(f"Draft written: {draft}\nReview it, edit it, then open it as a pull request.")
-    return 0
-
-
-def _eval(args) -> int:
-    from pathlib import Path
-
-    from flows.config import Settings
-    from flows.pull_request import merged_readmes
-    from flows.shortlist.evaluation import evaluate, report
-    from flows.shortlist.ranking import Profile
-
-    try:
-        size = args.shortlist_size or Settings.from_env().shortlist_size
-        digests = Path(args.digests_dir)
-        print(report(evaluate(digests, Profile.load(), size, merged_readmes(digests)), size))
-    except Top5Error as exc:
-        print(f"top5: {exc.message}", file=sys.stderr)
-        return 1
+    print(f"Draft written: {draft}\nReview it (`top5 show {request.week or 'WEEK'}`), edit it, then merge it.")
     return 0
 
 
@@ -105,45 +114,66 @@ def _swap(args) -> int:
     from flows.digest.swap import swap
 
     folder = Path(args.digests_dir) / args.week
-    try:
-        done = swap(folder, args.position, args.choice, Settings.from_env())
-        print(f"Paper {done.position} of {args.week}: {done.removed} replaced by {done.added} ({done.draft})")
-        if not args.no_pr and pull_request.in_git_repo(folder):
-            print(pull_request.open_pull_request(folder).message)
-    except Top5Error as exc:
-        print(f"top5: {exc.message}", file=sys.stderr)
-        return 1
+    done = swap(folder, args.position, args.choice, Settings.from_env())
+    print(f"Paper {done.position} of {args.week}: {done.removed} replaced by {done.added} ({done.draft})")
+    if not args.no_pr and pull_request.in_git_repo(folder):
+        print(pull_request.open_pull_request(folder).message)
     return 0
 
 
 def _render(args) -> int:
     from pathlib import Path
 
-    from flows.digest.pages import render_again
-    from flows.files import write_atomic
-    from flows.shortlist.ranking import Profile
+    from flows.digest import render_to
 
-    try:
-        pages = render_again(Path(args.digests_dir) / args.week, args.style, Profile.load())
-    except Top5Error as exc:
-        print(f"top5: {exc.message}", file=sys.stderr)
-        return 1
-    if not args.out:
+    pages = render_to(Path(args.digests_dir) / args.week, args.style, Path(args.out) if args.out else None)
+    if args.out:
+        print(f"Rendered {args.week} in style {args.style}: {args.out}")
+    else:
         print(pages["README.md"], end="")
-        return 0
-    for name, text in pages.items():
-        write_atomic(Path(args.out) / name, text)
-    print(f"Rendered {args.week} in style {args.style}: {args.out}")
     return 0
 
 
-def _check_window(args) -> None:
-    from flows.candidates.week import window_between, window_for_week
+def _show(args) -> int:
+    from pathlib import Path
 
-    if args.start:
-        window_between(args.start, args.end)
-    elif args.week:
-        window_for_week(args.week)
+    from flows.digest import show
+
+    print(show(Path(args.digests_dir) / args.week), end="")
+    return 0
+
+
+def _eval(args) -> int:
+    from pathlib import Path
+
+    from flows.config import Settings
+    from flows.pull_request import merged_readmes
+    from flows.shortlist.evaluation import evaluate, report
+    from flows.shortlist.ranking import Profile
+
+    size = args.shortlist_size or Settings.from_env().shortlist_size
+    digests = Path(args.digests_dir)
+    print(report(evaluate(digests, Profile.load(), size, merged_readmes(digests)), size))
+    return 0
+
+
+def _backfill(args) -> int:
+    from flows.preflight import check_run
+
+    check_run(week=args.week, categories=args.categories, top_k=args.top_k, digests_dir=args.digests_dir)
+    from flows import backfill  # imports Prefect
+
+    return backfill.main(["--start-week", args.week, "--end-week", args.last or args.week,
+                          "--categories", args.categories, "--top-k", str(args.top_k),
+                          "--digests-dir", args.digests_dir, "--runner", args.runner,
+                          "--max-parallel", str(args.max_parallel), *(["--open-pr"] if args.open_pr else [])])
+
+
+def _version() -> str:
+    try:
+        return version("weekly-top5")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
 
 
 if __name__ == "__main__":

@@ -14,8 +14,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from flows import candidates, digest, pull_request, shortlist, summaries
+from flows import candidates, digest, preflight, pull_request, shortlist, summaries
 from flows.config import Settings
+from flows.errors import Top5Error
 from flows.run_record import RunRecord
 
 
@@ -33,19 +34,20 @@ class Run:
     (DraftError otherwise)."""
 
     def __init__(self, settings: Settings, log: logging.Logger, *, week: str | None, start: str | None,
-                 end: str | None, categories: list[str], top_k: int, digests_dir: str, style: str | None,
+                 end: str | None, categories: list[str] | None, top_k: int, digests_dir: str, style: str | None,
                  open_pr: bool) -> None:
-        self.log, self.top_k, self.categories = log, top_k, list(categories)
+        asked = preflight.check_run(week=week, start=start, end=end, categories=categories, top_k=top_k,
+                                    digests_dir=digests_dir, style=style, settings=settings)
+        self.log, self.top_k, self.categories, style = log, top_k, asked.categories, asked.style
         self.window = (candidates.window_between(start, end) if start and end
                        else candidates.window_for_week(week or candidates.last_complete_week()))
         self.week = week or (_calendar_week(self.window.start) if start else self.window.label)
         self.folder = _resolve(digests_dir) / self.week
         self.digests_dir = self.folder.parent
-        digest.check_unedited(self.folder)
+        digest.check_unedited(self.folder, advice=retry_advice())
         self.open_pr = open_pr and pull_request.proposing(self.folder)
         if self.open_pr:
             pull_request.check_branch(self.folder)
-        style = style or settings.style
         self.record = RunRecord(self.week, (self.window.start.isoformat(), self.window.end.isoformat()),
                                 self.categories, style)
         self.profile = shortlist.Profile.load()
@@ -120,6 +122,23 @@ class Run:
     def no_pr_reason(self) -> str:
         return (f"no pull request: {self.folder} is not in a git repository (or --no-pr); "
                 "set TOP5_DIGESTS_REPO")
+
+
+def refused(error: Top5Error):
+    """The Failed state a refused run ends in: its one-line message in the Prefect log and UI,
+    no traceback; calling the flow raises `error` again."""
+    from prefect.states import Failed
+
+    return Failed(message=error.message, data=error)
+
+
+def retry_advice() -> str:
+    """How to draft a refused week again, in the terms of how this run was started."""
+    from prefect.runtime import deployment
+
+    if deployment.id:
+        return f"run the deployment {deployment.name!r} with another digests_dir parameter"
+    return "pass another --digests-dir"
 
 
 def _calendar_week(when) -> str:

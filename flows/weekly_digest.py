@@ -14,10 +14,10 @@ from prefect.cache_policies import NO_CACHE
 
 from flows import digest, pdf, pull_request, shortlist, summaries
 from flows.candidates import ArxivClient, Candidate
-from flows.config import DEFAULT_CATEGORIES, Settings
-from flows.errors import PdfError
+from flows.config import Settings
+from flows.errors import PdfError, Top5Error
 from flows.llm import open_llm
-from flows.run import Run
+from flows.run import Run, refused
 
 # Tasks take live objects (the LLM, the settings, the run): they are not cached by their inputs.
 stage = task(cache_policy=NO_CACHE)
@@ -80,10 +80,19 @@ def weekly_digest(week: str | None = None, categories: list[str] | None = None, 
     complete arXiv week) into `digests_dir`/<week>/. `start`/`end` (YYYY-MM-DD) replace the
     week's window. With `open_pr` the draft is proposed as a pull request. `style` names a folder
     of prompts/styles/ (default: TOP5_STYLE). Returns the draft's path, or None when the window
-    holds no new papers. Raises DraftError before any work on a week the editor has edited."""
+    holds no new papers. A refusal (bad arguments or settings, a week the editor has edited)
+    ends the run Failed with its one-line message, before any work; calling the flow then raises
+    that error."""
+    try:
+        return _draft(week=week, start=start, end=end, categories=categories, top_k=top_k,
+                      digests_dir=digests_dir, style=style, open_pr=open_pr)
+    except Top5Error as exc:
+        return refused(exc)
+
+
+def _draft(**asked) -> str | None:
     settings = Settings.from_env()
-    run = Run(settings, get_run_logger(), week=week, start=start, end=end, categories=categories or list(DEFAULT_CATEGORIES), top_k=top_k,
-              digests_dir=digests_dir, style=style, open_pr=open_pr)
+    run = Run(settings, get_run_logger(), **asked)
     with open_llm(settings) as llm:
         run.record.llm = llm.describe()
         with run.stage("candidates"):

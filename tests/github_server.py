@@ -85,13 +85,9 @@ class GitHubServer:
         """(status, JSON answer) or (status, JSON answer, extra headers)."""
         with self._lock:
             self.log.append(Logged(method, path, query, headers, body))
-            if path.endswith("/info/refs"):
-                if self.git_redirect:
-                    return 301, {"message": "Moved Permanently"}, {"Location": self.git_redirect + path}
-                return 403, {"message": "git over http is not served here"}
-            if self._redirects:
-                status, location = self._redirects.pop(0)
-                return status, {"message": "Moved Permanently", "url": location}, {"Location": location}
+            moved = self._moved(path)
+            if moved:
+                return moved
             for i, (status, only) in enumerate(self._failures):
                 if only in (None, method):
                     del self._failures[i]
@@ -110,6 +106,17 @@ class GitHubServer:
                 self.pulls[int(rest)].update({k: v for k, v in (body or {}).items() if k in ("title", "body", "state")})
                 return 200, self.pulls[int(rest)]
             return 404, ERRORS[404]
+
+    def _moved(self, path: str) -> tuple | None:
+        """git's discovery (403, or 301 to git_redirect) and injected redirects of the API."""
+        if path.endswith("/info/refs"):
+            if self.git_redirect:
+                return 301, {"message": "Moved Permanently"}, {"Location": self.git_redirect + path}
+            return 403, {"message": "git over http is not served here"}
+        if self._redirects:
+            status, location = self._redirects.pop(0)
+            return status, {"message": "Moved Permanently", "url": location}, {"Location": location}
+        return None
 
     def _list(self, query: dict) -> list[dict]:
         state = query.get("state", "open")

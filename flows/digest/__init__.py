@@ -8,9 +8,12 @@ from flows.digest.pages import (
                                 check_unedited,
                                 previous_swaps,
                                 render_again,
+                                render_to,
                                 write,
                                 write_pages,
 )
+from flows.digest.show import show
 
-__all__ = ["OFFLINE_BANNER", "publish_artifacts", "check_unedited", "previous_swaps", "render_again", "with_images", "write",
+__all__ = ["OFFLINE_BANNER", "publish_artifacts", "check_unedited", "previous_swaps", "render_again", "render_to", "show",
+           "with_images", "write",
            "write_pages"]

@@ -16,6 +16,7 @@ lost, and an image the editor replaced is kept.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from flows import prompts
@@ -34,14 +35,15 @@ OFFLINE_BANNER = ("OFFLINE DRAFT: written by the small embedded model (SmolLM2-1
                   "keyword scores. Set OPENAI_API_KEY or OPENAI_BASE_URL for a real draft.")
 
 
-def check_unedited(folder: Path) -> None:
-    """Raise DraftError if a page in `folder` differs from what this tool last wrote there."""
+def check_unedited(folder: Path, advice: str = "pass another --digests-dir") -> None:
+    """Raise DraftError if a page in `folder` differs from what this tool last wrote there;
+    `advice` says how to draft the week elsewhere, in the words of how the run was started."""
     for page in (folder / p for p in PAGES):
         if page.exists() and edited_since_written(page):
             raise DraftError(
                 f"{page} was changed after this tool wrote it (or was not written by it); "
-                "the draft was not rewritten so those edits are kept. Move the folder aside "
-                "or pass another --digests-dir to draft this week again."
+                f"the draft was not rewritten so those edits are kept. Move the folder aside "
+                f"or {advice} to draft this week again."
             )
 
 
@@ -117,6 +119,18 @@ def render_again(folder: Path, style: str, profile: Profile) -> dict[str, str]:
     papers = [Candidate.from_json(rows[s.arxiv_id]) for s in sections]
     return render_pages(style, profile=profile, sections=sections, papers=papers,
                         banners=banners_for(sections, stored.get("offline", False)), week=folder.name)
+
+
+def render_to(folder: Path, style: str, out: Path | None) -> dict[str, str]:
+    """The week in `folder` rendered in `style` (see render_again); with `out`, the pages are
+    written there with a copy of the week's figures/, so the images they link are found."""
+    pages = render_again(folder, style, Profile.load())
+    if out is not None:
+        for name, text in pages.items():
+            write_atomic(out / name, text)
+        if (folder / "figures").is_dir() and out.resolve() != folder.resolve():
+            shutil.copytree(folder / "figures", out / "figures", dirs_exist_ok=True)
+    return pages
 
 
 def _candidate_row(scored, ranking: Ranking) -> dict:

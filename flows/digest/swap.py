@@ -1,4 +1,4 @@
-"""`top5 swap <week> <N> <choice>`: replace paper N of a draft by a runner-up or another
+"""`top5 swap <week> <N> <choice>`: replace paper N of a draft by a runner-up (R1-R5) or another
 candidate of the week, regenerating only that section and its companion entry.
 
 Everything else is reused: the other sections come from sections.json, the new paper's PDF
@@ -75,15 +75,18 @@ def swap(folder: Path, position: int, choice: str, settings: Settings) -> Swappe
 
 
 def _resolve(choice: str, record: dict, rows: dict, week: str) -> str:
-    """A runner-up's rank (1 = the first runner-up) or an arXiv id of the week's candidates."""
-    if choice.isdigit() and int(choice) < 100:
-        rank = int(choice)
-        if not 1 <= rank <= len(record["runners_up"]):
-            raise ConfigError(f"runner-up {rank} does not exist for {week} (1..{len(record['runners_up'])})")
+    """A runner-up as the pull request and `top5 show` number them (R1, or 1, is the first) or
+    an arXiv id of the week's candidates."""
+    number = choice.upper().removeprefix("R")
+    if number.isdigit() and int(number) < 100:
+        rank, count = int(number), len(record["runners_up"])
+        if not 1 <= rank <= count:
+            raise ConfigError(f"runner-up R{rank} does not exist for {week} (R1..R{count})")
         return record["runners_up"][rank - 1]["arxiv_id"]
     arxiv_id = split_version(choice.removeprefix("https://arxiv.org/abs/"))[0]
     if arxiv_id not in rows:
-        raise ConfigError(f"{choice} is not a candidate of {week}: choose a runner-up rank or an id from its candidates.json")
+        raise ConfigError(f"{choice} is not a candidate of {week}: choose a runner-up (R1..R5) or an id from "
+                          "its candidates.json")
     return arxiv_id
 
 

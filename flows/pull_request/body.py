@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from flows import prompts
+from flows.digest.show import funnel, usage
 from flows.errors import DraftError
 from flows.text import clip
 
@@ -59,34 +60,17 @@ def _context(run: dict, candidates: dict) -> dict:
         "picks": [_paper(aid, rows.get(aid, {})) for aid in candidates.get("picks", [])],
         "runners_up": [_paper(r.get("arxiv_id", "?"), {**rows.get(r.get("arxiv_id"), {}), **r})
                        for r in candidates.get("runners_up", [])],
-        "flags": run.get("flags", []), "checklist": CHECKLIST, "funnel": _funnel(run.get("counts", {})),
+        "flags": run.get("flags", []), "checklist": CHECKLIST, "funnel": funnel(run.get("counts", {})),
         "models": list(llm.get("models", {}).items()),
         "where": " (offline embedded model)" if llm.get("offline") else (
             f" at {llm['base_url']}" if llm.get("base_url") else ""),
-        **_usage(run),
+        **usage(run),
     }
 
 
 def _paper(arxiv_id: str, row: dict) -> dict:
     return {"arxiv_id": arxiv_id, "title": row.get("title") or arxiv_id, "rank": row.get("rank"),
             "reason": row.get("reason") or "no reason recorded"}
-
-
-def _funnel(counts: dict) -> str:
-    steps = [f"{counts.get('candidates', '?')} candidates"]
-    if "new" in counts:
-        steps.append(f"{counts['new']} new ({counts.get('featured_before', 0)} featured before)")
-    steps += [f"{counts.get('shortlist', '?')} shortlisted", f"{counts.get('picks', '?')} picks"]
-    tail = f" ({counts['pdf_text']} with PDF text)" if "pdf_text" in counts else ""
-    return " → ".join(steps) + tail
-
-
-def _usage(run: dict) -> dict[str, str]:
-    total = run.get("tokens", {}).get("total", {})
-    return {"tokens": f"{total.get('prompt_tokens', 0):,} prompt + {total.get('completion_tokens', 0):,} "
-                      f"completion in {total.get('requests', 0)} requests ({total.get('cached', 0)} cached)",
-            "cost": "no cost (local model)" if run.get("llm", {}).get("offline")
-            else f"${total.get('cost_usd', 0):.4f}"}
 
 
 def read_json(path: Path) -> dict:

@@ -1,0 +1,25 @@
+"""`python -m flows.worker --pool local-pool`: a Prefect process worker that stops on one SIGTERM.
+
+Prefect's worker turns SIGTERM into SIGINT to shut down cleanly, but a process started in the
+background by a non-interactive shell (`make worker &`, a service script) inherits SIGINT
+ignored, so the first SIGTERM did nothing. SIGINT is restored to its default before the worker
+replaces this process (same PID, so a service manager's SIGTERM reaches it)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    prefect = shutil.which("prefect", path=os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")]))
+    if prefect is None:
+        raise SystemExit("worker: the prefect command is not installed next to this Python")
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    os.execv(prefect, [prefect, "worker", "start", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,139 @@
+"""The `top5` command line: one argument style, checks before anything is spent, `show`,
+`render --out`, `--version`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flows.cli import main as top5
+from flows.digest import write
+from tests.openai_server import OpenAIServer
+from tests.test_digest import _parts
+from tests.test_pull_request import PICKS, RUNNERS, write_draft
+
+REPO = Path(__file__).resolve().parent.parent
+PLAIN_SECRET = "s3cr3t-of-no-known-shape-0123456789"
+
+
+def _top5(*args: str, env: dict | None = None, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    """`top5 ARGS` in a fresh interpreter; its last stdout line says whether Prefect was imported."""
+    code = ("import sys; from flows.cli import main\n"
+            "try:\n    rc = main(sys.argv[1:])\nexcept SystemExit as e:\n    rc = e.code\n"
+            "print('prefect imported:', 'prefect' in sys.modules); sys.exit(rc)")
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "GITHUB_", "TOP5_"))}
+    environment.update(PYTHONPATH=str(REPO), **(env or {}))
+    return subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, env=environment, capture_output=True,
+                          text=True, timeout=120)
+
+
+@pytest.fixture
+def llm():
+    with OpenAIServer(lambda request: "{}") as server:
+        yield server
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--digests-dir", "A_FILE"], "is a file"),
+    (["--top-k", "0"], "--top-k / top_k must be 1..10, got 0"),
+    (["--top-k", "1000"], "--top-k / top_k must be 1..10, got 1000"),
+    (["--style", "newsletter"], "style 'newsletter' not found"),
+    (["--categories", "cs.XX"], "unknown arXiv category 'cs.XX': closest valid ones: "),
+    (["--categories", "cs.AI,cs.LGG"], "closest valid ones: cs.LG"),
+    (["2026-W99"], "2026-W99"),
+    (["--start", "2026-11-16"], "--start and --end go together"),
+])
+def test_bad_arguments_exit_2_with_one_line_before_anything_is_spent(tmp_path, llm, args, expected):
+    (tmp_path / "A_FILE").write_text("not a folder")
+    args = [a.replace("A_FILE", str(tmp_path / "A_FILE")) for a in args]
+    result = _top5("run", *args, env={"OPENAI_BASE_URL": llm.base_url, "ARXIV_API_URL": "http://127.0.0.1:9/api"},
+                   cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("top5: ") and expected in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout.strip().endswith("prefect imported: False")  # no Prefect server was started
+    assert llm.requests == []
+
+
+@pytest.mark.parametrize("variable, value", [("OPENAI_BASE_URL", PLAIN_SECRET), ("GITHUB_REPOSITORY", PLAIN_SECRET),
+                                             ("GITHUB_API_URL", "ghp_" + "x" * 36)])
+def test_a_secret_in_the_wrong_variable_is_named_not_printed(tmp_path, variable, value):
+    result = _top5("run", "--no-pr", env={variable: value}, cwd=tmp_path)
+    assert result.returncode == 2
+    assert variable in result.stderr and value not in result.stderr + result.stdout
+    assert result.stdout.strip().endswith("prefect imported: False")
+
+
+def test_categories_are_normalised_for_the_flow(tmp_path, monkeypatch):
+    from flows.preflight import check_run
+
+    asked = check_run(categories="cs.cl, STAT.ML + q-bio nc;eess_iv cs.AI", digests_dir=str(tmp_path),
+                      settings=None)
+    assert asked.categories == ["cs.CL", "stat.ML", "q-bio.NC", "eess.IV", "cs.AI"]
+
+
+def test_version():
+    result = _top5("--version")
+    assert result.returncode == 0 and result.stdout.startswith("top5 ")
+
+
+def test_every_command_takes_the_week_first_and_the_digests_dir(tmp_path, capsys):
+    """run, swap, render, show and backfill name the week the same way: positional, first."""
+    from flows.cli import _parser
+
+    parser = _parser()
+    for argv in (["run", "2026-W47"], ["swap", "2026-W47", "3", "R1"], ["render", "2026-W47", "--style", "weekly"],
+                 ["show", "2026-W47"], ["backfill", "2026-W40", "2026-W47"]):
+        args = parser.parse_args([*argv, "--digests-dir", str(tmp_path)])
+        assert (args.week, args.digests_dir) == ("2026-W47" if argv[0] != "backfill" else "2026-W40", str(tmp_path))
+
+
+def test_show_prints_picks_runners_up_with_reasons_flags_and_cost(tmp_path, capsys):
+    folder = write_draft(tmp_path / "2026-W47", flags=("Paper 2, 2611.00002: PDF timed out\x1b[2J",))
+    assert top5(["show", "2026-W47", "--digests-dir", str(tmp_path)]) == 0
+    shown = capsys.readouterr().out
+    picks, rest = shown.split("Runners-up")
+    runners, flags = rest.split("Flags")
+    assert [line.split()[1] for line in picks.splitlines() if line.strip()[:2] in {f"{i}." for i in range(1, 6)}] == PICKS
+    assert f"R1  {RUNNERS[0]}  Title of {RUNNERS[0]}" in runners and f"Reason for {RUNNERS[0]}" in runners
+    assert f"R5  {RUNNERS[4]}" in runners and "R6" not in runners
+    assert "top5 swap 2026-W47 PAPER R1" in runners
+    assert "PDF timed out" in flags and "\x1b" not in shown  # no terminal escapes from the data
+    assert "Cost: $0.0123" in flags and "51,234 prompt + 4,321 completion in 9 requests (1 cached)" in flags
+    assert folder.is_dir()
+
+
+def test_show_of_a_missing_week_says_so(tmp_path, capsys):
+    assert top5(["show", "2026-W01", "--digests-dir", str(tmp_path)]) == 1
+    assert "holds no finished draft" in capsys.readouterr().err
+
+
+def test_render_out_copies_the_figures_the_pages_link(tmp_path, capsys):
+    week = tmp_path / "digests" / "2026-W47"
+    write(week, **_parts())
+    (week / "figures").mkdir()
+    (week / "figures" / "2611.00001-figure-1.png").write_bytes(b"\x89PNG fake")
+    out = tmp_path / "site"
+    assert top5(["render", "2026-W47", "--style", "weekly", "--out", str(out),
+                 "--digests-dir", str(tmp_path / "digests")]) == 0
+    assert (out / "README.md").is_file() and (out / "papers.md").is_file()
+    assert (out / "figures" / "2611.00001-figure-1.png").read_bytes() == b"\x89PNG fake"
+
+
+def test_swap_names_runners_up_r1_to_r5_as_the_pull_request_does(tmp_path):
+    """`top5 swap W 3 R1` and `top5 swap W 3 1` name the same runner-up; R6 does not exist."""
+    import json
+
+    from flows.digest.swap import _resolve
+    from flows.errors import ConfigError
+
+    record = json.loads((write_draft(tmp_path / "2026-W47") / "candidates.json").read_text())
+    rows = {row["arxiv_id"]: row for row in record["candidates"]}
+    assert _resolve("R1", record, rows, "2026-W47") == _resolve("1", record, rows, "2026-W47") == RUNNERS[0]
+    assert _resolve("r5", record, rows, "2026-W47") == RUNNERS[4]
+    with pytest.raises(ConfigError, match=r"runner-up R6 does not exist for 2026-W47 \(R1..R5\)"):
+        _resolve("R6", record, rows, "2026-W47")
