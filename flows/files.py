@@ -8,13 +8,17 @@ import os
 import tempfile
 from pathlib import Path
 
+FILE_MODE = 0o644  # what `touch` makes under the usual umask: readable by all, written by the owner
+
 
 def write_atomic(path: Path, data: bytes | str) -> None:
+    """Write `data` to `path` (mode 0644) so that a reader or a crash sees the old file or the whole new one."""
     if isinstance(data, str):
         data = data.encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, FILE_MODE)  # mkstemp makes 0600: a web server or a colleague could not read the draft
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

@@ -119,3 +119,10 @@ def test_raster_figures_are_extracted_next_to_the_draft(tmp_path):
     assert '<img width="700" alt="Figure 1" src="figures/2611.00001-figure-1.png">' in readme
     stored = json.loads((tmp_path / "sections.json").read_text())["sections"][0]["figures"]
     assert stored[0]["image"] == "figures/2611.00001-figure-1.png" and stored[1]["image"] is None
+
+
+def test_the_draft_is_written_readable_by_others(tmp_path):
+    """0644 like any file an editor saves: a web server or a colleague can read the draft."""
+    write(tmp_path, **_parts())
+    for name in ("README.md", "papers.md", "sections.json", "candidates.json", "run.json"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o644, name

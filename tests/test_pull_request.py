@@ -170,6 +170,15 @@ def test_second_run_updates_the_same_pull_request(repos, github):
     again = open_pull_request(folder, settings(github))  # nothing changed: no empty commit
     assert again.commit == second.commit and len(github.calls("PATCH")) == 2
 
+    run = json.loads((folder / "run.json").read_text())  # a re-run: same draft, new times and tokens
+    run.update(created="2026-11-24T07:00:00+00:00", seconds={"candidates": 9.5}, tokens={"total": {"requests": 0}})
+    (folder / "run.json").write_text(json.dumps(run))
+    rerun = open_pull_request(folder, settings(github))
+    assert rerun.commit == second.commit and git(bare, "rev-parse", BRANCH) == second.commit
+    run["flags"].append("a new flag")  # what a run found is a change
+    (folder / "run.json").write_text(json.dumps(run))
+    assert open_pull_request(folder, settings(github)).commit != second.commit
+
 
 def test_an_update_keeps_the_checklist_items_the_editor_ticked(repos, github):
     work, _ = repos

@@ -16,6 +16,7 @@ Over https the token travels only in git's http.extraHeader, handed over in the 
 from __future__ import annotations
 
 import base64
+import json
 import os
 import subprocess
 import tempfile
@@ -30,6 +31,7 @@ TRAILER = f"Drafted-by: {TOOL}"
 IDENTITY = ("-c", f"user.name={TOOL}", "-c", f"user.email={TOOL}@localhost")
 ZERO = "0" * 40
 NETWORK_TIMEOUT = 300  # seconds for one git command that talks to the remote
+RUN_VOLATILE = ("created", "seconds", "tokens")  # run.json keys a re-run of the same draft changes
 
 # set by hooks or a caller's shell, they would point our git at another repository or index
 _LOCATION_VARS = {"GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR",
@@ -159,6 +161,23 @@ def commit_folder(git: Git, parent: str, path: str, folder: Path, week: str) -> 
                f"{TRAILER}\nDraft-tree: {tree}\n")
     identity = () if has_identity(git) else IDENTITY
     return git.run(*identity, "commit-tree", tree, "-p", parent, data=message.encode()).strip()
+
+
+def only_run_times_changed(git: Git, old: str, new: str, path: str) -> bool:
+    """Whether commit `new` differs from `old` only in `path`/run.json, and there only in when
+    the run happened, how long it took and what it cost (RUN_VOLATILE)."""
+    changed = [p for p in git.run("diff-tree", "-r", "-z", "--name-only", old, new).split("\0") if p]
+    if changed != [f"{path}/run.json"]:
+        return False
+    try:
+        before, after = (json.loads(git.run("show", f"{sha}:{path}/run.json")) for sha in (old, new))
+    except (PullRequestError, ValueError):
+        return False
+    return all(isinstance(r, dict) for r in (before, after)) and _stable(before) == _stable(after)
+
+
+def _stable(run: dict) -> dict:
+    return {key: value for key, value in run.items() if key not in RUN_VOLATILE}
 
 
 def has_identity(git: Git) -> bool:

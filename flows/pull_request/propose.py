@@ -19,6 +19,7 @@ from flows.pull_request.git import (
     fetch,
     in_git_repo,
     made_here,
+    only_run_times_changed,
     path_in_repo,
     push,
     refuse_checked_out,
@@ -59,6 +60,8 @@ def open_pull_request(week_dir: Path | str, settings: Settings | None = None) ->
 
     parent = remote_tip or local_tip or base_tip
     commit = commit_folder(git, parent, path, folder, week)
+    if commit != parent and only_run_times_changed(git, parent, commit, path):
+        commit = parent  # a re-run that drafted the same week: nothing for the editor to review
     if commit == base_tip:
         return PullRequest(branch, commit, None, None, False,
                            f"{path} on {base} already matches the draft: nothing to propose.")
