@@ -94,6 +94,7 @@ def _run(args) -> int:
     request = check_run(week=args.week or args.week_option, start=args.start, end=args.end,
                         categories=args.categories, top_k=args.top_k, digests_dir=args.digests_dir,
                         style=args.style)
+    _stop_on_sigterm()
     from flows.weekly_digest import weekly_digest  # imports Prefect: after every argument was checked
 
     draft = weekly_digest(week=request.week, categories=request.categories, top_k=request.top_k,
@@ -161,12 +162,21 @@ def _backfill(args) -> int:
     from flows.preflight import check_run
 
     check_run(week=args.week, categories=args.categories, top_k=args.top_k, digests_dir=args.digests_dir)
+    _stop_on_sigterm()
     from flows import backfill  # imports Prefect
 
     return backfill.main(["--start-week", args.week, "--end-week", args.last or args.week,
                           "--categories", args.categories, "--top-k", str(args.top_k),
                           "--digests-dir", args.digests_dir, "--runner", args.runner,
                           "--max-parallel", str(args.max_parallel), *(["--open-pr"] if args.open_pr else [])])
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM ends the run like Ctrl-C: Python unwinds, so the temporary Prefect server the run
+    started is stopped too (the default action would kill this process and leave it running)."""
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 
 def _version() -> str:

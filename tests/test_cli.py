@@ -137,3 +137,56 @@ def test_swap_names_runners_up_r1_to_r5_as_the_pull_request_does(tmp_path):
     assert _resolve("r5", record, rows, "2026-W47") == RUNNERS[4]
     with pytest.raises(ConfigError, match=r"runner-up R6 does not exist for 2026-W47 \(R1..R5\)"):
         _resolve("R6", record, rows, "2026-W47")
+
+
+def _session_members(sid: int) -> list[int]:
+    members = []
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split() if entry.name.isdigit() else None
+        except OSError:
+            continue
+        if fields and fields[0] != "Z" and int(fields[3]) == sid:
+            members.append(int(entry.name))
+    return members
+
+
+@pytest.mark.e2e
+def test_sigterm_to_a_run_stops_the_temporary_prefect_server_it_started(tmp_path, llm):
+    import re
+    import signal
+    import socket
+    import time
+
+    silent = socket.socket()  # an arXiv that accepts and never answers: the run waits there
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API_URL", "OPENAI_", "ARXIV_"))}
+    env.update(PYTHONPATH=str(REPO), PREFECT_HOME=str(tmp_path / "prefect"), OPENAI_BASE_URL=llm.base_url,
+               ARXIV_API_URL=f"http://127.0.0.1:{silent.getsockname()[1]}/api", TOP5_POPULARITY="off",
+               PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="300")
+    log = tmp_path / "run.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "flows.cli", "run", "2026-W47", "--no-pr",
+                                 "--digests-dir", str(tmp_path / "digests")], cwd=tmp_path, env=env,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 240
+        while not re.search(r"stage|Beginning flow run", log.read_text(errors="replace")):
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text(errors="replace")
+            time.sleep(0.5)
+        port = int(re.search(r"temporary server on http://127.0.0.1:(\d+)", log.read_text()).group(1))
+        assert len(_session_members(proc.pid)) > 1  # the run and its temporary server
+
+        proc.send_signal(signal.SIGTERM)  # once
+        proc.wait(timeout=60)
+        deadline = time.monotonic() + 30
+        while _session_members(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert _session_members(proc.pid) == [], log.read_text(errors="replace")[-3000:]
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    finally:
+        if _session_members(proc.pid):
+            os.killpg(proc.pid, signal.SIGKILL)
+        silent.close()
