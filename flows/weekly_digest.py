@@ -62,7 +62,7 @@ def write_digest(run: Run, ranking: shortlist.Ranking, sections: list[summaries.
                  pdfs: dict[str, Path | PdfError]) -> Path:
     draft = digest.write(run.folder, profile=run.profile, ranking=ranking, sections=sections, record=run.record,
                          offline=offline, pdfs={i: p for i, p in pdfs.items() if isinstance(p, Path)})
-    digest.publish_artifacts(draft, ranking, run.week)
+    digest.publish_artifacts(draft.parent)
     return draft
 
 

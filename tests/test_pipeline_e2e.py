@@ -102,11 +102,17 @@ def test_run_leaves_artifacts_in_prefect(week_servers, tmp_path, prefect_harness
     from flows.weekly_digest import weekly_digest
 
     draft = weekly_digest(start="2026-11-16", end="2026-11-22", categories=CATEGORIES, digests_dir=str(tmp_path))
-    markdown = Artifact.get("digest-draft")
-    table = Artifact.get("ranked-candidates")
-    assert markdown.data == open(draft).read()
-    rows = json.loads(table.data) if isinstance(table.data, str) else table.data
-    assert [r["rank"] for r in rows][:5] == [1, 2, 3, 4, 5] and rows[0]["reason"]
+    from flows.digest.artifacts import for_ui
+
+    folder = Path(draft).parent
+    papers = Artifact.get("digest-papers")
+    assert papers.data == for_ui((folder / "papers.md").read_text(), folder)
+    shown = Artifact.get("digest-draft").data
+    assert shown == for_ui(Path(draft).read_text(), folder, f"/artifacts/artifact/{papers.id}")
+    assert f"](/artifacts/artifact/{papers.id})" in shown
+    rows = [line for line in Artifact.get("ranked-candidates").data.splitlines() if line.startswith("| ")][1:]
+    assert [row.split(" | ")[:2] for row in rows[:6]] == [["| 1", "pick 1"], ["| 2", "pick 2"], ["| 3", "pick 3"],
+                                                          ["| 4", "pick 4"], ["| 5", "pick 5"], ["| 6", "R1"]]
 
 
 def test_a_killed_run_resumes_without_redoing_work(week_servers, tmp_path, prefect_harness):
