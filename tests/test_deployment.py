@@ -33,19 +33,20 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 PREFECT = str(Path(sys.executable).parent / "prefect")
 NEW_YORK = ZoneInfo("America/New_York")
-# A background job of a non-interactive shell inherits SIGINT ignored, and Prefect turns the
-# first SIGTERM into SIGINT: reset it, so the worker stops on one SIGTERM (see the README).
-SIGINT_DEFAULT = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
-                  "os.execv(sys.argv[1], sys.argv[1:])")
+# What a service script does: a background job of a non-interactive shell inherits SIGINT
+# ignored (Prefect's worker turns the first SIGTERM into SIGINT, see flows/worker.py).
+SIGINT_AS = ("import os, signal, sys; signal.signal(signal.SIGINT, getattr(signal, sys.argv[1])); "
+             "os.execv(sys.argv[2], sys.argv[2:])")
 
 
 class Service:
     """A long-running subprocess in its own session, its output kept in a log file."""
 
-    def __init__(self, name: str, args: list[str], env: dict, logs: Path):
+    def __init__(self, name: str, args: list[str], env: dict, logs: Path, cwd: Path = REPO,
+                 sigint: str = "SIG_DFL"):
         self.name, self.log = name, logs / f"{name}.log"
         with self.log.open("wb") as out:
-            self.proc = subprocess.Popen([sys.executable, "-c", SIGINT_DEFAULT, *args], cwd=REPO, env=env,
+            self.proc = subprocess.Popen([sys.executable, "-c", SIGINT_AS, sigint, *args], cwd=cwd, env=env,
                                          stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                          start_new_session=True)
 
@@ -174,7 +175,7 @@ def test_weekly_deployment_runs_on_a_worker_and_is_scheduled(week_servers, tmp_p
 
         pool = _prefect(env, "work-pool", "create", "local-pool", "--type", "process")
         assert pool.returncode == 0, pool.stdout + pool.stderr
-        deployed = _prefect(dict(env, PROJECT_DIR=str(REPO)), "--no-prompt", "deploy", "--all")
+        deployed = _prefect(env, "--no-prompt", "deploy", "--all")  # plain: nothing set beforehand
         assert deployed.returncode == 0, deployed.stdout + deployed.stderr
 
         # The worker carries the run's settings; its flow-run subprocesses inherit them.
@@ -183,7 +184,10 @@ def test_weekly_deployment_runs_on_a_worker_and_is_scheduled(week_servers, tmp_p
                           ARXIV_DELAY_SECONDS="0.01", OPENAI_BASE_URL=llm.base_url,
                           OPENAI_API_KEY="sk-test-NEVER-LOGGED", TOP5_LLM_MAX_WAIT="2",
                           TOP5_CACHE_DIR=str(tmp_path / "cache"), TOP5_POPULARITY="off")
-        worker = Service("worker", [PREFECT, "worker", "start", "--pool", "local-pool"], worker_env, logs)
+        elsewhere = tmp_path / "elsewhere"  # the worker runs wherever it was started
+        elsewhere.mkdir()
+        worker = Service("worker", [sys.executable, "-m", "flows.worker", "--pool", "local-pool"],
+                         dict(worker_env, PYTHONPATH=str(REPO)), logs, cwd=elsewhere, sigint="SIG_IGN")
         services.insert(0, worker)  # stopped first: a worker outliving its server hangs ~20 s
 
         run = _prefect(env, "deployment", "run", "weekly-digest/weekly", "-p", "week=2026-W47",
@@ -200,6 +204,19 @@ def test_weekly_deployment_runs_on_a_worker_and_is_scheduled(week_servers, tmp_p
         assert llm.requests
         assert "sk-test-NEVER-LOGGED" not in run.stdout + run.stderr + worker.log.read_text(errors="replace")
 
+        # The editor edits the draft; running the week again is refused in one line that
+        # speaks of the deployment, and the run ends Failed with that message.
+        (digests / "2026-W47" / "README.md").write_text("# edited by the editor\n")
+        again = _prefect(env, "deployment", "run", "weekly-digest/weekly", "-p", "week=2026-W47",
+                         "-p", f"digests_dir={digests}", "-p", "open_pr=false",
+                         "--watch", "--watch-interval", "1", timeout=180)
+        assert again.returncode != 0 and "Failed" in again.stdout, again.stdout[-3000:]
+        worker_log = worker.log.read_text(errors="replace")
+        refusal = [line for line in worker_log.splitlines() if "was changed after this tool wrote it" in line]
+        assert refusal and "with another digests_dir parameter" in refusal[-1], worker_log[-3000:]
+        assert "--digests-dir" not in refusal[-1] and "Traceback" not in worker_log.split("2026-W47/README.md was")[-1]
+        assert (digests / "2026-W47" / "README.md").read_text() == "# edited by the editor\n"
+
         artifacts = _prefect(env, "artifact", "ls", "--output", "json")
         assert artifacts.returncode == 0, artifacts.stderr
         assert "digest-draft" in {a["key"] for a in json.loads(artifacts.stdout)}
@@ -207,6 +224,8 @@ def test_weekly_deployment_runs_on_a_worker_and_is_scheduled(week_servers, tmp_p
         inspected = _prefect(env, "deployment", "inspect", "weekly-digest/weekly", "--output", "json")
         assert inspected.returncode == 0, inspected.stderr
         deployment = json.loads(inspected.stdout)
+        [pull] = deployment["pull_steps"]  # the folder `prefect deploy` ran in, resolved
+        assert pull["prefect.deployments.steps.set_working_directory"]["directory"] == str(REPO.resolve())
         [schedule] = deployment["schedules"]
         assert schedule["schedule"]["cron"] == "0 6 * * 1"
         assert schedule["schedule"]["timezone"] == "America/New_York"
