@@ -190,3 +190,58 @@ def test_sigterm_to_a_run_stops_the_temporary_prefect_server_it_started(tmp_path
         if _session_members(proc.pid):
             os.killpg(proc.pid, signal.SIGKILL)
         silent.close()
+
+
+def _flow_runs_and_logs() -> tuple[list, list]:
+    """Every flow run of the harness's server, and every log line it keeps."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    with get_client(sync_client=True) as client:
+        return (client.read_flow_runs(sort=FlowRunSort.START_TIME_DESC, limit=20),
+                client.read_logs(limit=200))
+
+
+@pytest.mark.e2e
+def test_an_edited_week_is_refused_in_one_line_and_the_run_ends_failed(tmp_path, prefect_harness):
+    from prefect.settings import PREFECT_API_URL
+
+    week = tmp_path / "2026-W47"
+    write(week, **_parts())
+    (week / "README.md").write_text("# The editor's own words\n")
+    env = {"PREFECT_API_URL": PREFECT_API_URL.value(), "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}
+
+    result = _top5("run", "2026-W47", "--no-pr", "--digests-dir", str(tmp_path), env=env)
+
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()[-1:]
+    assert line.startswith("top5: ") and "was changed after this tool wrote it" in line
+    assert line.endswith("Move the folder aside or pass another --digests-dir to draft this week again.")
+    assert "Traceback" not in result.stderr + result.stdout
+    assert (week / "README.md").read_text() == "# The editor's own words\n"
+    runs, _ = _flow_runs_and_logs()
+    refused = next(r for r in runs if r.parameters.get("digests_dir") == str(tmp_path))
+    assert refused.state.is_failed() and "was changed after this tool wrote it" in refused.state.message
+
+
+@pytest.mark.e2e
+def test_a_secret_in_the_wrong_variable_never_reaches_prefect(tmp_path, prefect_harness, monkeypatch):
+    """A deployment's run reads its settings inside the flow: the failure names the variable,
+    and neither the run's state, its logs nor Prefect's database hold the value."""
+    from prefect.settings import PREFECT_SERVER_DATABASE_CONNECTION_URL
+
+    from flows.errors import ConfigError
+    from flows.weekly_digest import weekly_digest
+
+    monkeypatch.setenv("GITHUB_REPOSITORY", PLAIN_SECRET)
+    with pytest.raises(ConfigError, match="GITHUB_REPOSITORY: must be owner/name") as caught:
+        weekly_digest(week="2026-W47", digests_dir=str(tmp_path), open_pr=False)
+    assert PLAIN_SECRET not in caught.value.message
+
+    runs, logs = _flow_runs_and_logs()
+    refused = next(r for r in runs if r.parameters.get("digests_dir") == str(tmp_path))
+    assert refused.state.is_failed() and "GITHUB_REPOSITORY" in refused.state.message
+    assert PLAIN_SECRET not in refused.state.message + "\n".join(log.message for log in logs)
+    database = Path(PREFECT_SERVER_DATABASE_CONNECTION_URL.value().split("///", 1)[1])
+    stored = b"".join(p.read_bytes() for p in database.parent.glob(database.name + "*"))
+    assert stored and PLAIN_SECRET.encode() not in stored
