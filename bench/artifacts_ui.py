@@ -22,7 +22,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -118,17 +117,10 @@ def _screenshot(chromium: str, url: str, png: Path) -> str:
 
 
 def _wait_healthy(api: str, server: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit("artifacts_ui: the Prefect server exited")
-        try:
-            if httpx.get(f"{api}/health", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    raise SystemExit(f"artifacts_ui: the Prefect server was not healthy after {timeout:.0f} s")
+    from tests.loopback import healthy
+
+    if not healthy(api, lambda: server.poll() is None, timeout):
+        raise SystemExit(f"artifacts_ui: the Prefect server was not healthy after {timeout:.0f} s (or exited)")
 
 
 def _free_port() -> int:

@@ -21,3 +21,21 @@ class Loopback:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
+
+
+def healthy(api: str, running, timeout: float) -> bool:
+    """Polls the Prefect server at `api` until /health answers 200 (True), or until `running()`
+    turns False or `timeout` seconds pass (False)."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and running():
+        try:
+            if httpx.get(f"{api}/health", timeout=2).status_code == 200:
+                return True
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    return False

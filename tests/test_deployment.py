@@ -21,12 +21,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 
 from tests import scripted_llm
 from tests.arxiv_server import ArxivServer
 from tests.conftest import REPO, WEEK, require_shared
+from tests.loopback import healthy
 from tests.openai_server import OpenAIServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
@@ -101,16 +101,8 @@ def _prefect(env: dict, *args: str, timeout: float = 120) -> subprocess.Complete
 
 
 def _wait_healthy(api: str, server: Service, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert server.proc.poll() is None, "prefect server exited\n" + server.tail()
-        try:
-            if httpx.get(f"{api}/health", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"prefect server not healthy after {timeout} s\n" + server.tail())
+    if not healthy(api, lambda: server.proc.poll() is None, timeout):
+        pytest.fail(f"prefect server not healthy after {timeout} s (or exited)\n" + server.tail())
 
 
 def next_monday_six_new_york(now: datetime) -> datetime:

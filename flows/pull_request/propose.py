@@ -72,20 +72,26 @@ def open_pull_request(week_dir: Path | str, settings: Settings | None = None) ->
         log.info("%s", message)
         return PullRequest(branch, commit, None, None, False, message)
 
-    where = _how_to_review(branch, base, commit, git.repo, "")
-    with GitHub(settings, branch, where) as github:
-        existing = github.find_open()  # before pushing: a bad token or repository fails here
-        if commit != remote_tip:
-            push(git, settings.digests_remote, commit, branch, where)
-        if existing:
-            pr = github.update(existing["number"], keep_ticks(existing.get("body") or "", body))
-        else:
-            pr = github.create(f"Weekly top 5: {week} draft", body)
+    pr, existing = _publish(git, settings, branch, commit, remote_tip, body)
     verb = "Updated" if existing else "Opened"
     moved = "" if commit != remote_tip else " (the draft was unchanged)"
     message = f"{verb} pull request #{pr['number']} {pr['html_url']} from {branch} at {commit[:12]}{moved}."
     log.info("%s", message)
     return PullRequest(branch, commit, pr["html_url"], pr["number"], not existing, message)
+
+
+def _publish(git: Git, settings: Settings, branch: str, commit: str, remote_tip: str | None,
+             body: str) -> tuple[dict, dict | None]:
+    """Push `commit` to `branch` and open or update its pull request: (the pull request, the one
+    that was already open or None)."""
+    where = _how_to_review(branch, settings.digests_base, commit, git.repo, "")
+    with GitHub(settings, branch, where) as github:
+        existing = github.find_open()  # before pushing: a bad token or repository fails here
+        if commit != remote_tip:
+            push(git, settings.digests_remote, commit, branch, where)
+        if existing:
+            return github.update(existing["number"], keep_ticks(existing.get("body") or "", body)), existing
+        return github.create(f"Weekly top 5: {branch.removeprefix('digest/')} draft", body), None
 
 
 def check_branch(week_dir: Path | str, settings: Settings | None = None) -> None:
