@@ -338,16 +338,18 @@ def _extension_text(entry: Element, name: str, namespace: str = _ARXIV) -> str |
     return None
 
 
+def _taxonomy_terms(terms: list[str]) -> list[str]:
+    """The terms that are arXiv taxonomy categories; anything else (a newline and an instruction
+    in a term, an ACM class) is dropped here, before any prompt can see it."""
+    return [t.strip() for t in terms if _CATEGORY.fullmatch(t.strip())]
+
+
 def _primary(primary: str, categories: list[str]) -> str:
-    if primary:
-        return primary.strip()
-    return next((c.strip() for c in categories if _CATEGORY.match(c.strip())), "")
+    return next(iter(_taxonomy_terms([primary] + categories)), "")
 
 
 def _categories(primary: str, categories: list[str]) -> tuple[str, ...]:
-    ordered = [primary.strip()] if primary.strip() else []
-    ordered += [c.strip() for c in categories if _CATEGORY.match(c.strip())]
-    return tuple(dict.fromkeys(ordered))
+    return tuple(dict.fromkeys(_taxonomy_terms([primary] + categories)))
 
 
 def _clean_url(url: str) -> str:
