@@ -19,7 +19,7 @@ from flows.digest.pages import check_unedited, write_pages
 from flows.errors import ConfigError, DraftError
 from flows.files import write_json
 from flows.llm.client import open_llm
-from flows.pdf.text import read_texts
+from flows.pdf import read_texts
 from flows.pull_request import merged_readmes
 from flows.shortlist.ranking import Profile
 from flows.summaries.section import Section, summarize, voice_for

@@ -21,9 +21,10 @@ from flows.candidates.candidate import Candidate
 from flows.config import PROMPTS_DIR
 from flows.errors import ConfigError, LLMError
 from flows.files import edited_since_written
-from flows.pdf.text import Caption, Extraction, select_for_prompt
+from flows.pdf import Caption, Extraction
 from flows.summaries.grounding import Ungrounded, check_section, grounding_source, mark_inline
 from flows.summaries.lint import LintProblem, lint_section
+from flows.summaries.prompt_text import select_for_prompt
 
 SUMMARY_TOKENS = 900
 TEXT_BUDGET_TOKENS = 3000
