@@ -40,11 +40,10 @@ _ADDRESSED_TO_MODEL = (
     r"\byou\s+are\s+(?:now\s+)?(?:a|an|the)\s+(?:\w+\s+){0,3}(?:assistant|model|ai|ranker|reviewer|judge|summari[sz]er)\b",
     r"\b(?:as\s+an\s+ai\b|system\s+prompt\b|new\s+instructions?\s*:)",
     r"\b(?:write|state|say|report|claim)\s+that\s+(?:the\s+)?(?:accuracy|score|result|performance|improvement)\b",
-    r"(?:^|\s)system\s*:",
+    r"(?:^|(?<=[.!?>\]]))[ \t]*system[ \t]*:",  # a role label where a sentence or a line starts
 )
-_IN_SENTENCE = r"(?:[^.!?\n]|\.(?=\d))*"  # a sentence's characters: "." only inside a number (99.9)
-_INJECTION = re.compile(_IN_SENTENCE + "(?:" + "|".join(_ADDRESSED_TO_MODEL) + ")" + _IN_SENTENCE + r"[.!?]?",
-                        re.IGNORECASE)
+_ADDRESSED = re.compile("|".join(_ADDRESSED_TO_MODEL), re.IGNORECASE | re.MULTILINE)
+_BOUNDARY = re.compile(r"[!?\n]|\.(?!\d)")  # a sentence ends at . ! ? or a line end, but 99.9 is one number
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,32 @@ def normalise(text: str) -> str:
 def guard(text: str | None) -> Guarded:
     """`text` normalised, with every sentence addressed to an AI model replaced by NOTE."""
     clean = normalise(text or "")
-    removed = tuple(m.group(0).strip() for m in _INJECTION.finditer(clean) if m.group(0).strip())
-    if not removed:
+    spans = _merged([_sentence(clean, m.start(), m.end()) for m in _ADDRESSED.finditer(clean)])
+    if not spans:
         return Guarded(clean)
-    return Guarded(_INJECTION.sub(lambda m: (" " if m.group(0)[:1].isspace() else "") + NOTE, clean), removed)
+    parts, last = [], 0
+    for start, end in spans:
+        parts += [clean[last:start], NOTE]
+        last = end
+    removed = tuple(clean[start:end].strip() for start, end in spans)
+    return Guarded("".join(parts + [clean[last:]]), removed)
+
+
+def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span of the sentence around text[start:end], its end mark included, leading space not."""
+    before = [m.end() for m in _BOUNDARY.finditer(text, max(0, start - 400), start)]
+    begin = before[-1] if before else max(0, start - 400)
+    while begin < end and text[begin].isspace():
+        begin += 1
+    after = _BOUNDARY.search(text, end)
+    return begin, after.end() if after else len(text)
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
