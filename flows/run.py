@@ -28,9 +28,9 @@ class StageIo:
 
 
 class Run:
-    """One run of the weekly-digest flow. Built before anything is spent: the window is valid,
-    the week's folder holds no edits of the editor and its draft branch none of their commits
-    (DraftError otherwise)."""
+    """One run of the weekly-digest flow. Built before anything is spent: no other run holds the
+    week, the window is valid, the week's folder holds no edits of the editor and its draft branch
+    none of their commits (DraftError otherwise). A context manager: leaving it releases the week."""
 
     def __init__(self, settings: Settings, log: logging.Logger, *, week: str | None, start: str | None,
                  end: str | None, categories: list[str], top_k: int, digests_dir: str, style: str | None,
@@ -41,6 +41,14 @@ class Run:
         self.week = week or (_calendar_week(self.window.start) if start else self.window.label)
         self.folder = _resolve(digests_dir) / self.week
         self.digests_dir = self.folder.parent
+        self.lock = digest.WeekLock(self.folder).acquire()  # released by __exit__, or below on failure
+        try:
+            self._prepare(settings, style, open_pr)
+        except BaseException:
+            self.lock.release()
+            raise
+
+    def _prepare(self, settings: Settings, style: str | None, open_pr: bool) -> None:
         digest.check_unedited(self.folder)
         self.open_pr = open_pr and pull_request.proposing(self.folder)
         if self.open_pr:
@@ -54,6 +62,12 @@ class Run:
         self.record.exemplar = self.voice.exemplar_source
         self.picks: list[candidates.Candidate] = []
         self._io = StageIo()
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.lock.release()
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:

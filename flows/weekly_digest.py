@@ -84,7 +84,7 @@ def weekly_digest(week: str | None = None, categories: list[str] | None = None, 
     settings = Settings.from_env()
     run = Run(settings, get_run_logger(), week=week, start=start, end=end, categories=categories or list(DEFAULT_CATEGORIES), top_k=top_k,
               digests_dir=digests_dir, style=style, open_pr=open_pr)
-    with open_llm(settings) as llm:
+    with run, open_llm(settings) as llm:
         run.record.llm = llm.describe()
         with run.stage("candidates"):
             fresh = run.new_candidates(fetch_candidates(run, settings))
