@@ -88,8 +88,13 @@ class Run:
         return fresh
 
     def nothing_new(self) -> None:
-        self.log.warning("no new papers between %s and %s: no draft written",
-                         self.window.start.isoformat(), self.window.end.isoformat())
+        """Logs why there is no draft: arXiv had no papers (an empty answer it gave again after a
+        pause), or every paper was featured before."""
+        found = self.record.counts.get("candidates", 0)
+        why = (f"all {found} papers were featured in earlier digests" if found else
+               f"arXiv answered no papers in {', '.join(self.categories)}, again after a pause")
+        self.log.warning("no new papers between %s and %s (%s): no draft written",
+                         self.window.start.isoformat(), self.window.end.isoformat(), why)
 
     def signal(self, upvotes: tuple[dict[str, int], str | None]) -> dict[str, int]:
         """The popularity signal (arXiv id -> upvotes); its absence becomes a flag."""

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 2000  # arXiv's maximum per request
 RESULT_CAP = 30000  # arXiv answers 400 past this many results for one query
 ATTEMPTS = 5
+EMPTY_CHECKS = 2  # times an empty window is asked again before it is believed
 FEED_MAX_BYTES = 100_000_000  # a page of 2000 entries is about 5 MB
 USER_AGENT = "weekly-top5/0.1 (+https://github.com/weekly-top5/weekly-top5)"
 
@@ -108,21 +109,39 @@ class ArxivClient:
     # -- the API ---------------------------------------------------------------------------
 
     def search(self, window: Window, categories: list[str]) -> list[Candidate]:
-        """Every paper submitted in `window` in any of `categories`, one per arXiv id."""
+        """Every paper submitted in `window` in any of `categories`, one per arXiv id. An answer of
+        no papers at all is asked again (EMPTY_CHECKS times, a pause apart) before it is believed."""
         found: list[Candidate] = []
-        for part in self._parts_under_cap(window, categories):
+        for part in self._parts_under_cap(window, categories, self._confirmed_total(window, categories)):
             for page in self._pages(part, categories):
                 found.extend(c for c in page.candidates if part.contains(c.published))
         return merge(found)
 
-    def _parts_under_cap(self, window: Window, categories: list[str]) -> list[Window]:
-        total = self._page(window, categories, start=0, size=1).total_results or 0
+    def _confirmed_total(self, window: Window, categories: list[str]) -> int:
+        """The window's result count; arXiv sometimes answers a well-formed feed with totalResults
+        0 for a busy query, so 0 is asked again after a pause (10 request delays) before it counts."""
+        pause = 10 * self.settings.arxiv_delay_seconds
+        for attempt in range(1, EMPTY_CHECKS + 2):
+            total = self._page(window, categories, start=0, size=1).total_results or 0
+            if total or attempt > EMPTY_CHECKS:
+                break
+            log.warning("%s: arXiv answered 0 results; asking again in %g s", window.label, pause)
+            time.sleep(pause)
+        if attempt > 1:
+            log.warning("%s: %s", window.label, f"arXiv answered 0 results, then {total} on asking again" if total
+                        else f"arXiv answered 0 results {attempt} times, {pause:g} s apart: the window has no papers")
+        return total
+
+    def _parts_under_cap(self, window: Window, categories: list[str], total: int) -> list[Window]:
+        if total == 0:
+            return []
         if total <= RESULT_CAP:
             return [window]
         parts = -(-total // (RESULT_CAP // 2))  # halve the cap: leaves room for uneven days
         log.info("%s: %d results exceed arXiv's cap of %d, splitting into %d windows",
                  window.label, total, RESULT_CAP, parts)
-        return [p for part in window.split(parts) for p in self._parts_under_cap(part, categories)]
+        return [p for part in window.split(parts)
+                for p in self._parts_under_cap(part, categories, self._page(part, categories, start=0, size=1).total_results or 0)]
 
     def _pages(self, window: Window, categories: list[str]) -> Iterator[FeedPage]:
         start = 0
