@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from flows.errors import PdfError
+from flows.pdf import layer
 from flows.pdf.captions import find_captions
 from flows.pdf.clean import clean_pages
 from flows.pdf.paper import PaperText
@@ -96,22 +97,47 @@ def extract_pdf(path: str | Path, *, max_pages: int = 40, max_bytes: int = DEFAU
     path = Path(path)
     _check_file(path, max_bytes)
     reader, pages = _open(path)
-    raw_pages = _read_pages(path, reader, min(pages, max_pages))
-    cleaned = clean_pages(raw_pages)
+    count = min(pages, max_pages)
+    cleaned, warning = _readable_pages(path, reader, count)
     full = "\n".join(p for p in cleaned if p)
-    if not re.search(r"[^\W\d_]{2,}", full):
-        raise _fail(path, "no_text_layer", f"no text layer in {len(raw_pages)} page(s) (scanned or image-only)")
+    if not re.search(r"[^\W\d_]{2,}", "".join(full.split())):
+        raise _fail(path, "no_text_layer", f"no text layer in {count} page(s) (scanned or image-only)")
     body = full[: body_end(full)].strip()
     return PaperText(
         pages=pages,
-        pages_read=len(raw_pages),
+        pages_read=count,
         body=body,
         sections=split_sections(full),
         captions=find_captions(cleaned),
         urls=find_links(_join_broken_urls(body), cue_for_other_sites=True),
         seconds=time.perf_counter() - started,
+        warning=warning,
     )
 
+
+def _readable_pages(path: Path, reader, count: int) -> tuple[list[str], str]:
+    """The cleaned pages, and a warning when pypdf's text layer is degenerate (flows/pdf/layer.py):
+    then PDFium reads the pages again and the less degenerate text is kept."""
+    cleaned = clean_pages(_read_pages(path, reader, count))
+    kind = layer.problem("\n".join(cleaned))
+    if kind is None:
+        return cleaned, ""
+    second = _pdfium_cleaned(path, count)
+    if second and layer.degeneracy("\n".join(second)) < layer.degeneracy("\n".join(cleaned)):
+        if layer.problem("\n".join(second)) is None:
+            return second, f"the PDF's text layer {layer.PROBLEMS[kind]}; the text was read again with PDFium."
+        cleaned = second
+    log.warning("%s: degenerate text layer (%s)", path, kind)
+    return cleaned, (f"the PDF's text layer {layer.PROBLEMS[kind]}, and a second reading (PDFium) did not repair "
+                     "it: the summary was written from garbled text; check every sentence and number.")
+
+
+def _pdfium_cleaned(path: Path, count: int) -> list[str]:
+    try:
+        return clean_pages(layer.pdfium_pages(path, count))
+    except Exception as exc:  # the second reading is a bonus: its failure leaves pypdf's text
+        log.warning("%s: PDFium could not read the pages again (%s: %s)", path, type(exc).__name__, exc)
+        return []
 
 
 def _join_broken_urls(text: str) -> str:

@@ -27,6 +27,7 @@ class PaperText:
     captions: tuple[Caption, ...]
     urls: tuple[str, ...]
     seconds: float
+    warning: str = ""  # what the editor should know about this text (a degenerate text layer), else ""
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,8 @@ def paper_source(cand: Candidate, extraction: Extraction | None, budget_tokens: 
     if extraction is not None and extraction.text is not None:
         text = _guarded_text(extraction.text, removed)
         source = PaperSource(paper, select_for_prompt(text, budget_tokens=budget_tokens), text.captions,
-                             grounding_source(text.body, text.sections.get("appendix"), paper.title, paper.abstract), ())
+                             grounding_source(text.body, text.sections.get("appendix"), paper.title, paper.abstract),
+                             (text.warning,) if text.warning else ())
     else:
         reason = extraction.detail or extraction.reason if extraction else "no PDF"
         source = PaperSource(paper, f"abstract: {paper.abstract}", (), grounding_source(paper.title, paper.abstract),
