@@ -9,7 +9,8 @@ md
     papers.md, the pull request's body). One line; every ASCII punctuation mark that can start
     markup (links, images, emphasis, code, HTML, table pipes; a heading or list marker at the
     start) gets CommonMark's backslash escape (https://spec.commonmark.org/0.31.2/#backslash-escapes),
-    so "[x](https://evil)", "![](...)", "<script>" and "a | b" read as the characters they are.
+    so "[x](https://evil)", "![](...)", "<script>" and "a | b" read as the characters they are; "@"
+    is written &#64;, so "@name" notifies nobody.
 html
     HTML element text and attribute values: markupsafe's escape (& < > " ').
 jekyll
@@ -32,6 +33,8 @@ from urllib.parse import quote, urlsplit
 
 import markupsafe
 
+from flows.text import clip
+
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
 _MD_LINE_START = re.compile(r"^(\s*)([-+=#])|^(\s*\d+)([.)])(?=\s|$)")
 _JEKYLL_SPECIAL = re.compile(r"[&<>\"'{}\[\]|$*_`\\]")
@@ -42,9 +45,10 @@ def _one_line(value: object) -> str:
     return " ".join(str(value).split())
 
 
-def md(value: object) -> str:
-    """`value` as literal text on one line of GitHub-flavoured markdown."""
-    text = _MD_SPECIAL.sub(r"\\\1", _one_line(value))
+def md(value: object, limit: int | None = None) -> str:
+    """`value` as literal text on one line of GitHub-flavoured markdown, first cut to `limit`
+    characters ("…" ends a cut) when one is given."""
+    text = _MD_SPECIAL.sub(r"\\\1", clip(value, limit) if limit else _one_line(value)).replace("@", "&#64;")
     return _MD_LINE_START.sub(lambda m: f"{m[1] or m[3] or ''}\\{m[2] or m[4]}", text)  # "- x", "1. x", "# x", "= x" would start a block
 
 

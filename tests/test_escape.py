@@ -67,3 +67,14 @@ def test_one_helper_per_destination():
     assert jekyll("{{ x }}") == "&#123;&#123; x &#125;&#125;"
     assert url("javascript:alert(1)") == "#"
     assert url("https://github.com/a/b)x") == "https://github.com/a/b%29x"
+
+
+def test_the_pull_request_body_links_only_to_arxiv():
+    from flows.pull_request.body import render_body
+
+    run = {"week": "2026-W47", "flags": [f"Paper 1: {BEACON}"], "counts": {}, "llm": {}, "tokens": {}}
+    rows = [{"arxiv_id": "2611.00001", "title": PHISH_TITLE, "rank": 1, "reason": BEACON},
+            {"arxiv_id": "2611.00002", "title": PIPES, "rank": 2, "reason": SCRIPT}]
+    body = render_body(run, {"picks": ["2611.00001"], "runners_up": [{"arxiv_id": "2611.00002"}], "candidates": rows})
+    assert _links(body) == ["https://arxiv.org/abs/2611.00001", "https://arxiv.org/abs/2611.00002"]
+    assert not re.search(r"(?<!\\)<(?:script|img)", body)
