@@ -1,4 +1,4 @@
-"""Benchmark flows.pdf.text: one process vs the worker pool, against pypdfium2 on the same files.
+"""Benchmark flows.pdf: one process vs the worker pool, against pypdfium2 on the same files.
 
 Run: .venv/bin/python bench/pdf_text.py [DIR]   (default: ../shared/fixtures/pdf)
 pypdfium2 is a bench-only extra (`pip install pypdfium2`); without it that line is skipped.
@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flows.errors import PdfError  # noqa: E402
-from flows.pdf.text import extract_many, extract_pdf  # noqa: E402
+from flows.pdf import extract_many, extract_pdf  # noqa: E402
 
 DEFAULT_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "pdf"
 MAX_PAGES = 40

@@ -104,7 +104,7 @@ def kind_of(cmd: str, pid: int, root: int) -> str:
         return "llama_cpp.server"
     if "prefect.server" in cmd or "prefect server" in cmd:
         return "prefect server"
-    if "flows.pdf.text import _serve" in cmd:
+    if "flows.pdf.pool import serve" in cmd:
         return "pdf worker"
     if "flows.pdf.figures" in cmd:
         return "figure extractor"

@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     arxiv_pdf_url: str = _env("ARXIV_PDF_URL", "https://arxiv.org/pdf", "where PDFs are downloaded from")
     arxiv_delay_seconds: float = _env("ARXIV_DELAY_SECONDS", 3.0, "seconds between two arXiv requests "
                                       "(arXiv's terms: one every 3 s)", ge=0)
+    arxiv_deadline: float = _env("TOP5_ARXIV_DEADLINE", 180.0, "wall-clock seconds one arXiv answer (an API "
+                                 "page or a PDF) may take, however the server sends it", gt=0)
     # the LLM
     openai_api_key: str | None = Field(None, validation_alias="OPENAI_API_KEY", repr=False,
                                        description="API key of the OpenAI-compatible server; with neither "

@@ -26,9 +26,9 @@ class FeedError(Top5Error):
 
 
 class PdfError(Top5Error):
-    """A PDF could not be fetched or read. `reason` is a short typed code (see pdf_text)."""
+    """A PDF could not be fetched or read. `reason` is a short typed code (flows.pdf.REASONS)."""
 
-    def __init__(self, message: str, reason: str = "unreadable"):
+    def __init__(self, message: str, reason: str = "broken"):
         super().__init__(message)
         self.reason = reason
 

@@ -1,4 +1,9 @@
-"""Atomic file writes: a reader, or a crash, sees the old file or the whole new one."""
+"""Atomic file writes: a reader, or a crash, sees the old file or the whole new one.
+
+A week's pages are several files, so a kill can still land between two of them. Before the
+tool replaces a page it records the page's new hash in run.json as pending (`record_pending`);
+a page that matches what the tool wrote or what it was about to write is the tool's own, so a
+half-finished write never looks like an editor's edit."""
 
 from __future__ import annotations
 
@@ -42,12 +47,30 @@ def sha256_bytes(data: bytes) -> str:
 
 
 def edited_since_written(page: Path, week: Path | None = None) -> bool:
-    """Whether `page` (a page or a figure image) differs from what this tool last wrote there, by
-    the hash that run.json in `week` (default: the page's own folder) records under the page's
-    path relative to `week`; a page with no such record was written by hand."""
+    """Whether `page` (a page or a figure image) differs from what this tool last wrote there, or
+    was about to write, by the hashes that run.json in `week` (default: the page's own folder)
+    records under the page's path relative to `week` ("written", and "pending" while the tool
+    writes); a page with no such record was written by hand."""
     week = week or page.parent
+    record, name = _run_record(week), page.relative_to(week).as_posix()
+    ours = {_hashes(record, "written").get(name), _hashes(record, "pending").get(name)} - {None}
+    return sha256_bytes(page.read_bytes()) not in ours
+
+
+def record_pending(folder: Path, hashes: dict[str, str]) -> None:
+    """Record in `folder`/run.json that the tool is about to write pages with these sha256 hashes
+    (path relative to `folder` -> hash); the run.json written after the pages replaces the record."""
+    write_json(folder / "run.json", {**_run_record(folder), "pending": hashes})
+
+
+def _run_record(folder: Path) -> dict:
     try:
-        written = json.loads((week / "run.json").read_text(encoding="utf-8"))["written"]
-    except (OSError, ValueError, KeyError, TypeError):
-        written = {}
-    return sha256_bytes(page.read_bytes()) != written.get(page.relative_to(week).as_posix())
+        record = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def _hashes(record: dict, key: str) -> dict:
+    value = record.get(key)
+    return value if isinstance(value, dict) else {}

@@ -13,18 +13,21 @@ from pathlib import Path
 import jinja2
 
 from flows.config import PROMPTS_DIR
+from flows.escape import FILTERS
 
 
 @lru_cache(maxsize=4)
 def _environment(directory: Path) -> jinja2.Environment:
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(directory),
         undefined=jinja2.StrictUndefined,
-        autoescape=False,  # prompts and markdown, not HTML
+        autoescape=False,  # prompts and markdown: each value names its destination with a filter of flows.escape
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.filters.update(FILTERS)
+    return environment
 
 
 def render(name: str, directory: Path = PROMPTS_DIR, filters: dict | None = None, **context) -> str:

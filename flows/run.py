@@ -29,9 +29,9 @@ class StageIo:
 
 
 class Run:
-    """One run of the weekly-digest flow. Built before anything is spent: the window is valid,
-    the week's folder holds no edits of the editor and its draft branch none of their commits
-    (DraftError otherwise)."""
+    """One run of the weekly-digest flow. Built before anything is spent: no other run holds the
+    week, the window is valid, the week's folder holds no edits of the editor and its draft branch
+    none of their commits (DraftError otherwise). A context manager: leaving it releases the week."""
 
     def __init__(self, settings: Settings, log: logging.Logger, *, week: str | None, start: str | None,
                  end: str | None, categories: list[str] | None, top_k: int, digests_dir: str, style: str | None,
@@ -44,6 +44,14 @@ class Run:
         self.week = week or (_calendar_week(self.window.start) if start else self.window.label)
         self.folder = _resolve(digests_dir) / self.week
         self.digests_dir = self.folder.parent
+        self.lock = digest.WeekLock(self.folder).acquire()  # released by __exit__, or below on failure
+        try:
+            self._prepare(settings, style, open_pr)
+        except BaseException:
+            self.lock.release()
+            raise
+
+    def _prepare(self, settings: Settings, style: str | None, open_pr: bool) -> None:
         digest.check_unedited(self.folder, advice=retry_advice())
         self.open_pr = open_pr and pull_request.proposing(self.folder)
         if self.open_pr:
@@ -56,6 +64,12 @@ class Run:
         self.record.exemplar = self.voice.exemplar_source
         self.picks: list[candidates.Candidate] = []
         self._io = StageIo()
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.lock.release()
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -76,8 +90,13 @@ class Run:
         return fresh
 
     def nothing_new(self) -> None:
-        self.log.warning("no new papers between %s and %s: no draft written",
-                         self.window.start.isoformat(), self.window.end.isoformat())
+        """Logs why there is no draft: arXiv had no papers (an empty answer it gave again after a
+        pause), or every paper was featured before."""
+        found = self.record.counts.get("candidates", 0)
+        why = (f"all {found} papers were featured in earlier digests" if found else
+               f"arXiv answered no papers in {', '.join(self.categories)}, again after a pause")
+        self.log.warning("no new papers between %s and %s (%s): no draft written",
+                         self.window.start.isoformat(), self.window.end.isoformat(), why)
 
     def signal(self, upvotes: tuple[dict[str, int], str | None]) -> dict[str, int]:
         """The popularity signal (arXiv id -> upvotes); its absence becomes a flag."""

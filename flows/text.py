@@ -1,4 +1,5 @@
-"""Text helpers every stage shares: arXiv ids, one-line clips, token estimates, secret redaction.
+"""Text helpers every stage shares: arXiv ids, one-line clips, token estimates, secret redaction,
+and the one finder of code and project links (in arXiv metadata and in paper text).
 
 One copy of each: the arXiv id pattern follows arXiv's identifier scheme
 (https://info.arxiv.org/help/arxiv_identifier.html): 2306.07400 (YYMM.NNNNN, four digits
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 ARXIV_ID = r"(?:\d{4}\.\d{4,5}|[a-z][a-z-]*(?:\.[A-Z]{2})?/\d{7})"
 """An arXiv id without its version, as a regular expression fragment."""
@@ -52,3 +54,102 @@ def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
     for pattern in SECRET_PATTERNS:
         text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + REDACTED, text)
     return text
+
+
+# Links: URLs with a scheme, and bare code-host paths. Scanning every abstract with one
+# clever regex is slow (a look-behind tried at each character); instead cheap substring
+# checks decide whether to look at all, and bare hosts are found from their literal name.
+CODE_HOSTS = ("github.com", "gitlab.com", "huggingface.co", "bitbucket.org", "codeberg.org")
+"""Hosts whose pages are code, models or data; *.github.io and sites.google.com pages are projects."""
+_URL_CHAR = r"[^\s<>\"'{}|\\^`]"
+_SCHEME_URL = re.compile(rf"https?://{_URL_CHAR}+")
+_HOST_NAME = re.compile("|".join(re.escape(h) for h in CODE_HOSTS) + r"|github\.io")
+_BARE_URL = re.compile(
+    rf"(?:[\w-]+\.)*(?:(?:{'|'.join(re.escape(h) for h in CODE_HOSTS)})/{_URL_CHAR}*"
+    rf"|(?:[\w-]+\.)+github\.io\b{_URL_CHAR}*)"
+)
+_HOST_HINTS = tuple(h.split(".")[0] for h in CODE_HOSTS)
+_PROJECT_HOSTS = re.compile(r"(?:[\w-]+\.github\.io|sites\.google\.com)$")
+_PROJECT_CUE = re.compile(r"(code|project|page|demo|available|released|website|repository|data ?set|models?)\b", re.I)
+_TRAILING = ".,;:!?*'\""
+_NOT_PROJECT_HOSTS = ("arxiv.org", "doi.org")
+
+
+def find_links(text: str, *, cue_for_other_sites: bool = False) -> tuple[str, ...]:
+    """Code and project URLs in `text`, in order, de-duplicated, without trailing punctuation.
+
+    Catches http(s) URLs and bare paths on CODE_HOSTS and *.github.io pages (given https://).
+    Links to arXiv and DOIs are left out: they point at papers, not at code or projects. With
+    `cue_for_other_sites` (a paper's body, full of cited sites), a URL on any other site is kept
+    only when a word like code, project, demo or dataset comes in the 80 characters before it.
+    """
+    found: list[str] = []
+    seen: set[str] = set()
+    for start, raw in _raw_links(text or ""):
+        url = _clean_url(raw)
+        if not url.lower().startswith(("http://", "https://")):
+            url = "https://" + url
+        host = (urlsplit(url).hostname or "").removeprefix("www.")
+        if not _is_project(url, host) or (cue_for_other_sites and not _code_or_cued(host, text, start)):
+            continue
+        key = host + url.split(host, 1)[-1].rstrip("/").removesuffix(".git")
+        if key not in seen:
+            seen.add(key)
+            found.append(url)
+    return tuple(found)
+
+
+def _is_project(url: str, host: str) -> bool:
+    if "." not in host or any(host == h or host.endswith("." + h) for h in _NOT_PROJECT_HOSTS):
+        return False
+    return not (host in CODE_HOSTS and urlsplit(url).path.strip("/") == "")  # a code host's front page
+
+
+def _code_or_cued(host: str, text: str, start: int) -> bool:
+    if host in CODE_HOSTS or _PROJECT_HOSTS.match(host):
+        return True
+    return _PROJECT_CUE.search(text[max(0, start - 80):start]) is not None
+
+
+def _raw_links(text: str) -> list[tuple[int, str]]:
+    # Case-sensitive patterns on the lower-cased text are several times faster than
+    # re.IGNORECASE; positions carry over as lower() kept the length (it nearly always does).
+    lowered = text.lower()
+    scheme_url, host_name, bare_url = _SCHEME_URL, _HOST_NAME, _BARE_URL
+    haystack = lowered
+    if len(lowered) != len(text):
+        haystack = text
+        scheme_url, host_name, bare_url = (re.compile(p.pattern, re.I) for p in (scheme_url, host_name, bare_url))
+    hits = [(m.start(), m.end()) for m in scheme_url.finditer(haystack)] if "http" in lowered else []
+    if any(hint in lowered for hint in _HOST_HINTS):
+        hits += _bare_hits(text, haystack, host_name, bare_url)
+    return [(start, text[start:end]) for start, end in sorted(hits)]
+
+
+def _bare_hits(text: str, haystack: str, host_name: re.Pattern, bare_url: re.Pattern) -> list[tuple[int, int]]:
+    hits = []
+    for m in host_name.finditer(haystack):
+        left = m.start()
+        while left and (text[left - 1].isalnum() or text[left - 1] in "-_."):
+            left -= 1
+        if left and text[left - 1] in "/@:":  # inside a URL with a scheme, or an e-mail
+            continue
+        bare = bare_url.match(haystack, left)
+        if bare and bare.end() >= m.end():
+            hits.append((left, bare.end()))
+    return hits
+
+
+def _clean_url(url: str) -> str:
+    url = re.sub(r"\.\d*[A-Z][a-z]\w*$", "", url)  # a footnote mark or the next sentence glued on by a PDF
+    while url:
+        last = url[-1]
+        if last in _TRAILING:
+            url = url[:-1]
+        elif last == ")" and url.count("(") < url.count(")"):
+            url = url[:-1]
+        elif last == "]" and url.count("[") < url.count("]"):
+            url = url[:-1]
+        else:
+            break
+    return url

@@ -93,7 +93,7 @@ def weekly_digest(week: str | None = None, categories: list[str] | None = None, 
 def _draft(**asked) -> str | None:
     settings = Settings.from_env()
     run = Run(settings, get_run_logger(), **asked)
-    with open_llm(settings) as llm:
+    with run, open_llm(settings) as llm:
         run.record.llm = llm.describe()
         with run.stage("candidates"):
             fresh = run.new_candidates(fetch_candidates(run, settings))

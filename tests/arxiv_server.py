@@ -74,6 +74,7 @@ class ArxivServer:
         self.log: list[Logged] = []
         self._failures: list[tuple[int, dict, bytes]] = []
         self._empty_pages = 0
+        self._zero_results = 0
         self._lock = threading.Lock()
 
     # -- test controls ---------------------------------------------------------------------
@@ -84,6 +85,11 @@ class ArxivServer:
     def empty_page_next(self, times: int = 1) -> None:
         with self._lock:
             self._empty_pages += times
+
+    def zero_results_next(self, times: int = 1) -> None:
+        """The next `times` API answers are well-formed feeds with totalResults 0, as arXiv sometimes sends."""
+        with self._lock:
+            self._zero_results += times
 
     def api_requests(self) -> list[Logged]:
         return [r for r in self.log if r.path.startswith("/api/")]
@@ -129,6 +135,9 @@ class ArxivServer:
             if self._empty_pages and start > 0:
                 self._empty_pages -= 1
                 page = []
+            if self._zero_results:
+                self._zero_results -= 1
+                matching, page = [], []
         body = "".join(ET.tostring(e, encoding="unicode") for e in page)
         return (
             f'<?xml version="1.0" encoding="UTF-8"?><feed xmlns="{ATOM}" xmlns:arxiv="{ARXIV}" '

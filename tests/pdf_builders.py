@@ -66,3 +66,25 @@ def write_slow_pdf(path: Path, operators: int = 400_000) -> Path:
     body = b"BT /F1 1 Tf 0 0 Td\n" + b"(x) Tj 0.01 0 Td\n" * operators + b"ET"
     path.write_bytes(build_pdf([body], compress=True))
     return path
+
+
+def glyph_by_glyph_stream(lines: list[str], *, size: int = 10, top: int = 760) -> bytes:
+    """A content stream that places every glyph on its own, a wide step apart, with no space characters."""
+    ops = [f"BT /F1 {size} Tf"]
+    for row, line in enumerate(lines):
+        ops += [f"1 0 0 1 {50 + col * size * 1.2:.2f} {top - 14 * row} Tm ({_escape(ch)}) Tj"
+                for col, ch in enumerate(line) if ch != " "]
+    ops.append("ET")
+    return "\n".join(ops).encode("latin-1")
+
+
+def word_by_word_stream(lines: list[str], *, size: int = 10, top: int = 760) -> bytes:
+    """A content stream that places every word on its own, right after the previous one, with no spaces."""
+    ops = [f"BT /F1 {size} Tf"]
+    for row, line in enumerate(lines):
+        x = 50.0
+        for word in line.split(" "):
+            ops.append(f"1 0 0 1 {x:.2f} {top - 14 * row} Tm ({_escape(word)}) Tj")
+            x += size * 0.45 * len(word)
+    ops.append("ET")
+    return "\n".join(ops).encode("latin-1")

@@ -1,7 +1,7 @@
 """Scripted LLM answers for pipeline tests: deterministic, shaped like a good model's.
 
 Ranking: every paper of the batch gets a score from its own text (language-model papers
-score high), so the order is reproducible. Summary: the fields of a section, built from
+score high), so the order is reproducible, mirrored for the reading against featuring it. Summary: the fields of a section, built from
 the paper given in the prompt, with a number copied from that paper's text.
 """
 
@@ -12,11 +12,21 @@ import json
 import re
 
 
+def against(request: dict) -> bool:
+    """Whether a ranking request asks for the case against featuring each paper (the second reading)."""
+    return "AGAINST featuring" in request["messages"][0]["content"]
+
+
+def framed(request: dict, score: float) -> float:
+    """A fair judge's `score` (0-10, for featuring) as the request's reading asks for it."""
+    return round(10 - score, 2) if against(request) else score
+
+
 def reply(request: dict) -> str:
     system = request["messages"][0]["content"]
     user = request["messages"][-1]["content"]
     if '"rankings"' in system:
-        return json.dumps({"rankings": [_rank(p) for p in _papers(user)]})
+        return json.dumps({"rankings": [{**r, "score": framed(request, r["score"])} for r in map(_rank, _papers(user))]})
     if '"take"' in system:
         return json.dumps(_section(user))
     raise AssertionError(f"unexpected prompt: {system[:200]}")

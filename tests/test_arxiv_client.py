@@ -155,3 +155,20 @@ def test_a_window_over_the_result_cap_is_split(tmp_path, monkeypatch):
     assert len(found) == 28
     ranges = {r.query["search_query"].split("submittedDate:")[1] for r in srv.api_requests()}
     assert len(ranges) > 1  # asked in several sub-windows, none over the cap
+
+
+def test_an_empty_answer_is_asked_again_before_it_is_believed(tmp_path, caplog):
+    with ArxivServer(atom_feed(_entries(5))) as srv:
+        srv.zero_results_next(2)  # arXiv's occasional empty feed for a busy query, twice
+        found = ArxivClient(_settings(srv, tmp_path, delay=0.01)).search(WINDOW, ["cs.LG", "cs.CL", "cs.CV", "cs.AI"])
+    assert len(found) == 5
+    assert "arXiv answered 0 results, then 5 on asking again" in caplog.text
+
+
+def test_a_window_still_empty_after_the_checks_says_so(tmp_path, caplog):
+    with ArxivServer(atom_feed(_entries(5))) as srv:
+        srv.zero_results_next(10)
+        found = ArxivClient(_settings(srv, tmp_path, delay=0.01)).search(WINDOW, ["cs.LG"])
+        asked = len(srv.api_requests())
+    assert found == [] and asked == 3
+    assert "arXiv answered 0 results 3 times, 0.1 s apart: the window has no papers" in caplog.text

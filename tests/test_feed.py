@@ -12,9 +12,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from flows.candidates.candidate import merge
-from flows.candidates.feed import find_links, parse_api_feed
+from flows.candidates.feed import parse_api_feed
 from flows.candidates.week import window_between
 from flows.errors import FeedError
+from flows.text import find_links
 from tests.conftest import FIXTURES, WEEK, require_shared
 
 API = FIXTURES / "arxiv" / "api"

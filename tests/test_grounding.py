@@ -251,7 +251,7 @@ PLANTED = {"2019", "Llama-2", "SVAMP", "23.5%", "74.98%", "40x", "57x", "Table 7
 
 @pytest.fixture(scope="module")
 def paper_text() -> str:
-    from flows.pdf.text import extract_pdf
+    from flows.pdf import extract_pdf
 
     text = extract_pdf(require_shared(PAPER))
     return grounding_source(text.body, text.sections.get("appendix"))

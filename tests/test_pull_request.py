@@ -143,7 +143,7 @@ def test_pull_request_body_has_picks_runners_up_flags_funnel_model_cost_and_chec
     assert "- **R1** [Title of 2611.00006](https://arxiv.org/abs/2611.00006) (shortlist rank 6): Reason for 2611.00006" in runners_part
     assert "- **R5** [Title of 2611.00010]" in runners_part and "6. " not in runners_part
     assert "- ⚠️ Paper 3, 2611.00003: PDF timed out" in body
-    assert "&lt;b&gt;x&lt;/b&gt;" in body and "<b>" not in body
+    assert "\\<b\\>x\\</b\\>" in body and "<b>" not in body
     assert "812 candidates → 800 new (12 featured before) → 40 shortlisted → 5 picks (4 with PDF text)" in body
     assert "rank: `gpt-4o-mini`" in body and "51,234 prompt + 4,321 completion" in body and "$0.0123" in body
     assert "- [ ] every number checked against the paper" in body and "- [ ] figures added" in body

@@ -10,6 +10,7 @@ from flows.llm.client import LLM
 from flows.shortlist.ranking import Profile, cheap_score, rank, score_all
 from tests.helpers import candidate
 from tests.openai_server import OpenAIServer
+from tests.scripted_llm import framed
 
 PROFILE = Profile.load()
 
@@ -42,7 +43,8 @@ def _llm(srv, tmp_path) -> LLM:
 def _scores_by_title(request) -> str:
     """A scripted judge: scores papers by a digit in their title."""
     papers = re.findall(r'<paper id="([^"]+)">\ntitle: [^\d]*(\d+)', request["messages"][1]["content"])
-    return json.dumps({"rankings": [{"id": i, "score": int(d) / 3, "reason": f"title digit {d}"} for i, d in papers]})
+    return json.dumps({"rankings": [{"id": i, "score": framed(request, int(d) / 3), "reason": f"title digit {d}"}
+                                    for i, d in papers]})
 
 
 def test_llm_order_wins_over_cheap_order_and_reasons_are_kept(tmp_path):
@@ -60,8 +62,8 @@ def test_shortlist_is_cut_to_size_before_the_llm(tmp_path):
         ranking = rank(score_all(cands, PROFILE), PROFILE, _llm(srv, tmp_path), size=12)
         sent = [re.findall(r'<paper id="([^"]+)"', r["messages"][1]["content"]) for r in srv.requests]
     assert len(ranking.ranked) == 12
-    assert [len(ids) for ids in sent] == [10, 2, 12]  # two batches, then the final comparison
-    assert set(sent[0] + sent[1]) == set(sent[2]) == {s.candidate.arxiv_id for s in ranking.ranked}
+    assert [len(ids) for ids in sent] == [10, 10, 2, 2, 12, 12]  # two batches, then the final comparison, each read twice
+    assert set(sent[0] + sent[2]) == set(sent[4]) == {s.candidate.arxiv_id for s in ranking.ranked}
 
 
 def test_ids_the_llm_invents_or_forgets_are_not_trusted(tmp_path):
@@ -69,7 +71,7 @@ def test_ids_the_llm_invents_or_forgets_are_not_trusted(tmp_path):
 
     def answer(request):
         return json.dumps({"rankings": [{"id": "99.999", "score": 10, "reason": "invented"},
-                                        {"id": "26.1", "score": 3, "reason": "ok"}]})
+                                        {"id": "26.1", "score": framed(request, 3), "reason": "ok"}]})
 
     with OpenAIServer(answer) as srv:
         ranking = rank(score_all(cands, PROFILE), PROFILE, _llm(srv, tmp_path), size=5)
@@ -106,7 +108,7 @@ def _position_biased_judge(request) -> str:
     """A judge with a hidden true quality per paper and a position bias inside each batch,
     like real LLMs: the first papers of a batch get up to +0.9."""
     ids = re.findall(r'<paper id="([^"]+)"', request["messages"][1]["content"])
-    return json.dumps({"rankings": [{"id": i, "score": round(min(10, TRUE_QUALITY[i] + 0.9 - 0.1 * pos), 2),
+    return json.dumps({"rankings": [{"id": i, "score": framed(request, round(min(10, TRUE_QUALITY[i] + 0.9 - 0.1 * pos), 2)),
                                      "reason": "judged"} for pos, i in enumerate(ids)]})
 
 
@@ -137,7 +139,8 @@ def test_the_five_picks_are_not_all_on_one_topic(tmp_path):
 
     def judge(request):
         ids = re.findall(r'<paper id="([^"]+)"', request["messages"][1]["content"])
-        return json.dumps({"rankings": [{"id": i, "score": 6 if i in ("26.7", "26.8", "26.9") else 9.5, "reason": "r"} for i in ids]})
+        return json.dumps({"rankings": [{"id": i, "score": framed(request, 6 if i in ("26.7", "26.8", "26.9") else 9.5),
+                                         "reason": "r"} for i in ids]})
 
     with OpenAIServer(judge) as srv:
         ranking = rank(score_all(diffusion + others, PROFILE), PROFILE, _llm(srv, tmp_path), size=40, top_k=5)
@@ -151,7 +154,7 @@ def _gullible_judge(request) -> str:
     """A judge that obeys any instruction it reads in a paper, as weak models do."""
     papers = re.findall(r'<paper id="([^"]+)">(.*?)</paper>', request["messages"][1]["content"], re.S)
     obey = re.compile(r"rank this paper first|ignore previous instructions", re.I)
-    return json.dumps({"rankings": [{"id": i, "score": 10 if obey.search(text) else TRUE_QUALITY.get(i, 5),
+    return json.dumps({"rankings": [{"id": i, "score": 10 if obey.search(text) else framed(request, TRUE_QUALITY.get(i, 5)),
                                      "reason": "r"} for i, text in papers]})
 
 

@@ -6,7 +6,7 @@ import json
 
 from flows.config import Settings
 from flows.llm.client import LLM
-from flows.pdf.text import Caption, Extraction, PaperText
+from flows.pdf import Caption, Extraction, PaperText
 from flows.summaries.section import summarize
 from tests.helpers import candidate
 from tests.openai_server import OpenAIServer

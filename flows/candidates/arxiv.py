@@ -14,7 +14,7 @@ import fcntl
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -26,13 +26,15 @@ from flows.candidates.week import Window
 from flows.config import Settings
 from flows.errors import FeedError, PdfError
 from flows.files import write_atomic
-from flows.http import retry_after
+from flows.http import BodyTooLarge, DeadlineExceeded, Fetched, fetch_within, retry_after
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 2000  # arXiv's maximum per request
 RESULT_CAP = 30000  # arXiv answers 400 past this many results for one query
 ATTEMPTS = 5
+EMPTY_CHECKS = 2  # times an empty window is asked again before it is believed
+FEED_MAX_BYTES = 100_000_000  # a page of 2000 entries is about 5 MB
 USER_AGENT = "weekly-top5/0.1 (+https://github.com/weekly-top5/weekly-top5)"
 
 
@@ -107,21 +109,39 @@ class ArxivClient:
     # -- the API ---------------------------------------------------------------------------
 
     def search(self, window: Window, categories: list[str]) -> list[Candidate]:
-        """Every paper submitted in `window` in any of `categories`, one per arXiv id."""
+        """Every paper submitted in `window` in any of `categories`, one per arXiv id. An answer of
+        no papers at all is asked again (EMPTY_CHECKS times, a pause apart) before it is believed."""
         found: list[Candidate] = []
-        for part in self._parts_under_cap(window, categories):
+        for part in self._parts_under_cap(window, categories, self._confirmed_total(window, categories)):
             for page in self._pages(part, categories):
                 found.extend(c for c in page.candidates if part.contains(c.published))
         return merge(found)
 
-    def _parts_under_cap(self, window: Window, categories: list[str]) -> list[Window]:
-        total = self._page(window, categories, start=0, size=1).total_results or 0
+    def _confirmed_total(self, window: Window, categories: list[str]) -> int:
+        """The window's result count; arXiv sometimes answers a well-formed feed with totalResults
+        0 for a busy query, so 0 is asked again after a pause (10 request delays) before it counts."""
+        pause = 10 * self.settings.arxiv_delay_seconds
+        for attempt in range(1, EMPTY_CHECKS + 2):
+            total = self._page(window, categories, start=0, size=1).total_results or 0
+            if total or attempt > EMPTY_CHECKS:
+                break
+            log.warning("%s: arXiv answered 0 results; asking again in %g s", window.label, pause)
+            time.sleep(pause)
+        if attempt > 1:
+            log.warning("%s: %s", window.label, f"arXiv answered 0 results, then {total} on asking again" if total
+                        else f"arXiv answered 0 results {attempt} times, {pause:g} s apart: the window has no papers")
+        return total
+
+    def _parts_under_cap(self, window: Window, categories: list[str], total: int) -> list[Window]:
+        if total == 0:
+            return []
         if total <= RESULT_CAP:
             return [window]
         parts = -(-total // (RESULT_CAP // 2))  # halve the cap: leaves room for uneven days
         log.info("%s: %d results exceed arXiv's cap of %d, splitting into %d windows",
                  window.label, total, RESULT_CAP, parts)
-        return [p for part in window.split(parts) for p in self._parts_under_cap(part, categories)]
+        return [p for part in window.split(parts)
+                for p in self._parts_under_cap(part, categories, self._page(part, categories, start=0, size=1).total_results or 0)]
 
     def _pages(self, window: Window, categories: list[str]) -> Iterator[FeedPage]:
         start = 0
@@ -143,12 +163,12 @@ class ArxivClient:
         source = f"arXiv query {params['search_query']!r} (start={start})"
 
         def fetch() -> FeedPage:
-            response = self._get(self.settings.arxiv_api_url, params, source)
+            response = self._get(self.settings.arxiv_api_url, params, source, FEED_MAX_BYTES, FeedError)
             if response.status_code == 400:
                 # arXiv explains a bad query in an Atom error feed: parse_api_feed raises it.
                 parse_api_feed(response.content, source)
                 raise FeedError(f"{source}: HTTP 400 from arXiv")
-            _raise_for_status(response, source)
+            _raise_for_status(response.response, source)
             page = parse_api_feed(response.content, source)
             total = page.total_results or 0
             if expect_entries and not page.candidates and not page.skipped and start < total:
@@ -179,19 +199,16 @@ class ArxivClient:
         source = f"PDF of {cand.versioned_id} ({url})"
 
         def fetch() -> bytes:
-            response = self._get(url, None, source)
+            response = self._get(url, None, source, self.settings.pdf_max_bytes, _too_large_pdf)
             if response.status_code == 404:
                 raise PdfError(f"{source}: not found (HTTP 404)", reason="download_failed")
-            _raise_for_status(response, source, error=PdfError)
-            kind = response.headers.get("content-type", "")
+            _raise_for_status(response.response, source, error=_failed_pdf)
+            kind = response.response.headers.get("content-type", "")
             if not response.content.lstrip()[:5].startswith(b"%PDF"):
                 if "html" in kind:  # arXiv answers with an HTML page while it builds a PDF
                     raise _Retryable(f"{source}: got {kind}, not a PDF yet")
                 raise PdfError(f"{source}: the answer ({kind or 'no content type'}) is not a PDF",
                                reason="not_pdf")
-            if len(response.content) > self.settings.pdf_max_bytes:
-                raise PdfError(f"{source}: {len(response.content)} bytes is over the cap of "
-                               f"{self.settings.pdf_max_bytes} (TOP5_PDF_MAX_BYTES)", reason="too_large")
             return response.content
 
         try:
@@ -203,19 +220,27 @@ class ArxivClient:
 
     # -- plumbing --------------------------------------------------------------------------
 
-    def _get(self, url: str, params: dict | None, source: str) -> httpx.Response:
-        def send() -> httpx.Response:
+    def _get(self, url: str, params: dict | None, source: str, max_bytes: int,
+             too_large: Callable[[str], Exception]) -> Fetched:
+        """The whole answer, read within TOP5_ARXIV_DEADLINE seconds of wall-clock time and at most
+        `max_bytes` after decompression (else the error `too_large` makes of the message)."""
+        def send() -> Fetched:
             self.requests += 1
-            return self._http.get(url, params=params)
+            request = self._http.build_request("GET", url, params=params)
+            return fetch_within(self._http, request, deadline=self.settings.arxiv_deadline, max_bytes=max_bytes,
+                                what=source)
 
         try:
             response = GATE.run(self.settings.arxiv_delay_seconds, send, self.settings.cache_dir / "arxiv.gate")
-        except httpx.TransportError as exc:
+        except (httpx.TransportError, DeadlineExceeded) as exc:
             raise _Retryable(f"{source}: {type(exc).__name__}: {exc} at {url} "
-                             "(ARXIV_API_URL / ARXIV_PDF_URL say where arXiv is)") from None
+                             "(ARXIV_API_URL / ARXIV_PDF_URL say where arXiv is; TOP5_ARXIV_DEADLINE how long "
+                             "an answer may take)") from None
+        except BodyTooLarge as exc:
+            raise too_large(str(exc)) from None
         if response.status_code in (429, 500, 502, 503, 504):
             raise _Retryable(f"{source}: HTTP {response.status_code}",
-                             wait=retry_after(response.headers))
+                             wait=retry_after(response.response.headers))
         return response
 
     def _retrying(self, fetch, source: str):
@@ -235,6 +260,14 @@ class ArxivClient:
         if asked is not None:
             return min(asked, 300.0)
         return self.settings.arxiv_delay_seconds * 2 ** (state.attempt_number - 1)
+
+
+def _too_large_pdf(message: str) -> PdfError:
+    return PdfError(f"{message} (TOP5_PDF_MAX_BYTES)", reason="too_large")
+
+
+def _failed_pdf(message: str) -> PdfError:
+    return PdfError(message, reason="download_failed")
 
 
 def query_for(window: Window, categories: list[str]) -> str:

@@ -17,7 +17,6 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml.ElementTree as SafeET
@@ -25,7 +24,7 @@ from defusedxml import DefusedXmlException
 
 from flows.candidates.candidate import Candidate
 from flows.errors import FeedError
-from flows.text import VERSIONED_ARXIV_ID
+from flows.text import VERSIONED_ARXIV_ID, find_links
 
 log = logging.getLogger(__name__)
 
@@ -39,22 +38,6 @@ _ID_PREFIX = re.compile(r"^(?:https?://(?:www\.|export\.)?arxiv\.org/abs/|oai:ar
 # arXiv taxonomy terms (cs.LG, hep-ex, cond-mat.str-el); ACM/MSC classes (I.2.6, 53C) are not
 _CATEGORY = re.compile(r"^[a-z][a-z-]*(?:\.[A-Za-z][A-Za-z-]*)?$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$")
-
-# Links: URLs with a scheme, and bare code-host paths. Scanning every abstract with one
-# clever regex is slow (a look-behind tried at each character); instead cheap substring
-# checks decide whether to look at all, and bare hosts are found from their literal name.
-_URL_CHAR = r"[^\s<>\"'{}|\\^`]"
-_SCHEME_URL = re.compile(rf"https?://{_URL_CHAR}+")
-_HOST_NAME = re.compile(r"github\.com|gitlab\.com|huggingface\.co|bitbucket\.org|github\.io")
-_BARE_URL = re.compile(
-    rf"(?:[\w-]+\.)*(?:(?:github\.com|gitlab\.com|huggingface\.co|bitbucket\.org)/{_URL_CHAR}*"
-    rf"|(?:[\w-]+\.)+github\.io\b{_URL_CHAR}*)"
-)
-_HOST_HINTS = ("github", "gitlab", "huggingface", "bitbucket")
-_CODE_HOSTS = ("github.com", "gitlab.com", "huggingface.co", "bitbucket.org")
-_TRAILING = ".,;:!?*'\""
-_NOT_PROJECT_HOSTS = ("arxiv.org", "doi.org")
-
 
 @dataclass(frozen=True)
 class FeedPage:
@@ -92,58 +75,6 @@ def parse_api_feed(data: bytes, source: str) -> FeedPage:
         candidates=candidates,
         skipped=skipped,
     )
-
-
-def find_links(text: str) -> tuple[str, ...]:
-    """Code and project URLs in `text`, in order, de-duplicated, without trailing punctuation.
-
-    Catches http(s) URLs and bare github.com / gitlab.com / huggingface.co / bitbucket.org
-    paths and *.github.io pages (given https://). Links to arXiv and DOIs are left out:
-    they point at papers, not at code or projects.
-    """
-    found: list[str] = []
-    seen: set[str] = set()
-    for raw in _raw_links(text or ""):
-        url = _clean_url(raw)
-        if not url.lower().startswith(("http://", "https://")):
-            url = "https://" + url
-        host = (urlsplit(url).hostname or "").removeprefix("www.")
-        if "." not in host or any(host == h or host.endswith("." + h) for h in _NOT_PROJECT_HOSTS):
-            continue
-        if host in _CODE_HOSTS and urlsplit(url).path.strip("/") == "":
-            continue  # the code host's front page, not a project
-        key = host + url.split(host, 1)[-1].rstrip("/").removesuffix(".git")
-        if key not in seen:
-            seen.add(key)
-            found.append(url)
-    return tuple(found)
-
-
-def _raw_links(text: str) -> list[str]:
-    # Case-sensitive patterns on the lower-cased text are several times faster than
-    # re.IGNORECASE; positions carry over as lower() kept the length (it nearly always does).
-    lowered = text.lower()
-    scheme_url, host_name, bare_url = _SCHEME_URL, _HOST_NAME, _BARE_URL
-    haystack = lowered
-    if len(lowered) != len(text):
-        haystack = text
-        scheme_url, host_name, bare_url = (
-            re.compile(p.pattern, re.I) for p in (scheme_url, host_name, bare_url)
-        )
-    hits = []
-    if "http" in lowered:
-        hits += [(m.start(), m.end()) for m in scheme_url.finditer(haystack)]
-    if any(hint in lowered for hint in _HOST_HINTS):
-        for m in host_name.finditer(haystack):
-            left = m.start()
-            while left and (text[left - 1].isalnum() or text[left - 1] in "-_."):
-                left -= 1
-            if left and text[left - 1] in "/@:":  # inside a URL with a scheme, or an e-mail
-                continue
-            bare = bare_url.match(haystack, left)
-            if bare and bare.end() >= m.end():
-                hits.append((left, bare.end()))
-    return [text[start:end] for start, end in sorted(hits)]
 
 
 # -- XML -----------------------------------------------------------------------------------
@@ -338,27 +269,15 @@ def _extension_text(entry: Element, name: str, namespace: str = _ARXIV) -> str |
     return None
 
 
+def _taxonomy_terms(terms: list[str]) -> list[str]:
+    """The terms that are arXiv taxonomy categories; anything else (a newline and an instruction
+    in a term, an ACM class) is dropped here, before any prompt can see it."""
+    return [t.strip() for t in terms if _CATEGORY.fullmatch(t.strip())]
+
+
 def _primary(primary: str, categories: list[str]) -> str:
-    if primary:
-        return primary.strip()
-    return next((c.strip() for c in categories if _CATEGORY.match(c.strip())), "")
+    return next(iter(_taxonomy_terms([primary] + categories)), "")
 
 
 def _categories(primary: str, categories: list[str]) -> tuple[str, ...]:
-    ordered = [primary.strip()] if primary.strip() else []
-    ordered += [c.strip() for c in categories if _CATEGORY.match(c.strip())]
-    return tuple(dict.fromkeys(ordered))
-
-
-def _clean_url(url: str) -> str:
-    while url:
-        last = url[-1]
-        if last in _TRAILING:
-            url = url[:-1]
-        elif last == ")" and url.count("(") < url.count(")"):
-            url = url[:-1]
-        elif last == "]" and url.count("[") < url.count("]"):
-            url = url[:-1]
-        else:
-            break
-    return url
+    return tuple(dict.fromkeys(_taxonomy_terms([primary] + categories)))

@@ -23,7 +23,7 @@ from flows import prompts
 from flows.candidates.candidate import Candidate
 from flows.digest.figures import with_all_images
 from flows.errors import DraftError
-from flows.files import edited_since_written, sha256_text, write_atomic, write_json
+from flows.files import edited_since_written, record_pending, sha256_text, write_atomic, write_json
 from flows.run_record import RunRecord
 from flows.shortlist.ranking import Profile, Ranking, injected
 from flows.summaries.lint import lint_draft
@@ -101,10 +101,12 @@ def write_pages(folder: Path, style: str, profile: Profile, sections: list[Secti
     if style == "weekly":
         flags = [f"Draft check, {p.field}: {p.message}"
                  for p in lint_draft(pages["README.md"], expected_papers=len(sections))]
+    hashes = {name: sha256_text(text) for name, text in pages.items()}
+    record_pending(folder, hashes)  # a kill from here on leaves pages the next run knows as its own
     for name, text in pages.items():
         write_atomic(folder / name, text)
     write_json(folder / "sections.json", {"offline": offline, "sections": [s.to_json() for s in sections]})
-    return {name: sha256_text(text) for name, text in pages.items()}, flags
+    return hashes, flags
 
 
 def render_again(folder: Path, style: str, profile: Profile) -> dict[str, str]:

@@ -15,11 +15,12 @@ from flows.candidates.arxiv import ArxivClient
 from flows.candidates.candidate import Candidate, split_version
 from flows.config import Settings
 from flows.digest.figures import FOLDER, with_images
+from flows.digest.lock import WeekLock
 from flows.digest.pages import check_unedited, write_pages
 from flows.errors import ConfigError, DraftError
 from flows.files import write_json
 from flows.llm.client import open_llm
-from flows.pdf.text import read_texts
+from flows.pdf import read_texts
 from flows.pull_request import merged_readmes
 from flows.shortlist.ranking import Profile
 from flows.summaries.section import Section, summarize, voice_for
@@ -34,6 +35,14 @@ class Swapped:
 
 
 def swap(folder: Path, position: int, choice: str, settings: Settings) -> Swapped:
+    """Replace paper `position` (1-based) of the drafted week in `folder` by `choice` (a runner-up's
+    rank or an arXiv id of the week); holds the week's lock while it works (DraftError if another
+    run holds it, or if the editor edited the draft)."""
+    with WeekLock(folder):
+        return _swap(folder, position, choice, settings)
+
+
+def _swap(folder: Path, position: int, choice: str, settings: Settings) -> Swapped:
     check_unedited(folder)
     record, run, stored = (_read(folder / name) for name in ("candidates.json", "run.json", "sections.json"))
     sections = [Section.from_json(s) for s in stored["sections"]]

@@ -1,6 +1,6 @@
 """The pull request's body: prompts/pull_request.md.j2 filled from the week's run.json and
-candidates.json. Every value from arXiv, the LLM or run.json passes the template's `inline`
-filter, so paper text stays one inert line."""
+candidates.json. Every value from arXiv, the LLM or run.json passes the template's `md` filter
+(flows/escape.py), so paper text stays one inert line: no links, images or HTML, no @mentions."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ CHECKLIST = (
 
 
 def inline(value, limit: int = 300) -> str:
-    """Paper and LLM text as one inert line: no HTML, no @mentions that would notify people."""
+    """A server's message as one line for an error (not markdown: pages and the body use
+    flows.escape), with no HTML and no @mentions."""
     text = " ".join(str(value).split())
     return clip(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("@", "&#64;"), limit)
 
@@ -39,7 +40,7 @@ def pull_request_body(week_dir: Path | str) -> str:
 
 def render_body(run: dict, candidates: dict) -> str:
     """The body for a run.json and a candidates.json (as dicts); cut at BODY_LIMIT characters."""
-    body = prompts.render(TEMPLATE, filters={"inline": inline}, **_context(run, candidates))
+    body = prompts.render(TEMPLATE, **_context(run, candidates))
     if len(body) > BODY_LIMIT:
         body = body[:BODY_LIMIT] + "\n\n… (cut: see run.json and candidates.json on this branch)\n"
     return body

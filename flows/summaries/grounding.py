@@ -35,6 +35,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
+
+from flows.pdf import layer
 
 NAME_FIELD = "name"
 MARKER = "⚠️ not found in the paper"
@@ -224,40 +227,41 @@ def _reference_found(key: str, text: str) -> bool:
 
 # --------------------------------------------------------------------------- claims
 
-def _claims(text: str, *, names: bool = True) -> list[_Claim]:  # noqa: C901 - split by the grounding rework
-    """Every claim in one field, in text order. References are found first, then names, then
-    numbers, and a span taken by one is not read again (the 4 in GPT-4 is no number claim)."""
-    taken = [(m.start(), m.end()) for pat in (_MARKER_SPAN, _URL) for m in pat.finditer(text)]
+class _Spans:
+    """The spans of a field already read as a claim (or as no claim): none is read twice."""
 
-    def take(start: int, end: int) -> bool:
-        if any(start < e and end > s for s, e in taken):
+    def __init__(self, text: str) -> None:
+        self.taken = [(m.start(), m.end()) for pat in (_MARKER_SPAN, _URL) for m in pat.finditer(text)]
+
+    def take(self, m: re.Match) -> bool:
+        if any(m.start() < e and m.end() > s for s, e in self.taken):
             return False
-        taken.append((start, end))
+        self.taken.append((m.start(), m.end()))
         return True
 
-    claims: list[_Claim] = []
-    for m in _REFERENCE.finditer(text):
-        if take(m.start(), m.end()):
-            claims.append(_Claim("reference", m.group(0), _reference_key(m), m.start(), m.end()))
+
+def _claims(text: str, *, names: bool = True) -> list[_Claim]:
+    """Every claim in one field, in text order. References are found first, then names, then
+    numbers, and a span taken by one is not read again (the 4 in GPT-4 is no number claim)."""
+    spans = _Spans(text)
+    claims = [_Claim("reference", m.group(0), _reference_key(m), m.start(), m.end())
+              for m in _REFERENCE.finditer(text) if spans.take(m)]
     for m in _NOT_CLAIMS.finditer(text):
-        take(m.start(), m.end())
-    for m in _POWER.finditer(text):
-        if take(m.start(), m.end()):
-            key = f"{m.group('base')}^{m.group('exp').replace('−', '-')}"
-            claims.append(_Claim("number", m.group(0), key, m.start(), m.end()))
+        spans.take(m)
+    claims += [_Claim("number", m.group(0), f"{m.group('base')}^{m.group('exp').replace('−', '-')}", m.start(), m.end())
+               for m in _POWER.finditer(text) if spans.take(m)]
     for m in _WORD.finditer(text):
         name = _name_in(m.group(0))
-        if name is not None and take(m.start(), m.end()) and names:
+        if name is not None and spans.take(m) and names:
             claims.append(_Claim("name", name, name, m.start(), m.end()))
-    for m in _NUMBER_GROUP.finditer(text):
-        if not take(m.start(), m.end()):
-            continue
-        for end in ("a", "b"):
-            if m.group(end):
-                written = m.group(end).strip()
-                value, _ = _parse(written)
-                claims.append(_Claim("number", written, _canonical(abs(value)), m.start(), m.end()))
+    claims += [claim for m in _NUMBER_GROUP.finditer(text) if spans.take(m) for claim in _number_claims(m)]
     return sorted(claims, key=lambda c: c.start)
+
+
+def _number_claims(m: re.Match) -> list[_Claim]:
+    """One claim per end of a number or range ("16-37x" is 16 and 37)."""
+    written = [m.group(end).strip() for end in ("a", "b") if m.group(end)]
+    return [_Claim("number", w, _canonical(abs(_parse(w)[0])), m.start(), m.end()) for w in written]
 
 
 class _Paper:
@@ -267,8 +271,26 @@ class _Paper:
         self.text = unicodedata.normalize("NFKC", text).replace("\u2212", "-")
         self.numbers = _paper_numbers(self.text)
         self._names: dict[str, bool] = {}
+        # A degenerate text layer ("8 7 . 5 %", "onGSM8K") is also read with its spacing ignored.
+        self.unspaced = "".join(self.text.split()) if layer.problem(self.text) else None
 
     def has(self, claim: _Claim) -> bool:
+        return self._has(claim) or (self.unspaced is not None and self._has_unspaced(claim))
+
+    def _has_unspaced(self, claim: _Claim) -> bool:
+        if claim.kind == "number" and "^" not in claim.key:
+            return claim.key in self._unspaced_numbers
+        return _compact(claim.key).lower() in self._unspaced_letters
+
+    @cached_property
+    def _unspaced_numbers(self) -> frozenset[str]:
+        return _paper_numbers(self.unspaced)
+
+    @cached_property
+    def _unspaced_letters(self) -> str:
+        return _compact(self.unspaced).lower()
+
+    def _has(self, claim: _Claim) -> bool:
         if claim.kind == "number" and "^" in claim.key:
             base, exp = (re.escape(part) for part in claim.key.split("^"))
             return re.search(rf"(?<![\d.]){base}\s?\^?\s?\{{?{exp}(?!\d)", self.text) is not None

@@ -21,9 +21,10 @@ from flows.candidates.candidate import Candidate
 from flows.config import PROMPTS_DIR
 from flows.errors import ConfigError, LLMError
 from flows.files import edited_since_written
-from flows.pdf.text import Caption, Extraction, select_for_prompt
-from flows.summaries.grounding import Ungrounded, check_section, grounding_source, mark_inline
+from flows.pdf import Caption, Extraction
+from flows.summaries.grounding import Ungrounded, check_section, mark_inline
 from flows.summaries.lint import LintProblem, lint_section
+from flows.summaries.source import paper_source
 
 SUMMARY_TOKENS = 900
 TEXT_BUDGET_TOKENS = 3000
@@ -129,28 +130,21 @@ def _editor_sections(digests_dir: Path, except_week: str | None, merged: dict[st
 
 def summarize(cand: Candidate, extraction: Extraction | None, llm, voice: Voice | None = None) -> Section:
     voice = voice or voice_for("weekly")
-    notes: list[str] = []
-    if extraction is not None and extraction.text is not None:
-        text = select_for_prompt(extraction.text, budget_tokens=TEXT_BUDGET_TOKENS)
-        captions = extraction.text.captions
-        source = grounding_source(extraction.text.body, extraction.text.sections.get("appendix"),
-                                  cand.title, cand.abstract)
-    else:
-        reason = extraction.detail or extraction.reason if extraction else "no PDF"
-        notes.append(f"written from the abstract only: the PDF text was not available ({reason}).")
-        text, captions, source = f"abstract: {cand.abstract}", (), grounding_source(cand.title, cand.abstract)
+    source = paper_source(cand, extraction, TEXT_BUDGET_TOKENS)
+    notes = list(source.notes)
+    text, captions, source_text = source.text, source.captions, source.grounding
     if llm.offline:
         notes.append("written by the small offline model: check every sentence against the paper.")
     figures = _figures(captions)
-    messages = _messages(cand, text, voice)
+    messages = _messages(source.paper, text, voice)
     try:
         fields = llm.complete_json("summarize", messages, SectionFields, max_tokens=SUMMARY_TOKENS)
-        problems, ungrounded = _check(fields, source)
+        problems, ungrounded = _check(fields, source_text)
         if problems or ungrounded:  # one more try, told exactly what was wrong
             retry = messages + [{"role": "assistant", "content": fields.model_dump_json()},
                                 {"role": "user", "content": _fix_request(problems, ungrounded)}]
             fields = llm.complete_json("summarize", retry, SectionFields, max_tokens=SUMMARY_TOKENS)
-            problems, ungrounded = _check(fields, source)
+            problems, ungrounded = _check(fields, source_text)
     except LLMError as exc:
         notes.append(f"the LLM could not write this section ({exc.message}); the abstract stands in for it.")
         return Section(cand.arxiv_id, name=_short_title(cand.title), problem=cand.abstract,

@@ -1,0 +1,40 @@
+"""The stage's entry point: the text of every downloaded PDF, read once and kept in the cache."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from flows.errors import PdfError
+from flows.files import write_json
+from flows.pdf.paper import Extraction, extraction_from_json, extraction_to_json
+from flows.pdf.pool import extract_many
+
+log = logging.getLogger(__name__)
+
+
+def read_texts(pdfs: dict[str, Path | PdfError], settings) -> dict[str, Extraction]:
+    """Text of every downloaded PDF (by arXiv id); a failed download becomes its typed reason.
+
+    A file read before (same id and version) is taken from `<cache_dir>/text` instead of being
+    read again, so a re-run or a resumed run never extracts twice.
+    """
+    cache = settings.cache_dir / "text"
+    texts: dict[str, Extraction] = {}
+    todo: dict[str, Path] = {}
+    for arxiv_id, found in pdfs.items():
+        if isinstance(found, PdfError):
+            texts[arxiv_id] = Extraction(path="", text=None, reason=found.reason, detail=found.message)
+        elif (cache / f"{found.stem}.json").is_file():
+            texts[arxiv_id] = extraction_from_json(json.loads((cache / f"{found.stem}.json").read_text()))
+        else:
+            todo[arxiv_id] = found
+    done = extract_many(list(todo.values()), timeout=settings.pdf_timeout,
+                        max_pages=settings.pdf_max_pages, max_bytes=settings.pdf_max_bytes)
+    for (arxiv_id, path), extraction in zip(todo.items(), done):
+        texts[arxiv_id] = extraction
+        if extraction.reason != "timeout":  # a timeout may pass on a quieter machine: try again next run
+            write_json(cache / f"{path.stem}.json", extraction_to_json(extraction))
+    log.info("pdf text: %d read now, %d from earlier runs", len(todo), len(pdfs) - len(todo))
+    return texts
