@@ -6,6 +6,7 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
@@ -31,6 +32,7 @@ _ENV = {
     "TOP5_LLM_MAX_ATTEMPTS": "llm_max_attempts",
     "TOP5_LLM_BACKOFF": "llm_backoff",
     "TOP5_LLM_CONCURRENCY": "llm_concurrency",
+    "TOP5_LLM_JSON_MODE": "llm_json_mode",
     "TOP5_BUDGET_TOKENS": "budget_tokens",
     "TOP5_BUDGET_USD": "budget_usd",
     "TOP5_PRICES": "prices",
@@ -79,6 +81,8 @@ class Settings(BaseModel):
     llm_max_attempts: int = Field(5, ge=1)
     llm_backoff: float = Field(1.0, ge=0)  # first wait between tries (s), doubled each time, max 30 s
     llm_concurrency: int = Field(4, ge=1)
+    # auto: json_object, then json_schema, then prompt-only, as the backend accepts (flows/llm/formats.py)
+    llm_json_mode: Literal["auto", "json_object", "json_schema", "prompt"] = "auto"
     budget_tokens: int | None = Field(None, gt=0)
     budget_usd: float | None = Field(None, gt=0)
     # model -> (USD per 1M prompt tokens, USD per 1M completion tokens); adds to llm.DEFAULT_PRICES
