@@ -184,12 +184,12 @@ class LLM:
         if not answer.cut:
             return answer
         limit, bigger = params["max_tokens"], min(MAX_TOKENS_CEILING, params["max_tokens"] * 2)
-        self._flag(f"{stage}: model {model!r} was cut at max_tokens={limit}{_reasoning_used(answer)}; "
+        self._flag(f"{stage}: model {model!r} was cut at max_tokens={limit}{_reasoning_used(answer, limit)}; "
                    f"it was asked again with max_tokens={bigger}")
         answer = self._ask(stage, model, messages, {**params, "max_tokens": bigger})
         if answer.cut:
             raise self._fail(f"{stage}: model {model!r} was cut at max_tokens={limit} and again at {bigger}"
-                             f"{_reasoning_used(answer)}: choose a model that reasons less with "
+                             f"{_reasoning_used(answer, bigger)}: choose a model that reasons less with "
                              f"{MODEL_SETTING[stage]}, or lower its "
                              "reasoning effort at the backend")
         return answer
@@ -271,13 +271,15 @@ def _with_json_hint(messages: list[dict], schema: type[BaseModel] | None) -> lis
     return [*messages, {"role": "system", "content": hint.strip()}]
 
 
-def _reasoning_used(answer: Answer) -> str:
-    return f" (~{estimate_tokens(answer.reasoning)} tokens of it spent on reasoning)" if answer.reasoning else ""
+def _reasoning_used(answer: Answer, limit: int) -> str:
+    if not answer.reasoning:
+        return ""
+    return f" (~{min(limit, estimate_tokens(answer.reasoning))} tokens of it spent on reasoning)"
 
 
 def _why_empty(answer: Answer) -> str:
     if answer.reasoning:
-        return f" (finish_reason {answer.finish_reason!r}; it only reasoned{_reasoning_used(answer)})"
+        return f" (finish_reason {answer.finish_reason!r}; it only reasoned, ~{estimate_tokens(answer.reasoning)} tokens)"
     return f" (finish_reason {answer.finish_reason!r})"
 
 

@@ -23,6 +23,7 @@ from flows import prompts
 from flows.candidates.candidate import Candidate
 from flows.config import PROMPTS_DIR
 from flows.errors import ConfigError, LLMError
+from flows.llm import sent_id
 from flows.shortlist.taste import Taste
 
 log = logging.getLogger(__name__)
@@ -189,7 +190,8 @@ def _rank_batch(batch: list[Candidate], system: str, llm, flags: list[str],
         flags.append(f"The {stage_note} of {len(batch)} papers ({', '.join(sorted(ids))}) fell back to "
                      f"cheap scores: {exc.message}")
         return {}
-    items = {item.id.strip(): item for item in answer.rankings if item.id.strip() in ids}
+    named = ((sent_id(item.id, ids), item) for item in answer.rankings)  # only ids that were sent
+    items = {arxiv_id: item for arxiv_id, item in named if arxiv_id is not None}
     missing = ids - items.keys()
     if missing:
         flags.append(f"The LLM did not score {', '.join(sorted(missing))} in the {stage_note}; "
