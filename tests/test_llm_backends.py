@@ -142,3 +142,15 @@ def _check_side_effects(shape: str, srv: OpenAIServer, llm: LLM) -> None:
     assert bool(usage["estimated"]) == (shape == "no_usage")
     if shape == "no_usage":
         assert usage["completion_tokens"] > 0 and "estimates" in usage["note"]
+
+
+@pytest.mark.parametrize("answer", [
+    "<think>The user wants one sentence. Maybe: Draft one.</think>\n\nThe final summary.",
+    "so one sentence it is.\n</think>\nThe final summary.",
+    {"message": {"content": [{"type": "thinking", "thinking": "Draft one."}, {"type": "text", "text": "The final summary."}]}},
+    {"message": {"content": "The final summary.", "reasoning_content": "Draft one."}},
+])
+def test_a_text_answer_is_the_answer_without_the_reasoning(answer, tmp_path):
+    with OpenAIServer(lambda request: answer) as srv:
+        text = _llm(srv, tmp_path).complete_text("summarize", [{"role": "user", "content": "Summarize."}])
+    assert text == "The final summary."

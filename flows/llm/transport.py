@@ -135,8 +135,9 @@ def _read(response: httpx.Response, content: bytes) -> Answer:
         lines = iter(content.decode("utf-8", errors="replace").splitlines())
         return _events_answer(_events(lines, time.monotonic(), float("inf"), len(content) + 1))
     if body is None:
-        what = "an HTML page" if "html" in kind or content.lstrip()[:1] == b"<" else "a body that is not JSON"
-        raise NoAnswer("html" if "html" in what else "unreadable",
+        html = "html" in kind or content.lstrip()[:1] == b"<"
+        what = "an HTML page" if html else "a body that is not JSON"
+        raise NoAnswer("html" if html else "unreadable",
                        f"HTTP {response.status_code} with {what} ({kind or 'no content type'}, "
                        f"{len(content):,} bytes: {clip(content[:200].decode('utf-8', 'replace'), 80)!r})")
     try:
