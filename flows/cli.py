@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from flows import prefect_setup, progress
 from flows.config import DEFAULT_CATEGORIES
 from flows.errors import Top5Error
 
@@ -63,6 +64,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"top5: {exc.message}", file=sys.stderr)
         return 2
 
+    return _draft(args, categories)
+
+
+def _draft(args, categories: list[str]) -> int:
     from flows.weekly_digest import weekly_digest  # imports Prefect: after argument errors
 
     try:
@@ -72,10 +77,15 @@ def main(argv: list[str] | None = None) -> int:
     except Top5Error as exc:
         print(f"top5: {exc.message}", file=sys.stderr)
         return 1
+    except RuntimeError as exc:
+        if (hint := prefect_setup.unreachable(exc)) is None:
+            raise
+        print(f"top5: {hint}", file=sys.stderr)
+        return 1
     if draft is None:
         print("top5: no new papers in that window; no draft written", file=sys.stderr)
         return EXIT_NO_DRAFT
-    print(f"Draft written: {draft}\nReview it, edit it, then open it as a pull request.")
+    print(f"Draft written: {draft}\n{progress.closing_line(draft)}\nReview it, edit it, then open it as a pull request.")
     return 0
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from flows import candidates, digest, prompts, pull_request, shortlist, summaries
+from flows import candidates, digest, progress, prompts, pull_request, shortlist, summaries
 from flows.config import PROMPTS_DIR, Settings
 
 PROMPT_FILES = ("rank_system.j2", "rank_user.j2", "summary_system.j2", "summary_user.j2", "profile.toml")
@@ -106,6 +106,7 @@ class Run:
     def stage(self, name: str) -> Iterator[None]:
         """Times the block as stage `name` (s, in run.json) and logs what went in and came out."""
         began, self._io = time.perf_counter(), StageIo()
+        self.log.info("stage %s ...", name)
         yield
         self.record.seconds[name] = time.perf_counter() - began
         self.log.info("stage %s: %d in, %d out, %.1f s", name, self._io.went_in, self._io.came_out,
@@ -144,7 +145,9 @@ class Run:
         return ranking
 
     def read(self, texts: dict) -> dict:
-        """Counts the picks whose PDF text could be read."""
+        """Counts the picks whose PDF text could be read; one line per paper."""
+        for cand in self.picks:
+            self.log.info("%s", progress.read_line(cand.arxiv_id, texts.get(cand.arxiv_id)))
         self.record.counts["pdf_text"] = sum(1 for t in texts.values() if t.text is not None)
         self._io = StageIo(len(self.picks), self.record.counts["pdf_text"])
         return texts
@@ -155,6 +158,7 @@ class Run:
                               for note in s.notes]
         self.record.flags += llm.flags
         self.record.tokens = llm.usage.to_json()
+        self.record.counts.update(progress.counts(sections))
         self._io = StageIo(len(sections), sum(1 for s in sections if not s.notes))
         return sections
 
