@@ -87,7 +87,7 @@ class Settings(BaseModel):
     budget_usd: float | None = Field(None, gt=0)
     # model -> (USD per 1M prompt tokens, USD per 1M completion tokens); adds to llm.DEFAULT_PRICES
     prices: dict[str, tuple[float, float]] = Field(default_factory=dict)
-    offline_threads: int | None = Field(None, ge=1)  # None: min(cpu count, 4)
+    offline_threads: int | None = Field(None, ge=1)  # None: half the cores, at most 4
     offline_n_ctx: int = Field(8192, ge=512)
     cache_dir: Path = PROJECT_DIR / ".cache"
     pdf_timeout: float = Field(60.0, gt=0)

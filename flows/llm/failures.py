@@ -52,7 +52,7 @@ def _no_answer(exc: NoAnswer, where: Context) -> str:
         return (f"{head} timed out: {exc.detail} ({where.attempts}); raise TOP5_LLM_TIMEOUT, or check "
                 "OPENAI_BASE_URL")
     if exc.kind == "connect":
-        return f"{head} could not connect ({where.attempts}); check OPENAI_BASE_URL and TOP5_LLM_TIMEOUT"
+        return f"{head} {exc.detail} ({where.attempts}); check OPENAI_BASE_URL and TOP5_LLM_TIMEOUT"
     if exc.kind == "too_large":
         return (f"{head} sent an answer far larger than max_tokens allows ({exc.detail}): refused; "
                 f"check the model set by {where.setting}")

@@ -68,7 +68,7 @@ class Transport:
         except BodyTooLarge as exc:
             raise NoAnswer("too_large", str(exc)) from None
         except httpx.TransportError as exc:
-            raise NoAnswer("connect", f"could not connect ({type(exc).__name__})") from None
+            raise NoAnswer("connect", f"could not connect ({type(exc).__name__}: {clip(str(exc), 120)})") from None
         return _read(fetched.response, fetched.content)
 
     def _streamed(self, request: httpx.Request, max_bytes: int) -> Answer:

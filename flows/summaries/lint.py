@@ -34,6 +34,7 @@ _META = re.compile(
     r"|\bhere(?:'s| is) (?:the|a|your) (?:section|summary|draft|json|paragraph)\b|\bI hope this helps\b"
     r"|\[(?:insert|your|todo|placeholder)\b|\blorem ipsum\b",
     re.I | re.M)
+_EMPTY_LINK = re.compile(r"!?\[\s*\]\(")
 _JSON_LEFTOVER = re.compile(r'"(?:name|problem|idea|results|take)"\s*:')
 _FIRST_PERSON = re.compile(r"\bI\b|\bI['’](?:m|d|ve|ll)\b|\b(?:my|me|mine|myself)\b", re.I)
 _PAPER_HEADING = re.compile(r"^## Paper (\d+):[ \t]*(.*?)[ \t]*$")
@@ -100,8 +101,8 @@ def _name(text: str, rules: LintRules) -> list[LintProblem]:
 def _length(part: str, text: str, rules: LintRules) -> list[LintProblem]:
     low, high = rules.words.get(part, (1, 10**6))
     count = _words(text)
-    if count < low:
-        return [LintProblem(part, f"the {part} is too short ({count} words, at least {low})")]
+    if count < low:  # under half the least the house style writes is no paragraph at all
+        return [LintProblem(part, f"the {part} is too short ({count} words, at least {low})", unusable=count < low / 2)]
     if count > high:
         return [LintProblem(part, f"the {part} is too long ({count} words, at most {high})")]
     return []
@@ -116,6 +117,7 @@ def _markup(part: str, text: str) -> list[LintProblem]:
         (_HTML, "HTML (the template places the figures)"),
         (_META, "text about writing the draft, not about the paper (\"As an AI ...\", \"Here is the summary\")"),
         (_JSON_LEFTOVER, "leftover JSON keys from the answer format"),
+        (_EMPTY_LINK, "a link with no text"),
     ]
     found = []
     for pattern, what in checks:
