@@ -1,7 +1,7 @@
 """A whole weekly run, embedded model included, measured: wall time, seconds and tokens per
 stage, and the peak memory of the whole process tree against the 2 GB budget.
 
-    .venv/bin/python bench/weekly_run.py [--warm] [--use-configured-llm] [--top-k 5]
+    .venv/bin/python bench/weekly_run.py [--warm] [--use-configured-llm] [--top-k 5] [--burn 2]
 
 Serves the shared one-week arXiv mirror (../shared/fixtures/week) on 127.0.0.1, then runs
 `python -m flows.cli run --start 2026-11-16 --end 2026-11-22 --no-pr` as a subprocess with a
@@ -9,6 +9,11 @@ fresh cache (nothing cached; `--warm` reuses <repo>/.cache/bench-weekly-run) and
 PREFECT_HOME. OPENAI_API_KEY / OPENAI_BASE_URL are removed so the embedded SmolLM2 model is
 used, unless --use-configured-llm. PREFECT_API_URL, if set, is kept: the flow then reports to
 that server, which is not part of the measured tree.
+
+With --burn N it keeps N cores busy while the run goes on: N CPU-bound processes it starts
+before the run and stops after it (each also stops on its own after --timeout seconds), as on a
+shared machine. It prints the sections the model wrote, the seconds per section, and whether
+the goal (every section written by the model within --goal-seconds) was met.
 
 Every --interval seconds it sums the resident memory (VmRSS, and PSS from smaps_rollup, which
 shares common pages fairly) of every process descended from the run: the flow, the ephemeral
@@ -225,6 +230,26 @@ def run_flow(args, env: dict[str, str], digests: Path, log_path: Path) -> tuple[
     return code, time.perf_counter() - began, peaks
 
 
+# --------------------------------------------------------------------------- the load
+
+def start_burners(count: int, seconds: float) -> list[subprocess.Popen]:
+    """`count` processes that each keep one core busy for at most `seconds`."""
+    spin = f"import time\nend = time.monotonic() + {seconds}\nwhile time.monotonic() < end:\n    pass\n"
+    return [subprocess.Popen([sys.executable, "-c", spin], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL) for _ in range(count)]
+
+
+def stop_burners(burners: list[subprocess.Popen]) -> None:
+    for burner in burners:
+        burner.terminate()
+    for burner in burners:
+        try:
+            burner.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            burner.kill()
+            burner.wait()
+
+
 # --------------------------------------------------------------------------- the report
 
 def mb(kb: int) -> str:
@@ -264,13 +289,28 @@ def report_draft(digests: Path) -> bool:
     for stage, usage in record.get("tokens", {}).items():
         print(f"    {stage:<10} {usage['requests']:>3} / {usage['cached']:>3} / "
               f"{usage['prompt_tokens']:>6} / {usage['completion_tokens']:>6} / {usage['cost_usd']:.4f}")
+    counts = record.get("counts", {})
+    written, fell_back = counts.get("sections_by_model", 0), counts.get("sections_fallback", 0)
+    sections = written + fell_back
+    per_section = record.get("seconds", {}).get("summaries", 0.0) / sections if sections else 0.0
+    print(f"  sections: {written} of {sections} written by the model, {fell_back} fell back to the paper's "
+          f"own words; {per_section:.1f} s per section (summaries stage / sections)")
     readme = folder / "README.md"
     banner = readme.is_file() and BANNER in readme.read_text(encoding="utf-8")
     print(f"  README.md has the {BANNER} banner: {'yes' if banner else 'no'}")
     return banner
 
 
-def main() -> int:
+def report_goal(digests: Path, top_k: int, wall: float, goal: float) -> None:
+    runs = sorted(digests.glob("*/run.json"))
+    counts = json.loads(runs[0].read_text(encoding="utf-8")).get("counts", {}) if runs else {}
+    written = counts.get("sections_by_model", 0)
+    met = written == top_k and wall <= goal
+    print(f"\ngoal {'met' if met else 'missed'}: {written}/{top_k} sections written by the model in "
+          f"{wall:.0f} s (goal: {top_k}/{top_k} within {goal:.0f} s)")
+
+
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mirror", type=Path, default=REPO.parent / "shared" / "fixtures" / "week")
     parser.add_argument("--start", default="2026-11-16")
@@ -285,30 +325,46 @@ def main() -> int:
     parser.add_argument("--arxiv-delay", default="0.05", help="ARXIV_DELAY_SECONDS for the run")
     parser.add_argument("--timeout", type=float, default=1800, help="kill the run after this many seconds")
     parser.add_argument("--keep", action="store_true", help="keep the draft and the run's log")
-    args = parser.parse_args()
+    parser.add_argument("--burn", type=int, default=0, help="cores to keep busy with CPU burners during the run")
+    parser.add_argument("--goal-seconds", type=float, default=900, help="wall time goal for the whole run")
+    return parser.parse_args()
+
+
+def _served_run(args, cache: Path, work: Path, digests: Path, log_path: Path) -> tuple[int, float, Peaks]:
+    """The run against the arXiv mirror on 127.0.0.1, under the load --burn asks for."""
+    from tests.arxiv_server import ArxivServer
+
+    with ArxivServer((args.mirror / "api-week.xml").read_bytes(), args.mirror / "pdf") as arxiv:
+        env = run_environment(args, arxiv, cache, work / "prefect")
+        llm = ("configured: " + (env.get("OPENAI_BASE_URL") or "OpenAI")) if (
+            env.get("OPENAI_API_KEY") or env.get("OPENAI_BASE_URL")) else "embedded SmolLM2-135M"
+        print(f"weekly_run: LLM {llm}; cache {'warm ' if args.warm else 'fresh '}{cache}")
+        print("  " + "; ".join(f"{name}={env.get(name, default)}" for name, default in MEMORY_SETTINGS))
+        burners = start_burners(args.burn, args.timeout)
+        print(f"  load: {args.burn} CPU burner(s) running" if burners else "  load: none added")
+        try:
+            return run_flow(args, env, digests, log_path)
+        finally:
+            stop_burners(burners)
+
+
+def main() -> int:
+    args = _arguments()
     if not (args.mirror / "api-week.xml").exists():
         print(f"weekly_run: no arXiv mirror at {args.mirror} (expected api-week.xml and pdf/)",
               file=sys.stderr)
         return 2
-
-    from tests.arxiv_server import ArxivServer
-
     work = Path(tempfile.mkdtemp(prefix="top5-weekly-run-"))
     cache = REPO / ".cache" / "bench-weekly-run" if args.warm else work / "cache"
     digests, log_path = work / "digests", work / "run.log"
     try:
-        with ArxivServer((args.mirror / "api-week.xml").read_bytes(), args.mirror / "pdf") as arxiv:
-            env = run_environment(args, arxiv, cache, work / "prefect")
-            llm = ("configured: " + (env.get("OPENAI_BASE_URL") or "OpenAI")) if (
-                env.get("OPENAI_API_KEY") or env.get("OPENAI_BASE_URL")) else "embedded SmolLM2-135M"
-            print(f"weekly_run: LLM {llm}; cache {'warm ' if args.warm else 'fresh '}{cache}")
-            print("  " + "; ".join(f"{name}={env.get(name, default)}" for name, default in MEMORY_SETTINGS))
-            code, wall, peaks = run_flow(args, env, digests, log_path)
+        code, wall, peaks = _served_run(args, cache, work, digests, log_path)
         print(f"\nexit code {code}; wall time {wall:.1f} s")
         if code != 0:
             tail = log_path.read_text(errors="replace").strip().splitlines()[-25:]
             print("  the run's output ends with:\n    " + "\n    ".join(tail))
         report_draft(digests)
+        report_goal(digests, args.top_k, wall, args.goal_seconds)
         within = report_memory(peaks, args.budget_mb, args.interval)
         passed = within and code == 0
         print(f"\n{'PASS' if passed else 'FAIL'}: peak summed RSS {mb(peaks.rss_kb)} "

@@ -13,6 +13,7 @@ import argparse
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
+from flows import prefect_setup, progress
 from flows.config import DEFAULT_CATEGORIES
 from flows.errors import ConfigError, Top5Error
 
@@ -97,13 +98,20 @@ def _run(args) -> int:
     _stop_on_sigterm()
     from flows.weekly_digest import weekly_digest  # imports Prefect: after every argument was checked
 
-    draft = weekly_digest(week=request.week, categories=request.categories, top_k=request.top_k,
-                          digests_dir=request.digests_dir, start=request.start, end=request.end,
-                          open_pr=not args.no_pr, style=request.style)
+    try:
+        draft = weekly_digest(week=request.week, categories=request.categories, top_k=request.top_k,
+                              digests_dir=request.digests_dir, start=request.start, end=request.end,
+                              open_pr=not args.no_pr, style=request.style)
+    except RuntimeError as exc:
+        if (hint := prefect_setup.unreachable(exc)) is None:
+            raise
+        print(f"top5: {hint}", file=sys.stderr)
+        return EXIT_FAILED
     if draft is None:
         print("top5: no new papers in that window; no draft written", file=sys.stderr)
         return EXIT_NO_DRAFT
-    print(f"Draft written: {draft}\nReview it (`top5 show {request.week or 'WEEK'}`), edit it, then merge it.")
+    print(f"Draft written: {draft}\n{progress.closing_line(draft)}\n"
+          f"Review it (`top5 show {request.week or 'WEEK'}`), edit it, then merge it.")
     return 0
 
 

@@ -17,7 +17,7 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     llm_backoff: float = _env("TOP5_LLM_BACKOFF", 1.0, "first wait between tries (s), doubled each "
                               "time, at most 30 s", ge=0)
     llm_concurrency: int = _env("TOP5_LLM_CONCURRENCY", 4, "LLM requests in flight at once", ge=1)
+    llm_json_mode: Literal["auto", "json_object", "json_schema", "prompt"] = _env(
+        "TOP5_LLM_JSON_MODE", "auto", "how JSON answers are asked for: `auto` tries `json_object`, then "
+        "`json_schema`, then the prompt alone, and remembers what the backend accepts")
     budget_tokens: int | None = _env("TOP5_BUDGET_TOKENS", None, "stop the run's LLM use after this many "
                                      "tokens; unset: no limit", gt=0)
     budget_usd: float | None = _env("TOP5_BUDGET_USD", None, "stop the run's LLM use after this many "
@@ -86,7 +89,7 @@ class Settings(BaseSettings):
         "TOP5_PRICES", {}, 'JSON `{"model": [USD per 1M prompt tokens, per 1M completion tokens]}`, '
         "added to the built-in price list")
     offline_threads: int | None = _env("TOP5_OFFLINE_THREADS", None, "CPU threads of the embedded model; "
-                                       "unset: min(cores, 4)", ge=1)
+                                       "unset: half the cores, at most 4", ge=1)
     offline_n_ctx: int = _env("TOP5_OFFLINE_N_CTX", 8192, "context window (tokens) of the embedded model",
                               ge=512)
     # PDFs, ranking, style

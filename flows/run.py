@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from flows import candidates, digest, preflight, pull_request, shortlist, summaries
+from flows import candidates, digest, preflight, progress, pull_request, shortlist, summaries
 from flows.config import Settings
 from flows.errors import Top5Error
 from flows.run_record import RunRecord
@@ -75,6 +75,7 @@ class Run:
     def stage(self, name: str) -> Iterator[None]:
         """Times the block as stage `name` (s, in run.json) and logs what went in and came out."""
         began, self._io = time.perf_counter(), StageIo()
+        self.log.info("stage %s ...", name)
         yield
         self.record.seconds[name] = time.perf_counter() - began
         self.log.info("stage %s: %d in, %d out, %.1f s", name, self._io.went_in, self._io.came_out,
@@ -123,7 +124,9 @@ class Run:
         return pdfs
 
     def read(self, texts: dict) -> dict:
-        """Counts the picks whose PDF text could be read (arXiv id -> Extraction)."""
+        """Counts the picks whose PDF text could be read (arXiv id -> Extraction); one line per paper."""
+        for cand in self.picks:
+            self.log.info("%s", progress.read_line(cand.arxiv_id, texts.get(cand.arxiv_id)))
         self.record.counts["pdf_text"] = sum(1 for t in texts.values() if t.text is not None)
         self._io = StageIo(len(texts), self.record.counts["pdf_text"])
         return texts
@@ -134,6 +137,7 @@ class Run:
                               for note in s.notes]
         self.record.flags += llm.flags
         self.record.tokens = llm.usage.to_json()
+        self.record.counts.update(progress.counts(sections))
         self._io = StageIo(len(sections), sum(1 for s in sections if not s.notes))
         return sections
 

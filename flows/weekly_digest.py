@@ -7,12 +7,13 @@ arXiv -> candidates (minus papers already featured) -> shortlist -> PDFs -> PDF 
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows import digest, pdf, pull_request, shortlist, summaries
+from flows import digest, pdf, progress, pull_request, shortlist, summaries
 from flows.candidates import ArxivClient, Candidate
 from flows.config import Settings
 from flows.errors import PdfError, Top5Error
@@ -52,9 +53,12 @@ def extract_texts(pdfs: dict[str, Path | PdfError], settings: Settings) -> dict[
     return pdf.read_texts(pdfs, settings)
 
 
-@stage
+@task(cache_policy=NO_CACHE, task_run_name="summarize {cand.arxiv_id}")
 def summarize(cand: Candidate, extraction: pdf.Extraction | None, llm, voice: summaries.Voice) -> summaries.Section:
-    return summaries.summarize(cand, extraction, llm, voice)
+    began = time.perf_counter()
+    section = summaries.summarize(cand, extraction, llm, voice)
+    get_run_logger().info("%s", progress.summary_line(section, time.perf_counter() - began))
+    return section
 
 
 @stage

@@ -2,7 +2,10 @@
 
 The real openai SDK talks to it, so retries, timeouts and response parsing are exercised for real.
 `reply(request_json)` returns the assistant's content (str), a refusal ({"refusal": "..."}),
-or a raw answer ({"status": int, "headers": {...}, "body": str | dict}).
+a completion of another shape ({"message": {...}, "finish_reason": "length", "usage": None}: the
+message as given, no usage member when usage is None), or a raw answer ({"status": int,
+"headers": {...}, "body": str | dict}). A request with "stream": true is answered as server-sent
+events, the content in small chunks, as llama.cpp and OpenAI stream.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ class OpenAIServer:
         self._lock = threading.Lock()
         self._failures: list[tuple[int, dict, str]] = []
         self._stalls: list[float] = []
+        self._drips: list[float] = []
 
     # --- scripting -------------------------------------------------------------------------
     def fail_next(
@@ -55,6 +59,16 @@ class OpenAIServer:
         """Hold the next `times` chat responses this long before answering."""
         with self._lock:
             self._stalls.extend([seconds] * times)
+
+    def drip_next(self, interval: float, *, times: int = 1) -> None:
+        """Send the next `times` answers one byte every `interval` seconds (a server that never
+        trips a per-read timeout)."""
+        with self._lock:
+            self._drips.extend([interval] * times)
+
+    def _take_drip(self) -> float:
+        with self._lock:
+            return self._drips.pop(0) if self._drips else 0.0
 
     # --- lifecycle -------------------------------------------------------------------------
     def __enter__(self) -> OpenAIServer:
@@ -74,6 +88,8 @@ class OpenAIServer:
         return stall, failure
 
     def _completion(self, request: dict, answer: str | dict) -> dict:
+        if isinstance(answer, dict) and "message" in answer:
+            return self._shaped(request, answer)
         refusal = answer.get("refusal") if isinstance(answer, dict) else None
         content = None if refusal else str(answer)
         completion_text = refusal or content or ""
@@ -98,6 +114,35 @@ class OpenAIServer:
                 "total_tokens": prompt_tokens + completion_tokens,
             },
         }
+
+
+    def _shaped(self, request: dict, answer: dict) -> dict:
+        message = {"role": "assistant", **answer["message"]}
+        body = {"id": f"chatcmpl-test-{len(self.requests)}", "object": "chat.completion",
+                "created": int(time.time()), "model": request.get("model", "test-model"),
+                "choices": [{"index": 0, "message": message,
+                             "finish_reason": answer.get("finish_reason", "stop")}]}
+        usage = answer.get("usage", "auto")
+        if usage == "auto":
+            text = json.dumps(message.get("content")) + str(message.get("reasoning_content") or "")
+            usage = {"prompt_tokens": _approx_tokens(_prompt_text(request)), "completion_tokens": _approx_tokens(text)}
+        if usage is not None:
+            body["usage"] = usage
+        return body
+
+
+def _chunks(completion: dict, size: int = 8) -> list[dict]:
+    """A chat completion as streamed chunks: its content and reasoning a few characters at a time."""
+    choice = completion["choices"][0]
+    message, base = choice["message"], {k: completion[k] for k in ("id", "created", "model")}
+    chunks = []
+    for field in ("reasoning_content", "content"):
+        text = message.get(field)
+        if isinstance(text, str):
+            chunks += [{"delta": {field: text[i:i + size]}} for i in range(0, len(text), size)]
+    chunks.append({"delta": {}, "finish_reason": choice.get("finish_reason", "stop")})
+    return [{**base, "object": "chat.completion.chunk",
+             "choices": [{"index": 0, "finish_reason": None, **c}]} for c in chunks]
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -137,7 +182,27 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(answer, dict) and "status" in answer:
             self._send(answer["status"], answer.get("headers", {}), answer.get("body", ""))
             return
-        self._send(200, {}, self.owner._completion(request, answer))
+        completion = self.owner._completion(request, answer)
+        if request.get("stream"):
+            self._stream(_chunks(completion))
+        else:
+            self._send(200, {}, completion)
+
+    def _stream(self, chunks: list[dict]) -> None:
+        self.close_connection = True
+        drip = self.owner._take_drip()
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            for chunk in chunks:
+                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                self.wfile.flush()
+                time.sleep(drip)
+            self.wfile.write(b"data: [DONE]\n\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass
 
     def _not_found(self) -> None:
         error = {"message": f"no route {self.path}", "type": "invalid_request_error"}
@@ -153,6 +218,12 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header(key, str(value))
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            self.wfile.write(data)
+            drip = self.owner._take_drip()
+            if not drip:
+                self.wfile.write(data)
+            for i in range(len(data) if drip else 0):
+                self.wfile.write(data[i:i + 1])
+                self.wfile.flush()
+                time.sleep(drip)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (a timeout test); nothing to answer

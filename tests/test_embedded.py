@@ -72,7 +72,7 @@ def test_embedded_server_is_stopped_when_the_run_fails(no_llm_env):
 def test_server_command_fits_the_machine(no_llm_env):
     command = embedded.server_command(no_llm_env, embedded.Path("/m.gguf"), 1234)
     threads = command[command.index("--n_threads") + 1]
-    assert int(threads) == min(4, os.cpu_count() or 1)
+    assert int(threads) == max(1, min(4, (os.cpu_count() or 1) // 2))
     assert int(command[command.index("--n_ctx") + 1]) >= 4096
     assert command[command.index("--host") + 1] == "127.0.0.1"
 

@@ -14,7 +14,8 @@ from pydantic import BaseModel
 
 from flows.config import Settings
 from flows.errors import ConfigError, LLMError
-from flows.llm.client import LLM, STAGES, Usage, extract_json, open_llm
+from flows.llm import LLM, STAGES, Usage, extract_json, open_llm
+from flows.llm.budget import StageUsage
 from tests.openai_server import OpenAIServer
 
 SECRET = "sk-test-SECRET123"
@@ -219,16 +220,16 @@ def test_cache_serves_the_same_request_without_http(settings):
     with OpenAIServer(scripted(answer)) as srv:
         with LLM(settings, base_url=srv.base_url) as llm:
             first = llm.complete_json("rank", MESSAGES, Score)
-            second = llm.complete_json("rank", MESSAGES, Score)
             text = llm.complete_text("summarize", MESSAGES)
-            llm.complete_text("summarize", MESSAGES)
-        assert first == second
-        assert len(srv.requests) == 2
-        assert llm.usage.to_json()["rank"]["cached"] == 1
-        assert llm.usage.to_json()["summarize"] == {
-            "requests": 1, "cached": 1, "prompt_tokens": llm.usage.to_json()["summarize"]["prompt_tokens"],
-            "completion_tokens": len(answer) // 4, "cost_usd": llm.usage.to_json()["summarize"]["cost_usd"],
-        }
+            after_first = llm.usage.to_json()
+            assert len(srv.requests) == 2
+            second = llm.complete_json("rank", MESSAGES, Score)
+            assert llm.complete_text("summarize", MESSAGES) == text
+        assert first == second == Score(score=5, reason="ok")
+        assert len(srv.requests) == 2  # the repeats sent nothing
+        usage = llm.usage.to_json()
+        for stage in ("rank", "summarize"):  # a cached answer counts as cached, and costs nothing
+            assert usage[stage] == dict(after_first[stage], cached=1)
         # a new run (new LLM, same cache dir) also hits the disk cache
         with LLM(settings, base_url=srv.base_url) as again:
             assert again.complete_text("summarize", MESSAGES) == text
@@ -237,7 +238,7 @@ def test_cache_serves_the_same_request_without_http(settings):
         with LLM(settings.model_copy(update={"summary_model": "gpt-4.1"}), base_url=srv.base_url) as other:
             other.complete_text("summarize", MESSAGES)
         assert len(srv.requests) == 3
-    leftovers = [p for p in (settings.cache_dir / "llm").rglob("*") if p.name.startswith(".tmp")]
+    leftovers = [p for p in (settings.cache_dir / "llm").rglob("*") if p.name.endswith(".tmp")]
     assert leftovers == []
 
 
@@ -272,24 +273,35 @@ def test_usage_and_cost_per_stage(tmp_path):
         llm.complete_text("summarize", [{"role": "user", "content": "q" * 400}])
         llm.complete_text("rank", prompt)
     usage = llm.usage.to_json()
-    assert usage["summarize"] == {"requests": 2, "cached": 0, "prompt_tokens": 200,
-                                  "completion_tokens": 20, "cost_usd": round((200 * 1 + 20 * 2) / 1e6, 6)}
+    assert usage["summarize"] == {"requests": 2, "cached": 0, "prompt_tokens": 200, "completion_tokens": 20,
+                                  "cost_usd": round((200 * 1 + 20 * 2) / 1e6, 6), "estimated": 0}
     assert usage["rank"]["cost_usd"] == 0  # unknown model: counted as 0 ...
     assert "unknown" in llm.describe()["prices"]["mystery-model"]  # ... and said so
     assert usage["total"]["requests"] == 3 and usage["total"]["prompt_tokens"] == 300
     assert set(usage) == {*STAGES, "total"}
 
 
-def test_usage_is_thread_safe():
+def test_usage_is_thread_safe(monkeypatch):
+    """Parallel summaries record at once: no update may be lost. Adding is slowed down so that
+    without the lock the threads would overwrite each other's counts every time."""
+    real_add = StageUsage.add
+
+    def slow_add(self, other):
+        copy = StageUsage(**vars(self))
+        time.sleep(0.0005)  # read, wait, write: what a preempted thread does
+        real_add(copy, other)
+        vars(self).update(vars(copy))
+
+    monkeypatch.setattr(StageUsage, "add", slow_add)
     usage = Usage()
-    threads = [threading.Thread(target=lambda: [usage.record("rank", 1, 2, 0.5, False) for _ in range(500)])
-               for _ in range(4)]
+    threads = [threading.Thread(target=lambda: [usage.record("rank", 1, 2, 0.5, False) for _ in range(50)])
+               for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert usage.to_json()["rank"] == {"requests": 2000, "cached": 0, "prompt_tokens": 2000,
-                                       "completion_tokens": 4000, "cost_usd": 1000.0}
+    assert usage.to_json()["rank"] == {"requests": 400, "cached": 0, "prompt_tokens": 400,
+                                       "completion_tokens": 800, "cost_usd": 200.0, "estimated": 0}
 
 
 def test_concurrency_cap(tmp_path):
@@ -356,10 +368,6 @@ def test_unknown_stage_is_rejected(settings):
 
 
 def test_each_stage_sends_its_own_model_and_temperature(tmp_path):
-    from flows.config import Settings
-    from flows.llm.client import LLM
-    from tests.openai_server import OpenAIServer
-
     settings = Settings(openai_base_url="http://x", openai_api_key="sk-test-key-123", cache_dir=tmp_path,
                         rank_model="ranker-1", summary_model="writer-2", rank_temperature=0.0,
                         summary_temperature=0.7)

@@ -59,7 +59,10 @@ def find_model() -> Path:
 
 
 def default_threads() -> int:
-    return max(1, min(4, os.cpu_count() or 1))
+    """Half the cores, at most 4: llama.cpp's threads wait for each other at every step, so on a
+    machine whose cores are busy with other work (the flow itself, PDF workers, other jobs) two
+    threads on two cores run slower than one."""
+    return max(1, min(4, (os.cpu_count() or 1) // 2))
 
 
 def server_command(settings: Settings, model: Path, port: int) -> list[str]:

@@ -24,6 +24,7 @@ from flows.candidates.candidate import Candidate
 from flows.config import PROMPTS_DIR
 from flows.errors import ConfigError, LLMError
 from flows.guard import guard
+from flows.llm import sent_id
 from flows.shortlist.taste import Taste
 
 log = logging.getLogger(__name__)
@@ -227,7 +228,8 @@ class _Judge:
     def _read(self, system: str, user: str, ids: set[str]) -> dict[str, RankItem]:
         messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         answer = self.llm.complete_json("rank", messages, RankAnswer)
-        return {item.id.strip(): item for item in answer.rankings if item.id.strip() in ids}
+        named = ((sent_id(item.id, ids), item) for item in answer.rankings)  # only ids that were sent
+        return {arxiv_id: item for arxiv_id, item in named if arxiv_id is not None}
 
     def _distrust(self, arxiv_id: str, pro: RankItem, con: RankItem, stage_note: str) -> None:
         self.distrusted.add(arxiv_id)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from dataclasses import field as _field
 
 from flows.text import ARXIV_ID
 
@@ -22,7 +23,7 @@ PARTS = ("name", "problem", "idea", "results", "take")
 SELECTION_LINE = "Here is my selection of the top 5 AI papers this week."
 FOOTER = "#weeklytop5"
 
-_TEMPLATE_MARKUP = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}")
+_TEMPLATE_MARKUP = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}|<\|[\w.-]{1,30}\|>|\[/?INST\]|</?s>")
 _HEADING = re.compile(r"(?m)^[ \t]{0,3}#{1,6}(?:[ \t]|$)")
 _FENCE = re.compile(r"(?m)^[ \t]*(?:```|~~~)")
 _HTML = re.compile(r"</?(?:img|br|hr|p|div|span|a|b|i|u|em|strong|sub|sup|table|tr|td|th|ul|ol|li|h[1-6]|pre|code"
@@ -33,6 +34,7 @@ _META = re.compile(
     r"|\bhere(?:'s| is) (?:the|a|your) (?:section|summary|draft|json|paragraph)\b|\bI hope this helps\b"
     r"|\[(?:insert|your|todo|placeholder)\b|\blorem ipsum\b",
     re.I | re.M)
+_EMPTY_LINK = re.compile(r"!?\[\s*\]\(")
 _JSON_LEFTOVER = re.compile(r'"(?:name|problem|idea|results|take)"\s*:')
 _FIRST_PERSON = re.compile(r"\bI\b|\bI['’](?:m|d|ve|ll)\b|\b(?:my|me|mine|myself)\b", re.I)
 _PAPER_HEADING = re.compile(r"^## Paper (\d+):[ \t]*(.*?)[ \t]*$")
@@ -44,6 +46,8 @@ class LintProblem:
     field: str  # the part ("take"), or the place in the draft ("header", "paper 3")
     message: str
     severity: str = "error"  # "error": break the house structure; "warning": worth a look
+    # the text cannot stand in a draft at all (gibberish, markup, empty); not part of equality
+    unusable: bool = _field(default=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -61,17 +65,21 @@ def _words(text: str) -> int:
     return len(re.findall(r"\S+", text))
 
 
-def lint_section(fields: dict[str, str], *, rules: LintRules = DEFAULT_RULES) -> list[LintProblem]:
-    """Problems with one section's parts (name, problem, idea, results, take)."""
+def lint_section(fields: dict[str, str], *, rules: LintRules = DEFAULT_RULES,
+                 source: str | None = None) -> list[LintProblem]:
+    """Problems with one section's parts (name, problem, idea, results, take). With `source`
+    (the paper's text), names and codes the paper itself uses are never taken for gibberish."""
+    known = frozenset(re.findall(r"[@\w]+", source.lower())) if source else frozenset()
     problems: list[LintProblem] = []
     for part in PARTS:
         text = (fields.get(part) or "").strip()
         if part not in fields:
-            problems.append(LintProblem(part, f"the {part} is missing"))
+            problems.append(LintProblem(part, f"the {part} is missing", unusable=True))
         elif not text:
-            problems.append(LintProblem(part, f"the {part} is empty"))
+            problems.append(LintProblem(part, f"the {part} is empty", unusable=True))
         else:
             problems += _markup(part, text)
+            problems += _gibberish(part, text, known)
             problems += _name(text, rules) if part == "name" else _length(part, text, rules)
     take = (fields.get("take") or "").strip()
     if take and not _FIRST_PERSON.search(take):
@@ -93,8 +101,8 @@ def _name(text: str, rules: LintRules) -> list[LintProblem]:
 def _length(part: str, text: str, rules: LintRules) -> list[LintProblem]:
     low, high = rules.words.get(part, (1, 10**6))
     count = _words(text)
-    if count < low:
-        return [LintProblem(part, f"the {part} is too short ({count} words, at least {low})")]
+    if count < low:  # under half the least the house style writes is no paragraph at all
+        return [LintProblem(part, f"the {part} is too short ({count} words, at least {low})", unusable=count < low / 2)]
     if count > high:
         return [LintProblem(part, f"the {part} is too long ({count} words, at most {high})")]
     return []
@@ -109,13 +117,54 @@ def _markup(part: str, text: str) -> list[LintProblem]:
         (_HTML, "HTML (the template places the figures)"),
         (_META, "text about writing the draft, not about the paper (\"As an AI ...\", \"Here is the summary\")"),
         (_JSON_LEFTOVER, "leftover JSON keys from the answer format"),
+        (_EMPTY_LINK, "a link with no text"),
     ]
     found = []
     for pattern, what in checks:
         m = pattern.search(text)
         if m:
-            found.append(LintProblem(part, f"the {part} contains {what}: {m.group(0).strip()!r}"))
+            found.append(LintProblem(part, f"the {part} contains {what}: {m.group(0).strip()!r}", unusable=True))
     return found
+
+
+# Gibberish a small model writes: letters that form no word, @handles, invented codes. Tuned on
+# the editor's published digest and a week of arXiv abstracts (no false alarm there):
+# acronyms (CNNs, BLSTM), CamelCase names (DeepSeekMath) and model names (GSM8K, Qwen2.5-7B) pass.
+_HANDLE = re.compile(r"@[A-Za-z0-9_]{2,}")
+_WORD = re.compile(r"[A-Za-z]+")
+_CODE = re.compile(r"(?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{6,}")
+_CONSONANTS = re.compile(r"[^aeiouy]{6,}", re.I)
+_CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
+_LINK = re.compile(r"https?://\S+|www\.\S+")
+
+
+def _gibberish(part: str, text: str, known: frozenset[str] = frozenset()) -> list[LintProblem]:
+    """Letters that form no words (a 30-letter random string, a vowel-less run, case soup),
+    @handles and invented letter-digit codes, unless the paper (`known`: its lowercased tokens)
+    uses them too. Links are left to the other checks."""
+    text = _LINK.sub(" ", text)
+    new = [t for t in re.findall(r"[@\w]+", text) if t.lower().strip("_") not in known]
+    handle = next((t for t in new if _HANDLE.fullmatch(t)), None)
+    odd = handle or next((w for t in new for w in _WORD.findall(t) if _no_word(w)), None)
+    odd = odd or next((t for t in new if _CODE.fullmatch(t) and len(re.findall(r"\d+|[A-Za-z]+", t)) >= 4), None)
+    if odd is None:
+        return []
+    return [LintProblem(part, f"the {part} contains gibberish (no word, a handle or an invented code): {odd!r}",
+                        unusable=True)]
+
+
+def _no_word(token: str) -> bool:
+    if len(token) < 5 or sum(c.isupper() for c in token) >= 0.6 * len(token):
+        return False  # short, or an acronym (CNNs, BLSTM)
+    segments = _CAMEL.findall(token)
+    if len(segments) > 1:  # CamelCase names (DeepSeekMath, ConvNeXt) are words joined; case soup is not
+        return sum(1 for s in segments if len(s) > 1 and not s.isupper() and _not_word_like(s)) >= 2
+    return _not_word_like(token)
+
+
+def _not_word_like(token: str) -> bool:
+    # the longest words in 60,000 arXiv abstracts have 28 letters (stereoelectroencephalography)
+    return len(token) > 28 or not re.search(r"[aeiouy]", token, re.I) or bool(_CONSONANTS.search(token))
 
 
 def lint_draft(markdown: str, *, expected_papers: int) -> list[LintProblem]:

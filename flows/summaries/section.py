@@ -3,15 +3,17 @@
 The model returns the parts of a section as validated fields; the digest template, not the
 model, lays them out. Each section is linted (structure, length, no stray markup) and grounded
 (every number and name must appear in the paper); a failing section is asked for once more
-with its problems listed, and what is still wrong is marked inline and noted for the editor. When the PDF could not be read the section is written from the
-abstract and says so; when the LLM fails the section keeps the abstract as a stand-in and
-is flagged for the editor. One bad paper never sinks the week's draft.
+with its problems listed, and what is still wrong is marked inline and noted for the editor.
+When the PDF could not be read the section is written from the abstract and says so; when the
+LLM fails, or what it wrote is unusable (gibberish, markup), the paper's own words stand in
+(title and abstract), flagged for the editor. One bad paper never sinks the week's draft.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 
 from pydantic import BaseModel, Field, field_validator
@@ -25,9 +27,16 @@ from flows.pdf import Caption, Extraction
 from flows.summaries.grounding import Ungrounded, check_section, mark_inline
 from flows.summaries.lint import LintProblem, lint_section
 from flows.summaries.source import paper_source
+from flows.text import clip
 
 SUMMARY_TOKENS = 900
 TEXT_BUDGET_TOKENS = 3000
+# The embedded SmolLM2-135M: a short excerpt keeps it on the paper and its prompt fast to read on
+# two busy cores; one section of ~250 words is ~350 tokens of JSON.
+OFFLINE_TEXT_TOKENS = 800
+OFFLINE_SUMMARY_TOKENS = 450
+
+FIELD_MAX_CHARS = 2000  # a paragraph of the house style is at most ~140 words (~900 characters)
 
 _METHOD_WORDS = re.compile(r"overview|architecture|framework|pipeline|method|approach|illustration|model", re.I)
 _RESULT_WORDS = re.compile(r"result|performance|accuracy|comparison|compar|speed|score|ablation", re.I)
@@ -37,10 +46,10 @@ class SectionFields(BaseModel):
     """What the LLM must return for one paper."""
 
     name: str = Field(min_length=2, max_length=120)
-    problem: str = Field(min_length=20)
-    idea: str = Field(min_length=20)
-    results: str = Field(min_length=10)
-    take: str = Field(min_length=10)
+    problem: str = Field(min_length=20, max_length=FIELD_MAX_CHARS)
+    idea: str = Field(min_length=20, max_length=FIELD_MAX_CHARS)
+    results: str = Field(min_length=10, max_length=FIELD_MAX_CHARS)
+    take: str = Field(min_length=10, max_length=FIELD_MAX_CHARS)
 
     @field_validator("*")
     @classmethod
@@ -75,6 +84,7 @@ class Section:
     take: str
     notes: tuple[str, ...] = ()
     figures: tuple[Figure, ...] = ()
+    fallback: bool = False  # the model's section was unusable: the paper's own words stand in
 
     def figure(self, role: str) -> Figure | None:
         return next((f for f in self.figures if f.role == role), None)
@@ -129,48 +139,110 @@ def _editor_sections(digests_dir: Path, except_week: str | None, merged: dict[st
 
 
 def summarize(cand: Candidate, extraction: Extraction | None, llm, voice: Voice | None = None) -> Section:
+    """The section for `cand`, written by `llm` from the paper's text (or its abstract when the PDF
+    text is missing). A section that is still unusable after one more try (the LLM failed, or
+    lint finds gibberish or markup) falls back to the paper's own words, marked. Raises only
+    ConfigError (the backend is misconfigured): one bad paper never sinks the week."""
     voice = voice or voice_for("weekly")
-    source = paper_source(cand, extraction, TEXT_BUDGET_TOKENS)
+    source = paper_source(cand, extraction, OFFLINE_TEXT_TOKENS if llm.offline else TEXT_BUDGET_TOKENS)
     notes = list(source.notes)
-    text, captions, source_text = source.text, source.captions, source.grounding
     if llm.offline:
         notes.append("written by the small offline model: check every sentence against the paper.")
-    figures = _figures(captions)
-    messages = _messages(source.paper, text, voice)
-    try:
-        fields = llm.complete_json("summarize", messages, SectionFields, max_tokens=SUMMARY_TOKENS)
-        problems, ungrounded = _check(fields, source_text)
-        if problems or ungrounded:  # one more try, told exactly what was wrong
-            retry = messages + [{"role": "assistant", "content": fields.model_dump_json()},
-                                {"role": "user", "content": _fix_request(problems, ungrounded)}]
-            fields = llm.complete_json("summarize", retry, SectionFields, max_tokens=SUMMARY_TOKENS)
-            problems, ungrounded = _check(fields, source_text)
-    except LLMError as exc:
-        notes.append(f"the LLM could not write this section ({exc.message}); the abstract stands in for it.")
-        return Section(cand.arxiv_id, name=_short_title(cand.title), problem=cand.abstract,
-                       idea="[needs writing: the key idea]", results="[needs writing: the results, with numbers from the paper]",
-                       take="[needs writing: your take]", notes=tuple(notes), **figures)
-    notes += [f"{p.field}: {p.message}" for p in problems]
-    if ungrounded:
-        claims = ", ".join(dict.fromkeys(u.claim for u in ungrounded))
-        notes.append(f"not found in the paper, marked ⚠️ inline: {claims}.")
-    parts = {name: mark_inline(value, ungrounded) for name, value in fields.model_dump().items()}
+    figures = _figures(source.captions)
+    fields, check, failure = _write(llm, _messages(source.paper, source.text, voice), source.grounding)
+    if fields is None or check.unusable:
+        reason = failure or "; ".join(p.message for p in check.problems if p.unusable)
+        return _own_words(cand, notes, reason, figures)
+    notes += check.notes()
+    parts = fields.model_dump() if check.error else {
+        name: mark_inline(value, list(check.ungrounded)) for name, value in fields.model_dump().items()}
     return Section(cand.arxiv_id, **parts, notes=tuple(notes), **figures)
 
 
-def _check(fields: SectionFields, source: str) -> tuple[list[LintProblem], list[Ungrounded]]:
-    problems = [p for p in lint_section(fields.model_dump()) if p.severity == "error"]
-    return problems, check_section(fields.model_dump(), source)
+@dataclass(frozen=True)
+class _Check:
+    """What lint and grounding found in a section; `error` when they could not check it."""
+
+    problems: tuple[LintProblem, ...] = ()
+    ungrounded: tuple[Ungrounded, ...] = ()
+    error: str | None = None
+
+    @property
+    def clean(self) -> bool:
+        return not self.problems and not self.ungrounded and self.error is None
+
+    @property
+    def unusable(self) -> bool:
+        return any(p.unusable for p in self.problems)
+
+    def notes(self) -> list[str]:
+        notes = [f"{p.field}: {p.message}" for p in self.problems]
+        if self.ungrounded:
+            claims = ", ".join(dict.fromkeys(u.claim for u in self.ungrounded))
+            notes.append(f"not found in the paper, marked ⚠️ inline: {claims}.")
+        if self.error:
+            notes.append(f"the section could not be checked against the paper ({self.error}): check its "
+                         "numbers and names by hand.")
+        return notes
 
 
-def _fix_request(problems: list[LintProblem], ungrounded: list[Ungrounded]) -> str:
-    lines = ["Your section has problems. Write it again, as the same JSON object, fixing them:"]
-    lines += [f"- {p.field}: {p.message}" for p in problems]
-    if ungrounded:
-        claims = ", ".join(dict.fromkeys(u.claim for u in ungrounded))
-        lines.append(f"- these numbers or names do not appear in the paper: {claims}. "
-                     "Use only facts and numbers from the paper text.")
-    return "\n".join(lines)
+def _write(llm, messages: list[dict], source: str) -> tuple[SectionFields | None, _Check, str | None]:
+    """(fields, their check, why the LLM failed): the first answer, or one more try (told what was
+    wrong; for the embedded model, also after a failed request, which its transport never retries)."""
+    max_tokens = OFFLINE_SUMMARY_TOKENS if llm.offline else SUMMARY_TOKENS
+    ask = partial(llm.complete_json, "summarize", schema=SectionFields, max_tokens=max_tokens,
+                  usable=partial(_usable, source=source))
+    fields, check = None, _Check()
+    try:
+        fields = ask(messages)
+        check = _check(fields, source)
+        if check.clean:
+            return fields, check, None
+    except LLMError as exc:
+        if not llm.offline:
+            return None, check, exc.message
+    retry = messages if fields is None else [*messages, {"role": "assistant", "content": fields.model_dump_json()},
+                                             {"role": "user", "content": _fix_request(check)}]
+    try:
+        fields = ask(retry)
+    except LLMError as exc:
+        return None, check, exc.message
+    return fields, _check(fields, source), None
+
+
+def _usable(fields: SectionFields, source: str) -> bool:
+    """Whether an answer may be cached: lint and grounding could check it and it is no gibberish."""
+    check = _check(fields, source)
+    return check.error is None and not check.unusable
+
+
+def _check(fields: SectionFields, source: str) -> _Check:
+    values = fields.model_dump()
+    try:
+        problems = [p for p in lint_section(values, source=source) if p.severity == "error"]
+        return _Check(tuple(problems), tuple(check_section(values, source)))
+    except Exception as exc:  # a checker's failure on one section is that section's flag, not the run's
+        return _Check(error=f"{type(exc).__name__}: {clip(str(exc), 160)}")
+
+
+def _fix_request(check: _Check) -> str:
+    claims = ", ".join(dict.fromkeys(u.claim for u in check.ungrounded))
+    return prompts.render("summary_fix.j2", problems=check.problems, claims=claims).strip()
+
+
+def _own_words(cand: Candidate, notes: list[str], reason: str, figures: dict) -> Section:
+    """The section in the paper's own words: its title as the name, its abstract's sentences as
+    problem, idea and results (a third each), the take left to the editor."""
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+(?=[A-Z0-9])", " ".join(cand.abstract.split())) if s]
+    first, second = max(1, len(sentences) // 3), max(2, 2 * len(sentences) // 3)
+    problem, idea, results = (" ".join(sentences[:first]), " ".join(sentences[first:second]),
+                              " ".join(sentences[second:]))
+    notes.append(f"the LLM could not write this section ({reason}); the paper's own words stand in (its title "
+                 "and its abstract's sentences): rewrite it.")
+    return Section(cand.arxiv_id, name=_short_title(cand.title), problem=problem or cand.abstract,
+                   idea=idea or "[needs writing: the key idea]",
+                   results=results or "[needs writing: the results, with numbers from the paper]",
+                   take="[needs writing: your take]", notes=tuple(notes), fallback=True, **figures)
 
 
 def _messages(cand: Candidate, text: str, voice: Voice) -> list[dict]:

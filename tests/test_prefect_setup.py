@@ -1,0 +1,50 @@
+"""A run that starts on any machine: time for Prefect's temporary server, and one line (not a
+40-line traceback) when Prefect cannot be reached."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO
+
+SETTING = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
+
+
+def _env(tmp_path, **extra) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    return {**env, "PREFECT_HOME": str(tmp_path / "prefect"), **extra}
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, "300"), ("42", "42")])
+def test_the_temporary_server_gets_a_generous_default_the_user_can_override(tmp_path, given, expected):
+    env = _env(tmp_path, **({SETTING: given} if given else {}))
+    code = ("import flows\nfrom prefect.settings import get_current_settings\n"
+            "print(get_current_settings().server.ephemeral.startup_timeout_seconds)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == expected, out.stderr[-2000:]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize("case", ["server down", "temporary server too slow"])
+def test_prefect_out_of_reach_is_one_line_that_says_what_to_do(tmp_path, case):
+    extra = ({"PREFECT_API_URL": f"http://127.0.0.1:{_free_port()}/api"} if case == "server down"
+             else {SETTING: "1"})  # no Prefect server starts in 1 s
+    result = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "run", "--week", "2026-W47", "--no-pr",
+         "--digests-dir", str(tmp_path / "digests")],
+        cwd=REPO, env=_env(tmp_path, **extra), capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    ours = [line for line in result.stderr.splitlines() if line.startswith("top5:")]
+    assert len(ours) == 1 and "make server" in ours[0], result.stderr[-3000:]
+    assert ("PREFECT_API_URL" if case == "server down" else f"raise {SETTING}") in ours[0]
+    assert "Traceback" not in result.stderr
