@@ -98,3 +98,13 @@ def test_a_run_releases_the_week_when_it_ends(tmp_path):
             WeekLock(tmp_path / "digests" / "2026-W47").acquire()
     with WeekLock(tmp_path / "digests" / "2026-W47"):
         pass
+
+
+def test_a_run_that_writes_nothing_leaves_no_digests_folder(tmp_path):
+    digests = tmp_path / "digests"
+    with WeekLock(digests / "2026-W47"):
+        assert digests.is_dir()
+    assert not digests.exists()  # a week with no new papers leaves nothing behind
+    with WeekLock(digests / "2026-W47"):
+        (digests / "2026-W47").mkdir()
+    assert (digests / "2026-W47").is_dir()

@@ -24,8 +24,10 @@ class WeekLock:
         self.folder = folder
         self.path = folder.parent / f".{folder.name}.lock"
         self._lock = FileLock(self.path, timeout=0, thread_local=False)
+        self._made_folder = False
 
     def acquire(self) -> WeekLock:
+        self._made_folder = not self.path.parent.exists()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._lock.acquire()
@@ -35,7 +37,12 @@ class WeekLock:
         return self
 
     def release(self) -> None:
+        """Releases the lock; a digests folder this lock had to make goes again when the run left
+        nothing else in it (a week with no new papers writes nothing)."""
         self._lock.release()
+        if self._made_folder and [p.name for p in self.path.parent.iterdir()] == [self.path.name]:
+            self.path.unlink(missing_ok=True)
+            self.path.parent.rmdir()
 
     def __enter__(self) -> WeekLock:
         return self.acquire()
