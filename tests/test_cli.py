@@ -245,3 +245,14 @@ def test_a_secret_in_the_wrong_variable_never_reaches_prefect(tmp_path, prefect_
     database = Path(PREFECT_SERVER_DATABASE_CONNECTION_URL.value().split("///", 1)[1])
     stored = b"".join(p.read_bytes() for p in database.parent.glob(database.name + "*"))
     assert stored and PLAIN_SECRET.encode() not in stored
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["2026-W40", "2026-W47", "--top-k", "11"], "--top-k / top_k must be 1..10, got 11"),
+    (["2026-W40", "--categories", "cs.LGG"], "unknown arXiv category 'cs.LGG'"),
+    (["2026-W99"], "2026-W99"),
+])
+def test_backfill_checks_its_arguments_before_prefect_starts(tmp_path, args, expected):
+    result = _top5("backfill", *args, "--digests-dir", str(tmp_path), cwd=tmp_path)
+    assert result.returncode == 2 and expected in result.stderr and result.stderr.count("\n") == 1
+    assert result.stdout.strip().endswith("prefect imported: False")
