@@ -42,7 +42,7 @@ def test_the_shortlist_table_starts_with_rank_pick_linked_title_scores_and_reaso
 
     assert table[0] == "| Rank | Pick | Paper | Cheap | LLM | Reason |"
     first = table[2]
-    assert first.startswith(f"| 1 | pick 1 | [A \\| B \\[C\\](https://e.x) &lt;s&gt;](https://arxiv.org/abs/{PICKS[0]})"
+    assert first.startswith(f"| 1 | pick 1 | [A \\| B \\[C\\](https://e.x) \\<s\\>](https://arxiv.org/abs/{PICKS[0]})"
                             " | 0.5 | 8.9 | line one line two long")
     assert first.count(" | ") == 5  # the pipe in the title did not add a column
     assert len(first.split(" | ")[5]) <= 62  # cells never wrap in the UI: the row fits 1400 px

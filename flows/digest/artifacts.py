@@ -16,6 +16,8 @@ import mimetypes
 import re
 from pathlib import Path
 
+from flows.escape import md
+
 DRAFT_KEY, PAPERS_KEY, TABLE_KEY = "digest-draft", "digest-papers", "ranked-candidates"
 ARTIFACT_ROUTE = "/artifacts/artifact/"  # the Prefect UI's page of one artifact, by its id
 MAX_IMAGE_BYTES = 2_000_000  # larger figures are named, not embedded (the artifact lives in the database)
@@ -65,16 +67,16 @@ def candidates_table(candidates: dict) -> str:
         row = rows.get(arxiv_id, {})
         lines.append(f"| {place} | {labels.get(arxiv_id, '')} | {_paper(arxiv_id, row, TITLE_CELL)} | "
                      f"{_score(row.get('cheap_score'))} | {_score(row.get('llm_score'))} | "
-                     f"{_cell(row.get('reason') or '', REASON_CELL)} |")
+                     f"{md(row.get('reason') or '', REASON_CELL)} |")
     lines += ["", "**Why the picks and runners-up**", ""]
     lines += [f"- **{label}** {_paper(arxiv_id, rows.get(arxiv_id, {}), 200)}: "
-              f"{_cell(rows.get(arxiv_id, {}).get('reason') or 'no reason recorded', 600)}"
+              f"{md(rows.get(arxiv_id, {}).get('reason') or 'no reason recorded', 600)}"
               for arxiv_id, label in labels.items()]
     return "\n".join(lines) + "\n"
 
 
 def _paper(arxiv_id: str, row: dict, limit: int) -> str:
-    return f"[{_cell(row.get('title') or arxiv_id, limit)}](https://arxiv.org/abs/{_cell(arxiv_id, 40)})"
+    return f"[{md(row.get('title') or arxiv_id, limit)}](https://arxiv.org/abs/{md(arxiv_id, 40)})"
 
 
 def _image(alt: re.Match | None, src: str, folder: Path) -> str:
@@ -103,15 +105,6 @@ def _data_uri(src: str, folder: Path) -> str | None:
     if not kind.startswith("image/"):
         return None
     return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode()}"
-
-
-def _cell(text: str, limit: int) -> str:
-    """Paper or LLM text as one table cell: one line, no pipe, bracket or tag of its own."""
-    text = " ".join(str(text).split())
-    text = text if len(text) <= limit else text[: limit - 1] + "…"
-    for raw, safe in (("\\", "\\\\"), ("|", "\\|"), ("[", "\\["), ("]", "\\]"), ("<", "&lt;"), (">", "&gt;")):
-        text = text.replace(raw, safe)
-    return text
 
 
 def _score(value) -> str:
