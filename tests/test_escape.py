@@ -26,7 +26,7 @@ def _pages(style: str) -> dict[str, str]:
                       idea=PIPES, results=BEACON, take=LIQUID, notes=(f"note {SCRIPT}",),
                       figures=(Figure("method", "figure", "1", 1, PHISH_TITLE, image='x.png" onerror="alert(3)'),))
     return render_pages(style, profile=Profile.load(), sections=[section], papers=[paper],
-                        banners=[f"banner {SCRIPT}"], week="2026-W47")
+                        banners=["the tool's own banner"], week="2026-W47")
 
 
 def _links(markdown: str) -> list[str]:

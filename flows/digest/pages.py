@@ -65,6 +65,7 @@ def render_pages(style: str, *, profile: Profile, sections: list[Section], paper
 
 
 def banners_for(sections: list[Section], offline: bool) -> list[str]:
+    """The draft's banners: the tool's own sentences (pages show them unescaped), never paper or LLM text."""
     banners = [OFFLINE_BANNER] if offline else []
     flagged = sum(1 for s in sections if s.notes)
     if flagged:
