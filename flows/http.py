@@ -60,6 +60,14 @@ class Fetched:
     def text(self) -> str:
         return self.content.decode(self.response.encoding or "utf-8", errors="replace")
 
+    def whole(self) -> httpx.Response:
+        """The answer as an ordinary, fully read httpx.Response (its body already decoded, so the
+        headers that described the encoding on the wire are left out)."""
+        headers = [(k, v) for k, v in self.response.headers.multi_items()
+                   if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")]
+        return httpx.Response(self.response.status_code, headers=headers, content=self.content,
+                              request=self.response.request)
+
 
 def fetch_within(client: httpx.Client, request: httpx.Request, *, deadline: float,
                  max_bytes: int | None = None, what: str) -> Fetched:

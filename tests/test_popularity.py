@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import time
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlparse
 
+import pytest
+
 from flows.candidates.week import window_between
 from flows.config import Settings
+from flows.shortlist import popularity
 from flows.shortlist.popularity import upvotes
 from flows.shortlist.ranking import Profile, score_all
 from tests.helpers import candidate
@@ -63,3 +67,32 @@ def test_upvotes_lift_a_paper_in_the_cheap_score():
     ranked = score_all(same, Profile.load(), upvotes={"2611.00002": 40})
     assert [s.candidate.arxiv_id for s in ranked] == ["2611.00002", "2611.00001"]
     assert ranked[0].upvotes == 40 and ranked[1].upvotes is None
+
+
+class Dripping(BaseHTTPRequestHandler):
+    """A listing sent one byte every 0.2 s: no single read ever times out."""
+
+    def do_GET(self):  # noqa: N802
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        for byte in b"[" + b" " * 500 + b"]":
+            self.wfile.write(bytes([byte]))
+            self.wfile.flush()
+            time.sleep(0.2)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.timeout(60)  # without a deadline the drip takes minutes: a hang, not a speed assertion
+def test_a_dripping_listing_meets_its_deadline_and_the_run_goes_on(monkeypatch):
+    monkeypatch.setattr(popularity, "DEADLINE", 1.0)
+    server = Loopback(Dripping)
+    try:
+        began = time.monotonic()
+        found, why = upvotes(WINDOW, Settings(hf_papers_url=server.base + "/api/daily_papers"))
+    finally:
+        server.stop()
+    assert found == {} and "no complete answer within 1 s" in why
+    assert time.monotonic() - began < 10  # the whole drip would take 100 s

@@ -9,12 +9,14 @@ from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_ex
 
 from flows.config import Settings
 from flows.errors import PullRequestError
-from flows.http import safe_url
+from flows.http import BodyTooLarge, DeadlineExceeded, fetch_within, safe_url
 from flows.pull_request.body import TOOL, inline
 from flows.pull_request.git import redact
 
 API_ATTEMPTS = 3  # for 5xx, 429 and dropped connections only; any other 4xx fails at once
 API_BACKOFF = 0.5  # seconds before the second try, doubled after, at most 4 s
+API_DEADLINE = 60.0  # wall-clock seconds for one answer, however slowly the server sends it
+API_MAX_BYTES = 10_000_000  # a pull request's JSON is a few kilobytes
 
 
 class _Transient(Exception):
@@ -74,7 +76,12 @@ class GitHub:
     @retry(retry=retry_if_exception_type((_Transient, httpx.TransportError)), reraise=True,
            stop=stop_after_attempt(API_ATTEMPTS), wait=wait_exponential(multiplier=API_BACKOFF, max=4))
     def _send(self, method: str, path: str, **kwargs) -> httpx.Response:
-        response = self.client.request(method, path, **kwargs)
+        request = self.client.build_request(method, path, **kwargs)
+        try:
+            response = fetch_within(self.client, request, deadline=API_DEADLINE, max_bytes=API_MAX_BYTES,
+                                    what=f"GitHub API {method} {path}").whole()
+        except (DeadlineExceeded, BodyTooLarge) as exc:
+            raise _Transient(str(exc)) from None
         if response.status_code >= 500 or response.status_code == 429:
             raise _Transient(f"{response.status_code} {_github_message(response)}")
         return response

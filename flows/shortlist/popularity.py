@@ -16,10 +16,13 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from flows.candidates.candidate import split_version
 from flows.candidates.week import Window
 from flows.config import Settings
+from flows.http import BodyTooLarge, DeadlineExceeded, fetch_within
 
 log = logging.getLogger(__name__)
 
 ANNOUNCEMENT_LAG = timedelta(days=3)  # a paper submitted on Friday is listed on Monday or later
+DEADLINE = 30.0  # wall-clock seconds for one day's listing, however slowly it is sent
+MAX_BYTES = 20_000_000  # a day's listing is a few hundred kilobytes
 
 
 class _Paper(BaseModel):
@@ -45,10 +48,12 @@ def upvotes(window: Window, settings: Settings, *, transport: httpx.BaseTranspor
     with httpx.Client(timeout=httpx.Timeout(15.0, connect=5.0), transport=transport) as client:
         while day <= last:
             try:
-                response = client.get(settings.hf_papers_url, params={"date": day.isoformat()})
+                request = client.build_request("GET", settings.hf_papers_url, params={"date": day.isoformat()})
+                response = fetch_within(client, request, deadline=DEADLINE, max_bytes=MAX_BYTES,
+                                        what="the Hugging Face listing").whole()
                 response.raise_for_status()
                 listed = _LISTING.validate_json(response.content)
-            except (httpx.HTTPError, ValidationError) as exc:
+            except (httpx.HTTPError, ValidationError, DeadlineExceeded, BodyTooLarge) as exc:
                 why = (f"the popularity signal (Hugging Face daily papers, {settings.hf_papers_url}) was "
                        f"not used: {day.isoformat()}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
                 log.warning("%s", why)
