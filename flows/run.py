@@ -136,9 +136,10 @@ class Run:
         self.record.flags += [f"Paper {i}, {s.arxiv_id}: {note}" for i, s in enumerate(sections, 1)
                               for note in s.notes]
         self.record.flags += llm.flags
+        self.record.llm = llm.describe()  # again: what the run learnt (the JSON mode the backend took)
         self.record.tokens = llm.usage.to_json()
         self.record.counts.update(progress.counts(sections))
-        self._io = StageIo(len(sections), sum(1 for s in sections if not s.notes))
+        self._io = StageIo(len(sections), self.record.counts["sections_by_model"])
         return sections
 
     @property

@@ -31,7 +31,9 @@ def require_shared(path: Path = FIXTURES) -> Path:
 def prefect_harness():
     from prefect.testing.utilities import prefect_test_harness  # lazy: starts a server (~15 s)
 
-    with prefect_test_harness(server_startup_timeout=90):
+    from flows.prefect_setup import EPHEMERAL_STARTUP_TIMEOUT
+
+    with prefect_test_harness(server_startup_timeout=int(EPHEMERAL_STARTUP_TIMEOUT)):  # a busy machine is slow
         yield
 
 

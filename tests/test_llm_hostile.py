@@ -162,3 +162,22 @@ def test_an_error_inside_a_200_that_is_no_retry_case_quotes_the_provider(tmp_pat
         with pytest.raises(LLMError, match="HTTP 200 with an error inside.*Provider returned error.*images"):
             LLM(_settings(srv, tmp_path)).complete_text("rank", [{"role": "user", "content": "hi"}])
     assert len(srv.requests) == 1
+
+
+def test_the_embedded_model_cut_at_max_tokens_is_not_asked_for_more(tmp_path):
+    looping = {"message": {"content": '{"name": "' + "loop " * 200}, "finish_reason": "length"}
+    with OpenAIServer(lambda request: looping) as srv:
+        llm = LLM(_settings(srv, tmp_path), base_url=srv.base_url, offline=True)
+        with pytest.raises(LLMError, match="cut at max_tokens=450"):
+            llm.complete_json("summarize", [{"role": "user", "content": "JSON please"}], section_module.SectionFields,
+                              max_tokens=450)
+    assert [r["max_tokens"] for r in srv.requests] == [450]  # a loop is not given twice the room
+
+
+def test_the_embedded_model_gets_a_grammar_without_maximum_lengths(tmp_path):
+    """A 2,000-character maxLength spelled out as grammar rules killed llama.cpp's server."""
+    with OpenAIServer(lambda request: json.dumps(FIELDS)) as srv:
+        llm = LLM(_settings(srv, tmp_path), base_url=srv.base_url, offline=True)
+        llm.complete_json("summarize", [{"role": "user", "content": "JSON please"}], section_module.SectionFields)
+    grammar = json.dumps(srv.requests[0]["response_format"]["schema"])
+    assert "maxLength" not in grammar and '"minLength": 20' in grammar

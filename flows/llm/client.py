@@ -24,7 +24,7 @@ from typing import TypeVar
 from pydantic import BaseModel
 
 from flows import prompts
-from flows.config import Settings
+from flows.config import SECRET_VARIABLES, Settings
 from flows.errors import LLMError
 from flows.http import safe_url
 from flows.llm.answers import Answer, NoJson, find_json
@@ -92,7 +92,7 @@ class LLM:
 
     def complete_text(self, stage: str, messages: list[dict], *, max_tokens: int | None = None) -> str:
         """The assistant's text answer (stripped, redacted). Raises LLMError if unusable."""
-        model, params = self.model_for(stage), self._params(stage, max_tokens)
+        model, params = self.model_for(stage), _params(self.settings, stage, max_tokens)
         key = self._cache.key(model, messages, params)
         hit = self._cache.get(key)
         if hit is not None:
@@ -113,7 +113,7 @@ class LLM:
         when `usable(result)` (default: always) says the caller can use it."""
         model, mode = self.model_for(stage), self._json.current
         request = _with_json_hint(messages, schema if mode == "prompt" else None)
-        params = self._params(stage, max_tokens)
+        params = _params(self.settings, stage, max_tokens)
         response_format = self._json.response_format(schema, mode)
         params = {**params, "response_format": response_format} if response_format else params
         key = self._cache.key(model, request, params, schema.model_json_schema())
@@ -175,7 +175,9 @@ class LLM:
                 return find_json(answer, schema)
             except NoJson as second:
                 raise self._fail(f"{stage}: model {model!r} gave no valid {schema.__name__} JSON even after one "
-                                 f"repair attempt: {clip(str(second))}") from None
+                                 f"repair attempt: {clip(str(second))}; choose a model that follows JSON "
+                                 f"instructions with {MODEL_SETTING[stage]}, or try TOP5_LLM_JSON_MODE=json_schema"
+                                 ) from None
 
     def _uncut(self, stage: str, model: str, messages: list[dict], params: dict) -> Answer:
         """An answer that was not cut at max_tokens: a cut one is flagged and asked again once with
@@ -183,6 +185,8 @@ class LLM:
         answer = self._ask(stage, model, messages, params)
         if not answer.cut:
             return answer
+        if self.offline:  # the tiny model runs on until the limit when it loops: more tokens only cost time
+            raise self._fail(f"{stage}: the offline model was cut at max_tokens={params['max_tokens']}")
         limit, bigger = params["max_tokens"], min(MAX_TOKENS_CEILING, params["max_tokens"] * 2)
         self._flag(f"{stage}: model {model!r} was cut at max_tokens={limit}{_reasoning_used(answer, limit)}; "
                    f"it was asked again with max_tokens={bigger}")
@@ -233,11 +237,6 @@ class LLM:
                              f"max_tokens={max_tokens}: refused as far beyond the limit", flag=True)
         return answer
 
-    def _params(self, stage: str, max_tokens: int | None) -> dict:
-        temperature = self.settings.rank_temperature if stage == "rank" else self.settings.summary_temperature
-        params = {"max_tokens": max_tokens or DEFAULT_MAX_TOKENS}
-        return params if temperature is None else {**params, "temperature": temperature}
-
     def _redact(self, text: str) -> str:
         return redact(text, self._secrets)
 
@@ -254,11 +253,17 @@ class LLM:
         return LLMError(message)
 
 
+def _params(settings: Settings, stage: str, max_tokens: int | None) -> dict:
+    temperature = settings.rank_temperature if stage == "rank" else settings.summary_temperature
+    params = {"max_tokens": max_tokens or DEFAULT_MAX_TOKENS}
+    return params if temperature is None else {**params, "temperature": temperature}
+
+
 def configured_secrets(settings: Settings) -> list[str]:
     """The secret values a run knows: fields kept out of repr (API keys) and the tokens other
     stages read from the environment (GITHUB_TOKEN, HF_TOKEN)."""
     values = [getattr(settings, name) for name, field in type(settings).model_fields.items() if field.repr is False]
-    values += [os.environ.get(name) for name in ("GITHUB_TOKEN", "GH_TOKEN", "HF_TOKEN", "OPENAI_API_KEY")]
+    values += [os.environ.get(name) for name in (*SECRET_VARIABLES, "GH_TOKEN", "HF_TOKEN")]
     return [v for v in values if isinstance(v, str) and len(v) >= 8]
 
 

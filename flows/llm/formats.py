@@ -36,7 +36,7 @@ class JsonMode:
             return {"type": "json_schema",
                     "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema(), "strict": False}}
         if self.offline:
-            return {"type": "json_object", "schema": _without_lengths(schema.model_json_schema())}
+            return {"type": "json_object", "schema": _grammar_schema(schema.model_json_schema())}
         return {"type": "json_object"}
 
     def step_down(self, rejected: str) -> bool:
@@ -50,12 +50,13 @@ class JsonMode:
         return self.current
 
 
-def _without_lengths(schema: object) -> object:
-    """The schema without minLength/maxLength: llama.cpp spells a length bound out as a grammar
-    rule per character, and a 2,000-character bound kills its server (the answer is still
-    validated against the full schema afterwards)."""
+def _grammar_schema(schema: object) -> object:
+    """The schema without maxLength: llama.cpp spells a length bound out as a grammar rule per
+    character, and a 2,000-character bound kills its server (the answer is still validated
+    against the full schema afterwards). A minLength of a few dozen stays: it keeps the tiny
+    model from closing a field at once."""
     if isinstance(schema, dict):
-        return {k: _without_lengths(v) for k, v in schema.items() if k not in ("minLength", "maxLength")}
+        return {k: _grammar_schema(v) for k, v in schema.items() if k != "maxLength"}
     if isinstance(schema, list):
-        return [_without_lengths(v) for v in schema]
+        return [_grammar_schema(v) for v in schema]
     return schema

@@ -6,7 +6,7 @@ missed their deadline. The wait is what the server asked (Retry-After, retry-aft
 exponential backoff from TOP5_LLM_BACKOFF; tries stop at TOP5_LLM_MAX_ATTEMPTS or once the waits
 would pass TOP5_LLM_MAX_WAIT. The embedded model is never asked again after a missed deadline:
 llama.cpp serves one request at a time, and a retry would queue behind the one it still finishes.
-The openai-style SDK retries and Prefect task retries are off, so tries never multiply.
+httpx does not retry and the flow's Prefect tasks have no retries, so tries never multiply.
 """
 
 from __future__ import annotations

@@ -152,7 +152,7 @@ def summarize(cand: Candidate, extraction: Extraction | None, llm, voice: Voice 
     fields, check, failure = _write(llm, _messages(source.paper, source.text, voice), source.grounding)
     if fields is None or check.unusable:
         reason = failure or "; ".join(p.message for p in check.problems if p.unusable)
-        return _own_words(cand, notes, reason, figures)
+        return _own_words(source.paper, notes, reason, figures)
     notes += check.notes()
     parts = fields.model_dump() if check.error else {
         name: mark_inline(value, list(check.ungrounded)) for name, value in fields.model_dump().items()}
