@@ -13,7 +13,7 @@ from flows.shortlist.ranking import (
                                      rank,
                                      score_all,
 )
-from flows.shortlist.taste import Taste, Week, learn, recorded_weeks
+from flows.shortlist.taste import Week, editor_taste, recorded_weeks
 
-__all__ = ["Profile", "RankAnswer", "Ranking", "Scored", "Taste", "Week", "apply_swaps", "cheap_score",
-           "injected", "learn", "rank", "recorded_weeks", "score_all", "upvotes"]
+__all__ = ["Profile", "RankAnswer", "Ranking", "Scored", "Week", "apply_swaps", "cheap_score", "editor_taste",
+           "injected", "rank", "recorded_weeks", "score_all", "upvotes"]

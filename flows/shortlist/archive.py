@@ -15,12 +15,13 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from flows.candidates.candidate import Candidate
-from flows.candidates.feed import find_links
+from flows.text import find_links
 from flows.candidates.ledger import ordered_ids
 from flows.candidates.week import iso_week_of, window_for_week
 from flows.errors import ConfigError
@@ -194,3 +195,25 @@ def _listing(week: str, folder: Path, client, categories: list[str]) -> list[Can
     cands = [c for c in client.search(window_for_week(week), categories) if iso_week_of(c.published) == week]
     write_listing(path, cands)
     return cands
+
+
+def import_archive(source: Path, folder: Path, settings, categories: list[str]) -> str:
+    """`top5 taste import`: the issues of `source` into the history `folder`, then the taste
+    learned from the whole history (cached for the next run). Returns what was done, one line
+    each; ConfigError when `source` holds no issue, FeedError when arXiv cannot be reached."""
+    from flows.candidates.arxiv import ArxivClient
+    from flows.shortlist.embeddings import Embedder
+    from flows.shortlist.learned import fit_cached
+
+    issues = find_issues(source)
+    with ArxivClient(settings) as client:
+        weeks, missing = import_issues(issues, folder, client, categories)
+    began = time.perf_counter()
+    taste = fit_cached(weeks, Embedder(settings.cache_dir), settings.cache_dir)
+    lines = [f"{len(issues)} issues in {source}; history in {folder}: {len(weeks)} weeks, "
+             f"{sum(len(w.picks) for w in weeks)} picks in their listings"]
+    if missing:
+        lines.append(f"not in the listings of their week or the week before (left out): {', '.join(missing)}")
+    lines.append(f"taste learned from {taste.weeks} weeks in {time.perf_counter() - began:.1f} s" if taste
+                 else "no taste learned: the history holds no pick")
+    return "\n".join(lines)

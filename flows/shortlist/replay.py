@@ -22,7 +22,7 @@ from flows.shortlist.learned import History
 
 log = logging.getLogger(__name__)
 
-CUTOFFS = (40, 100, 300)
+CUTOFFS = (40, 100, 200, 300)
 MIN_HISTORY = 8  # weeks of history before a week counts in the "history" table
 COLD_WEEKS = 4
 
@@ -90,8 +90,9 @@ def replay(weeks: Sequence[History], rankers: dict[str, Ranker], embedder: Embed
 def _learning_seconds(name: str, got: Learned) -> float:
     """What learning cost a ranker: its own view's fit, or all of them for a blend."""
     seconds = got.taste.seconds if got.taste else {}
-    if name in seconds:
-        return seconds[name] + got.score_seconds / max(1, len(seconds))
+    view = name.removeprefix("learned ")
+    if view in seconds:
+        return seconds[view] + got.score_seconds / max(1, len(seconds))
     return got.seconds + got.score_seconds if name.startswith("blend") else 0.0
 
 

@@ -49,7 +49,7 @@ def _screen_batch(batch: list[Candidate], system: str, llm, flags: list[str]) ->
                 {"role": "user", "content": prompts.render("screen_user.j2", papers=batch)}]
     ids = {c.arxiv_id for c in batch}
     try:
-        answer = llm.complete_json("screen", messages, ScreenAnswer)
+        answer = llm.complete_json("rank", messages, ScreenAnswer)  # the ranking model, its budget
     except LLMError as exc:
         flags.append(f"The title screen of {len(batch)} papers ({batch[0].arxiv_id} ... {batch[-1].arxiv_id}) "
                      f"fell back to stage 1's order: {exc.message}")
