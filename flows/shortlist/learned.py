@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 VIEWS = ("tfidf", "embedding", "metadata")
 WEIGHTS = {"tfidf": 1.0, "embedding": 1.0, "metadata": 1.0}
-SEMANTIC_WEIGHT = 1.0  # the profile's words, against one view's worth of learned taste
+PRIOR_WEEKS = 4  # weeks of history the profile's words are worth (semantic_weight)
 MODEL_VERSION = 1  # bump when a cached fit must not be reused
 
 
@@ -127,16 +127,24 @@ def semantic(cands: list[Candidate], description: str, embedder: Embedder) -> np
     return vectors @ target
 
 
+def semantic_weight(taste: LearnedTaste | None) -> float:
+    """How much the profile's words count against the learned views: all of it without a
+    history, fading as weeks accrue (1 at PRIOR_WEEKS weeks, 0.25 at four times as many), like a
+    prior the evidence outweighs (docs/ranking.md has the figures behind it)."""
+    return 1.0 if taste is None else min(1.0, PRIOR_WEEKS / max(1, taste.weeks))
+
+
 def blend(cands: list[Candidate], taste: LearnedTaste | None, description: str, embedder: Embedder,
-          semantic_weight: float = SEMANTIC_WEIGHT) -> np.ndarray:
-    """The stage-1 score of each candidate: the sum of the learned views' z-scores and the
-    profile similarity's z-score (weighted); the similarity alone without a taste."""
+          words: float | None = None) -> np.ndarray:
+    """The stage-1 score of each candidate: the sum of the learned views' within-week z-scores
+    and the profile similarity's z-score weighted by `words` (default: semantic_weight(taste))."""
     total = np.zeros(len(cands))
     if taste is not None:
         for view, values in taste.view_scores(cands, embedder).items():
             total += WEIGHTS[view] * standardised(values)
-    if description.strip() and (semantic_weight or taste is None):
-        total += (semantic_weight or 1.0) * standardised(semantic(cands, description, embedder))
+    words = semantic_weight(taste) if words is None else words
+    if description.strip() and words:
+        total += words * standardised(semantic(cands, description, embedder))
     return total
 
 

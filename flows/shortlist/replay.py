@@ -98,14 +98,14 @@ def _learning_seconds(name: str, got: Learned) -> float:
 
 def table(tallies: dict[str, Tally]) -> str:
     """A fixed-width table: one row per ranker."""
-    head = (f"{'ranker':<26} {'weeks':>5} {'picks':>5} " + " ".join(f"{'R@' + str(k):>6}" for k in CUTOFFS)
+    head = (f"{'ranker':<32} {'weeks':>5} {'picks':>5} " + " ".join(f"{'R@' + str(k):>6}" for k in CUTOFFS)
             + f" {'median rank':>11} {'N for 90%':>9} {'s/week':>7}")
     lines = [head]
     for name, tally in tallies.items():
         if not tally.ranks:
             continue
         r = tally.row()
-        lines.append(f"{name:<26} {r['weeks']:>5} {r['picks']:>5} "
+        lines.append(f"{name:<32} {r['weeks']:>5} {r['picks']:>5} "
                      + " ".join(f"{r[f'recall@{k}']:>6.3f}" for k in CUTOFFS)
                      + f" {r['median rank']:>11.0f} {r['N for 90%']:>9} {r['s/week']:>7.2f}")
     return "\n".join(lines)
@@ -122,15 +122,15 @@ def rankers(profile, embedder: Embedder) -> dict[str, Ranker]:
     def view(name: str) -> Ranker:
         return lambda week, got: got.views.get(name, np.zeros(len(week.candidates)))
 
-    def blend(weight: float) -> Ranker:
-        return lambda week, got: learned.blend(week.candidates, got.taste, profile.description, embedder, weight)
+    def blend(words: float | None) -> Ranker:
+        return lambda week, got: learned.blend(week.candidates, got.taste, profile.description, embedder, words)
 
     def with_keyword(week: History, got: Learned) -> np.ndarray:
-        return blend(learned.SEMANTIC_WEIGHT)(week, got) + learned.standardised(keyword(week, got))
+        return blend(None)(week, got) + learned.standardised(keyword(week, got))
 
     return {"keyword score (topics)": keyword, "profile words (semantic)": _semantic(profile, embedder),
             **{f"learned {name}": view(name) for name in learned.VIEWS},
-            "blend (learned views)": blend(0.0), "blend + profile words": blend(learned.SEMANTIC_WEIGHT),
+            "blend (learned views)": blend(0.0), "blend + profile words (product)": blend(None),
             "blend + words + keywords": with_keyword}
 
 
