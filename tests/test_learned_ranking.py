@@ -115,3 +115,24 @@ def test_taste_import_names_a_source_without_issues(tmp_path, settings_env, caps
     (tmp_path / "notes.md").write_text("No links here.\n")
     assert main(["taste", "import", str(tmp_path), "--history-dir", str(tmp_path / "h")]) == 2  # a bad argument
     assert str(tmp_path) in capsys.readouterr().err
+
+
+def test_the_title_screen_lifts_a_convincing_title_from_deep_in_stage_one(tmp_path):
+    from flows.config import Settings
+    from flows.llm.client import LLM
+    from flows.shortlist.ranking import Scored, rank
+    from tests import scripted_llm
+    from tests.openai_server import OpenAIServer
+
+    # stage 1's order: 100 papers, best first; the scripted model rates language-model titles high
+    titles = {i: "Large language models that check their work" if i in (70, 85) else f"Soil survey number {i}"
+              for i in range(100)}
+    scored = [Scored(candidate(f"2611.{i:05d}", titles[i], "An abstract."), 100.0 - i) for i in range(100)]
+    with OpenAIServer(scripted_llm.reply) as srv:
+        llm = LLM(Settings(openai_base_url=srv.base_url, openai_api_key="sk-test", cache_dir=tmp_path, llm_max_wait=1))
+        ranking = rank(scored, PROFILE, llm, size=10, screen_size=100)
+        screens = [r for r in srv.requests if "<titles>" in r["messages"][1]["content"]]
+    shortlisted = {s.candidate.arxiv_id for s in ranking.ranked}
+    assert len(ranking.ranked) == 10 and {"2611.00070", "2611.00085"} <= shortlisted
+    assert [r["messages"][1]["content"].count(" | ") for r in screens] == [60, 40]  # batches of 60 titles
+    assert "Soil survey number 99" not in " ".join(r["messages"][1]["content"] for r in srv.requests[len(screens):])

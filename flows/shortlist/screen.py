@@ -22,6 +22,9 @@ from flows.errors import LLMError
 log = logging.getLogger(__name__)
 
 SCREEN_BATCH = 60  # titles per request: about 2,000 tokens in and out
+# Stage 1's rank against the title score: a title 3 points better overtakes the whole width of
+# stage 1. A judgement, not a measurement: the screen needs a real model to be measured.
+STAGE_ONE_WEIGHT = 0.3
 
 
 class TitleScore(BaseModel):
@@ -58,10 +61,10 @@ def _screen_batch(batch: list[Candidate], system: str, llm, flags: list[str]) ->
 
 
 def combined_order(ids: Sequence[str], title_scores: dict[str, float]) -> list[str]:
-    """`ids` (stage-1 order) reordered by title score (0-10, scaled to 0-1) plus stage 1's
-    rank percentile (1 for the first, 0 for the last): both stages count equally, so the
-    screen lifts what stage 1 ranked low only when the title is convincing. Unscreened ids
-    count a title score of 0.5."""
+    """`ids` (stage-1 order) reordered by title score (0-10, scaled to 0-1) plus STAGE_ONE_WEIGHT
+    times stage 1's rank percentile (1 for the first, 0 for the last): the LLM's reading leads,
+    stage 1 breaks its many ties and keeps some weight of the editor's history. Unscreened ids
+    count a title score of 5."""
     n = max(1, len(ids) - 1)
-    value = {i: title_scores.get(i, 5.0) / 10 + (1 - position / n) for position, i in enumerate(ids)}
+    value = {i: title_scores.get(i, 5.0) / 10 + STAGE_ONE_WEIGHT * (1 - position / n) for position, i in enumerate(ids)}
     return sorted(ids, key=lambda i: -value[i])
