@@ -187,8 +187,8 @@ def _eval(args) -> int:
     from flows.shortlist import archive, replay
     from flows.shortlist.embeddings import Embedder
     from flows.shortlist.evaluation import evaluate, report
-    from flows.shortlist.taste import edited_weeks
     from flows.shortlist.ranking import Profile
+    from flows.shortlist.taste import edited_weeks
 
     _use_profile(args)
     settings = Settings.from_env()

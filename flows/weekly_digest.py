@@ -37,7 +37,7 @@ def fetch_upvotes(run: Run, settings: Settings) -> tuple[dict[str, int], str | N
 
 @stage
 def rank(run: Run, fresh: list[Candidate], upvotes: dict[str, int], llm, settings: Settings) -> shortlist.Ranking:
-    embedder = Embedder(settings.cache_dir)
+    embedder = shortlist.Embedder(settings.cache_dir)
     taste = shortlist.editor_taste(settings, run.digests_dir, run.merged, run.week, embedder)
     scored = shortlist.score_all(fresh, run.profile, taste, upvotes, embedder)
     return shortlist.rank(scored, run.profile, llm, settings.shortlist_size, run.top_k, settings.screen_size)

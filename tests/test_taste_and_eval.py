@@ -7,9 +7,9 @@ import sys
 
 from flows.digest import write
 from flows.run_record import RunRecord
-from flows.shortlist.evaluation import evaluate, report
 from flows.shortlist import learned
 from flows.shortlist.embeddings import Embedder
+from flows.shortlist.evaluation import evaluate, report
 from flows.shortlist.ranking import Profile, Ranking, score_all
 from flows.shortlist.taste import recorded_weeks
 from flows.summaries.section import Section

@@ -1,6 +1,7 @@
 """Candidates -> shortlist -> picks: the cheap score of every candidate (profile, learned taste,
 popularity), then the LLM's ranking of the shortlist, and the replay of recorded weeks (eval)."""
 
+from flows.shortlist.embeddings import Embedder
 from flows.shortlist.popularity import upvotes
 from flows.shortlist.ranking import (
                                      Profile,
@@ -15,5 +16,5 @@ from flows.shortlist.ranking import (
 )
 from flows.shortlist.taste import Week, editor_taste, recorded_weeks
 
-__all__ = ["Profile", "RankAnswer", "Ranking", "Scored", "Week", "apply_swaps", "cheap_score", "editor_taste",
+__all__ = ["Embedder", "Profile", "RankAnswer", "Ranking", "Scored", "Week", "apply_swaps", "cheap_score", "editor_taste",
            "injected", "rank", "recorded_weeks", "score_all", "upvotes"]

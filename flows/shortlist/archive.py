@@ -21,12 +21,12 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from flows.candidates.candidate import Candidate
-from flows.text import find_links
 from flows.candidates.ledger import ordered_ids
 from flows.candidates.week import iso_week_of, window_for_week
 from flows.errors import ConfigError
 from flows.files import write_atomic, write_json
 from flows.shortlist.learned import History
+from flows.text import find_links
 
 _WEEK = re.compile(r"\b(\d{4})-?W(\d{2})\b")
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
