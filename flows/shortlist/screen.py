@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from flows import prompts
 from flows.candidates.candidate import Candidate
 from flows.errors import LLMError
+from flows.llm import sent_id
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,8 @@ def _screen_batch(batch: list[Candidate], system: str, llm, flags: list[str]) ->
         flags.append(f"The title screen of {len(batch)} papers ({batch[0].arxiv_id} ... {batch[-1].arxiv_id}) "
                      f"fell back to stage 1's order: {exc.message}")
         return {}
-    return {item.id.strip(): item.score for item in answer.scores if item.id.strip() in ids}
+    named = ((sent_id(item.id, ids), item.score) for item in answer.scores)  # only ids that were sent
+    return {arxiv_id: score for arxiv_id, score in named if arxiv_id}
 
 
 def combined_order(ids: Sequence[str], title_scores: dict[str, float]) -> list[str]:
