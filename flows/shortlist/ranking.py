@@ -167,8 +167,8 @@ def rank(scored: list[Scored], profile: Profile, llm, size: int, top_k: int = 5,
     ranking.flags += [f"{s.candidate.arxiv_id}: its title or abstract addresses an AI model; that text "
                       "was removed before ranking." for s in shortlist if injected(s.candidate)]
     if llm.offline:
-        ranking.flags.append("The offline model cannot rank papers: the order comes from stage 1 alone "
-                             "(the taste learned from the editor's history and the profile's words).")
+        ranking.flags.append("The offline model cannot rank papers: the order comes from the cheap scores "
+                             "alone (the taste learned from the editor's history and the profile's words).")
     else:
         judge = _Judge(profile, llm, ranking.flags)
         judged: dict[str, RankItem] = {}
