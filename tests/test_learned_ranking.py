@@ -136,3 +136,14 @@ def test_the_title_screen_lifts_a_convincing_title_from_deep_in_stage_one(tmp_pa
     assert len(ranking.ranked) == 10 and {"2611.00070", "2611.00085"} <= shortlisted
     assert [r["messages"][1]["content"].count(" | ") for r in screens] == [60, 40]  # batches of 60 titles
     assert "Soil survey number 99" not in " ".join(r["messages"][1]["content"] for r in srv.requests[len(screens):])
+
+
+def test_profile_option_and_variable_choose_the_profile(tmp_path, settings_env, capsys):
+    from flows.cli import main
+
+    settings_env.setenv("TOP5_PROFILE", "")  # restored after the test: --profile sets it for the process
+    assert main(["eval", "--profile", str(tmp_path / "nope.toml"), "--digests-dir", str(tmp_path)]) == 2
+    assert "nope.toml" in capsys.readouterr().err
+    settings_env.setenv("TOP5_PROFILE", str(tmp_path / "other.toml"))
+    assert main(["eval", "--digests-dir", str(tmp_path)]) == 2
+    assert "other.toml" in capsys.readouterr().err
