@@ -1,8 +1,9 @@
-"""Tokens our ranking cascade spends on a 3000-candidate week, against the baseline of asking
-the LLM to score every abstract in batches of 16, and whether the editor's real picks survive
-the cheap stage.
+"""Tokens our ranking cascade spends on a 3000-candidate week, stage by stage (title screen of
+stage 1's top N, abstract round of the shortlist read twice, final comparison), against the
+baseline of asking the LLM to score every abstract in batches of 16; the seconds of stage 1
+(the taste learned from 8 real editor weeks, then every candidate scored) and the peak memory.
 
-    python bench/ranking.py [--candidates 3000] [--shortlist 40]
+    python bench/ranking.py [--candidates 3000] [--screen 400] [--shortlist 40]
 
 The LLM is a scripted OpenAI-compatible server on 127.0.0.1 (tests/openai_server.py) that
 counts tokens as characters / 4 for both strategies, so the ratio is what matters. The pool is
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import resource
 import sys
 import tempfile
 import time
@@ -30,7 +32,9 @@ from flows.candidates.candidate import Candidate, merge  # noqa: E402
 from flows.candidates.feed import parse_api_feed  # noqa: E402
 from flows.config import Settings  # noqa: E402
 from flows.llm.client import LLM  # noqa: E402
-from flows.shortlist.ranking import Profile, RankAnswer, rank, score_all  # noqa: E402
+from flows.shortlist import archive, learned, screen  # noqa: E402
+from flows.shortlist.embeddings import Embedder  # noqa: E402
+from flows.shortlist.ranking import Profile, RankAnswer, guarded, rank, score_all  # noqa: E402
 from tests import scripted_llm  # noqa: E402
 from tests.helpers import WHEN  # noqa: E402
 from tests.openai_server import OpenAIServer  # noqa: E402
@@ -79,7 +83,7 @@ def _sentences(cand: Candidate) -> list[str]:
 
 
 def baseline_tokens(week: list[Candidate], profile: Profile, llm: LLM) -> None:
-    system = prompts.render("rank_system.j2", profile=profile)
+    system = prompts.render("rank_system.j2", profile=profile, against=False)
     for start in range(0, len(week), BASELINE_BATCH):
         batch = week[start : start + BASELINE_BATCH]
         messages = [{"role": "system", "content": system},
@@ -87,9 +91,28 @@ def baseline_tokens(week: list[Candidate], profile: Profile, llm: LLM) -> None:
         llm.complete_json("rank", messages, RankAnswer)
 
 
+def stage_one(week: list[Candidate], profile: Profile) -> tuple[list, float, float]:
+    """Stage 1 as a run does it: the taste from 8 editor weeks (fit seconds), then every
+    candidate of `week` scored with nothing cached (seconds)."""
+    embedder = Embedder()
+    history = archive.read_history(SHARED / "fixtures" / "editor-weeks")[:8]
+    began = time.perf_counter()
+    taste = learned.fit(history, embedder)
+    fitted = time.perf_counter() - began
+    began = time.perf_counter()
+    scored = score_all(week, profile, taste, embedder=embedder)
+    return scored, fitted, time.perf_counter() - began
+
+
+def _total(llm: LLM) -> tuple[int, int]:
+    usage = llm.usage.to_json().get("rank", {})
+    return usage.get("requests", 0), usage.get("prompt_tokens", 0) + usage.get("completion_tokens", 0)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--candidates", type=int, default=3000)
+    parser.add_argument("--screen", type=int, default=Settings().screen_size)
     parser.add_argument("--shortlist", type=int, default=40)
     args = parser.parse_args()
     if not SHARED.exists():
@@ -97,29 +120,29 @@ def main() -> int:
         return 2
     profile, pool, picks = Profile.load(), real_pool(), editor_picks()
     week = week_of(pool, args.candidates - len(picks)) + picks
+    scored, fit_seconds, stage1_seconds = stage_one(week, profile)
     with OpenAIServer(scripted_llm.reply) as srv, tempfile.TemporaryDirectory() as tmp:
         def fresh_llm(name: str) -> LLM:
             return LLM(Settings(openai_base_url=srv.base_url, openai_api_key="bench", cache_dir=Path(tmp) / name))
 
-        began = time.perf_counter()
+        screening = fresh_llm("screen")
+        screen.screen_titles([guarded(s.candidate) for s in scored[: args.screen]], profile, screening, [])
         cascade = fresh_llm("cascade")
-        ranking = rank(score_all(week, profile), profile, cascade, args.shortlist)
-        cascade_seconds = time.perf_counter() - began
+        rank(scored, profile, cascade, args.shortlist, screen_size=args.screen)
         baseline = fresh_llm("baseline")
         baseline_tokens(week, profile, baseline)
-    ours, theirs = cascade.usage.to_json()["rank"], baseline.usage.to_json()["rank"]
-    ours_total = ours["prompt_tokens"] + ours["completion_tokens"]
-    theirs_total = theirs["prompt_tokens"] + theirs["completion_tokens"]
-    shortlisted = {s.candidate.arxiv_id for s in ranking.ranked}
-    distinct = score_all(pool + picks, profile)[: args.shortlist]
+    (screen_requests, screen_tokens), (requests, total) = _total(screening), _total(cascade)
+    theirs_requests, theirs = _total(baseline)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"week: {len(week)} candidates ({len(pool)} distinct real entries, the rest mixed from them, + {len(picks)} editor picks)")
-    print(f"cascade : {ours['requests']:>4} requests {ours_total:>9} tokens  (cheap score for all, LLM on {args.shortlist}, final round)"
-          f"  {cascade_seconds:.2f} s")
-    print(f"baseline: {theirs['requests']:>4} requests {theirs_total:>9} tokens  (LLM scores every abstract, batches of {BASELINE_BATCH})")
-    print(f"ratio   : {ours_total / theirs_total:.3f} of the baseline's tokens (target <= 0.100)")
-    print(f"editor picks in the shortlist of {args.shortlist}: {len(shortlisted & {p.arxiv_id for p in picks})}/{len(picks)}"
-          f" (on the {len(pool) + len(picks)} distinct entries: "
-          f"{len({s.candidate.arxiv_id for s in distinct} & {p.arxiv_id for p in picks})}/{len(picks)})")
+    print(f"stage 1 : taste fitted on 8 editor weeks in {fit_seconds:.1f} s; {len(scored)} candidates scored in "
+          f"{stage1_seconds:.1f} s (target < 10 s); 0 tokens")
+    print(f"stage 2 : {screen_requests:>4} requests {screen_tokens:>9} tokens  (titles of the top {args.screen})")
+    print(f"stage 3 : {requests - screen_requests:>4} requests {total - screen_tokens:>9} tokens  (abstracts of "
+          f"{args.shortlist}, read for and against, then the final comparison)")
+    print(f"cascade : {requests:>4} requests {total:>9} tokens  (target < 60000)")
+    print(f"baseline: {theirs_requests:>4} requests {theirs:>9} tokens  (LLM scores every abstract, batches of {BASELINE_BATCH})")
+    print(f"ratio   : {total / theirs:.3f} of the baseline's tokens; peak memory {peak:.0f} MB")
     return 0
 
 

@@ -49,8 +49,19 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--out", help="folder for the pages and their figures/ (default: print README.md)")
     show = _command(commands, "show", _show, "print a draft's picks, runners-up with reasons, flags and cost")
     show.add_argument("week", help=WEEK_HELP)
-    evaluate = _command(commands, "eval", _eval, "replay recorded weeks: recall of the editor's picks")
+    evaluate = _command(commands, "eval", _eval, "replay past weeks in order: recall of the editor's picks "
+                        "per ranker, learning only from earlier weeks")
     evaluate.add_argument("--shortlist-size", type=int, default=None, help="default: TOP5_SHORTLIST_SIZE or 40")
+    evaluate.add_argument("--editor-weeks", help="a history folder (picks.json and <week>.jsonl.gz listings, as "
+                          "`top5 taste import` writes) instead of the weeks recorded in --digests-dir")
+    _profile_option(evaluate)
+    taste = _command(commands, "taste", _taste, "import an editor's past digests and learn their taste")
+    taste.add_argument("action", choices=("import",), help="import: read SOURCE, fetch its weeks' listings, learn")
+    taste.add_argument("source", help="a folder or file of past digests in markdown (arXiv links; the week or "
+                       "date in the path or heading), or a text file of `arXiv-id YYYY-MM-DD` lines")
+    taste.add_argument("--history-dir", help="where the history goes (default: TOP5_HISTORY_DIR or history/)")
+    taste.add_argument("--categories", default=",".join(DEFAULT_CATEGORIES),
+                       help="arXiv categories of the listings (default: %(default)s)")
     _backfill_parser(commands)
     return parser
 
@@ -71,6 +82,7 @@ def _run_parser(commands) -> None:
     _selection(run)
     run.add_argument("--no-pr", action="store_true", help="write the draft only: no branch, no pull request")
     run.add_argument("--style", help="a style of prompts/styles/ (default: TOP5_STYLE or weekly)")
+    _profile_option(run)
 
 
 def _backfill_parser(commands) -> None:
@@ -89,8 +101,23 @@ def _selection(command: argparse.ArgumentParser) -> None:
     command.add_argument("--top-k", type=int, default=5, help="papers in the draft, 1-10 (default: 5)")
 
 
+def _profile_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--profile", help="the editor's profile, a TOML file (same as TOP5_PROFILE; "
+                         "default: prompts/profile.toml)")
+
+
+def _use_profile(args) -> None:
+    """--profile PATH is TOP5_PROFILE for this process, so every stage reads the same settings."""
+    import os
+
+    if getattr(args, "profile", None):
+        os.environ["TOP5_PROFILE"] = args.profile
+
+
 def _run(args) -> int:
     from flows.preflight import check_run
+
+    _use_profile(args)
 
     request = check_run(week=args.week or args.week_option, start=args.start, end=args.end,
                         categories=args.categories, top_k=args.top_k, digests_dir=args.digests_dir,
@@ -157,12 +184,41 @@ def _eval(args) -> int:
 
     from flows.config import Settings
     from flows.pull_request import merged_readmes
+    from flows.shortlist import archive, replay
+    from flows.shortlist.embeddings import Embedder
     from flows.shortlist.evaluation import evaluate, report
     from flows.shortlist.ranking import Profile
+    from flows.shortlist.taste import edited_weeks
 
-    size = args.shortlist_size or Settings.from_env().shortlist_size
+    _use_profile(args)
+    settings = Settings.from_env()
+    profile, embedder = Profile.load(settings.profile), Embedder(settings.cache_dir)
+    if args.editor_weeks:
+        print(replay.report(archive.read_history(Path(args.editor_weeks)), profile, embedder))
+        return 0
     digests = Path(args.digests_dir)
-    print(report(evaluate(digests, Profile.load(), size, merged_readmes(digests)), size))
+    merged = merged_readmes(digests)
+    weeks = [w.history() for w in edited_weeks(digests, merged)]
+    if not weeks:
+        raise Top5Error(f"nothing to evaluate in {digests}: no recorded week (candidates.json) whose digest "
+                        "the editor merged into the base branch or edited")
+    size = args.shortlist_size or settings.shortlist_size
+    print(report(evaluate(digests, profile, size, merged, embedder), size) + "\n")
+    print(replay.report(weeks, profile, embedder) if sum(bool(w.picks) for w in weeks) > 1
+          else "The replay per ranker needs two weeks with the editor's picks.")
+    return 0
+
+
+def _taste(args) -> int:
+    from pathlib import Path
+
+    from flows.config import Settings
+    from flows.shortlist.archive import import_archive
+
+    settings = Settings.from_env()
+    history = Path(args.history_dir) if args.history_dir else settings.history_dir
+    categories = [c.strip() for c in args.categories.split(",") if c.strip()]
+    print(import_archive(Path(args.source), history, settings, categories))
     return 0
 
 

@@ -98,8 +98,14 @@ class Settings(BaseSettings):
     pdf_timeout: float = _env("TOP5_PDF_TIMEOUT", 60.0, "seconds to download and read one PDF", gt=0)
     pdf_max_pages: int = _env("TOP5_PDF_MAX_PAGES", 40, "pages read from each PDF", gt=0)
     pdf_max_bytes: int = _env("TOP5_PDF_MAX_BYTES", 50_000_000, "largest PDF downloaded (bytes)", gt=0)
-    shortlist_size: int = _env("TOP5_SHORTLIST_SIZE", 40, "papers the LLM ranks after the cheap scores",
+    shortlist_size: int = _env("TOP5_SHORTLIST_SIZE", 40, "papers the LLM ranks by abstract after the title screen",
                                gt=0)
+    screen_size: int = _env("TOP5_SCREEN_SIZE", 400, "papers whose titles the LLM screens before the "
+                            "shortlist (the top of the no-LLM first stage)", gt=0)
+    profile: Path | None = _env("TOP5_PROFILE", None, "the editor's profile (TOML: what the digest covers "
+                                "in plain words, topics, exclusions); unset: `prompts/profile.toml`")
+    history_dir: Path = _env("TOP5_HISTORY_DIR", PROJECT_DIR / "history", "the editor's past weeks from "
+                             "`top5 taste import`: listings and picks the taste learns from")
     style: str = _env("TOP5_STYLE", "weekly", "a folder of `prompts/styles/`: page templates, style guide "
                       "and exemplar")
     hf_papers_url: str = _env("HF_PAPERS_URL", "https://huggingface.co/api/daily_papers",

@@ -58,7 +58,7 @@ class Run:
             pull_request.check_branch(self.folder)
         self.record = RunRecord(self.week, (self.window.start.isoformat(), self.window.end.isoformat()),
                                 self.categories, style)
-        self.profile = shortlist.Profile.load()
+        self.profile = shortlist.Profile.load(settings.profile)
         self.merged = pull_request.merged_readmes(self.digests_dir)  # the editor's final digests
         self.voice = summaries.voice_for(style, self.digests_dir, except_week=self.week, merged=self.merged)
         self.record.exemplar = self.voice.exemplar_source

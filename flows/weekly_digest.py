@@ -37,9 +37,10 @@ def fetch_upvotes(run: Run, settings: Settings) -> tuple[dict[str, int], str | N
 
 @stage
 def rank(run: Run, fresh: list[Candidate], upvotes: dict[str, int], llm, settings: Settings) -> shortlist.Ranking:
-    learned = shortlist.learn([w for w in shortlist.recorded_weeks(run.digests_dir, run.merged) if w.name != run.week])
-    scored = shortlist.score_all(fresh, run.profile, learned, upvotes)
-    return shortlist.rank(scored, run.profile, llm, settings.shortlist_size, run.top_k)
+    embedder = shortlist.Embedder(settings.cache_dir)
+    taste = shortlist.editor_taste(settings, run.digests_dir, run.merged, run.week, embedder)
+    scored = shortlist.score_all(fresh, run.profile, taste, upvotes, embedder)
+    return shortlist.rank(scored, run.profile, llm, settings.shortlist_size, run.top_k, settings.screen_size)
 
 
 @stage

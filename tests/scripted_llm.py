@@ -1,7 +1,8 @@
 """Scripted LLM answers for pipeline tests: deterministic, shaped like a good model's.
 
 Ranking: every paper of the batch gets a score from its own text (language-model papers
-score high), so the order is reproducible, mirrored for the reading against featuring it. Summary: the fields of a section, built from
+score high), so the order is reproducible, mirrored for the reading against featuring it; the
+title screen scores titles the same way. Summary: the fields of a section, built from
 the paper given in the prompt, with a number copied from that paper's text.
 """
 
@@ -29,7 +30,14 @@ def reply(request: dict) -> str:
         return json.dumps({"rankings": [{**r, "score": framed(request, r["score"])} for r in map(_rank, _papers(user))]})
     if '"take"' in system:
         return json.dumps(_section(user))
+    if '"scores"' in system:  # the title screen
+        return json.dumps({"scores": [{"id": i, "score": _rank((i, title))["score"]} for i, title in _titles(user)]})
     raise AssertionError(f"unexpected prompt: {system[:200]}")
+
+
+def _titles(user: str) -> list[tuple[str, str]]:
+    inside = user.split("<titles>", 1)[-1].split("</titles>", 1)[0]
+    return [tuple(part.strip() for part in line.split(" | ", 1)) for line in inside.splitlines() if " | " in line]
 
 
 def _papers(user: str) -> list[tuple[str, str]]:

@@ -30,10 +30,10 @@ def test_cheap_score_rewards_code_and_cross_listing():
     assert cheap_score(cross, PROFILE) > cheap_score(plain, PROFILE)
 
 
-def test_excluded_words_sink_a_paper():
+def test_excluded_words_leave_before_the_shortlist():
     erratum = candidate("1", "Erratum: large language models", "Large language models.")
     fine = candidate("2", "Large language models", "Large language models.")
-    assert [s.candidate.arxiv_id for s in score_all([erratum, fine], PROFILE)] == ["2", "1"]
+    assert [s.candidate.arxiv_id for s in score_all([erratum, fine], PROFILE)] == ["2"]
 
 
 def _llm(srv, tmp_path) -> LLM:

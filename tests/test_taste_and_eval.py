@@ -7,9 +7,11 @@ import sys
 
 from flows.digest import write
 from flows.run_record import RunRecord
+from flows.shortlist import learned
+from flows.shortlist.embeddings import Embedder
 from flows.shortlist.evaluation import evaluate, report
-from flows.shortlist.ranking import Profile, Ranking, cheap_score, score_all
-from flows.shortlist.taste import learn, recorded_weeks
+from flows.shortlist.ranking import Profile, Ranking, score_all
+from flows.shortlist.taste import recorded_weeks
 from flows.summaries.section import Section
 from tests.conftest import REPO
 from tests.helpers import candidate
@@ -46,11 +48,15 @@ def test_taste_learns_what_the_editor_keeps_picking(tmp_path):
     for n in (1, 2):
         week = _week(f"260{n}")
         _record_week(tmp_path, f"2026-W0{n}", week, picks=[c.arxiv_id for c in week[:3]])
-    taste = learn(recorded_weeks(tmp_path))
+    embedder = Embedder()
+    taste = learned.fit([w.history() for w in recorded_weeks(tmp_path)], embedder)
     new_gnn = candidate("2611.1", "Graph neural network for proteins", "Graph neural networks.")
     new_llm = candidate("2611.2", "Large language model prompting tricks", "Large language models and prompting.")
-    assert taste.bonus(new_gnn) > 0 > taste.bonus(new_llm)
-    assert cheap_score(new_gnn, PROFILE, taste) - cheap_score(new_gnn, PROFILE) > 0
+    views = taste.view_scores([new_gnn, new_llm], embedder)
+    for view in ("tfidf", "embedding"):  # the two differ in their words only
+        assert views[view][0] > views[view][1], view
+    gnn, llm = learned.blend([new_gnn, new_llm], taste, PROFILE.description, embedder)
+    assert gnn > llm  # the editor's history outweighs the profile's words
 
 
 def test_eval_reports_recall_of_the_editors_final_picks(tmp_path):
@@ -67,10 +73,18 @@ def test_eval_reports_recall_of_the_editors_final_picks(tmp_path):
     assert "2026-W01" in text and "0.80" in text and "1000" in text
 
 
-def test_eval_from_the_command_line(tmp_path):
-    _record_week(tmp_path, "2026-W01", _week("2601"), picks=[c.arxiv_id for c in _week("2601")[:5]])
-    result = subprocess.run([sys.executable, "-m", "flows.cli", "eval", "--digests-dir", str(tmp_path)],
-                            cwd=REPO, capture_output=True, text=True, timeout=60)
+def _eval_command(digests) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "flows.cli", "eval", "--digests-dir", str(digests)],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+
+
+def test_eval_from_the_command_line_counts_only_weeks_the_editor_touched(tmp_path):
+    week = _week("2601")
+    _record_week(tmp_path, "2026-W01", week, picks=[c.arxiv_id for c in week[:5]])
+    untouched = _eval_command(tmp_path)
+    assert untouched.returncode == 1 and "nothing to evaluate" in untouched.stderr
+    _record_week(tmp_path, "2026-W01", week, picks=[c.arxiv_id for c in week[:5]], editor_swap=(week[4].arxiv_id, week[8].arxiv_id))
+    result = _eval_command(tmp_path)
     assert result.returncode == 0, result.stderr
     assert "2026-W01" in result.stdout and "shortlist@40" in result.stdout
 

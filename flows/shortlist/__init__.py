@@ -1,6 +1,7 @@
 """Candidates -> shortlist -> picks: the cheap score of every candidate (profile, learned taste,
 popularity), then the LLM's ranking of the shortlist, and the replay of recorded weeks (eval)."""
 
+from flows.shortlist.embeddings import Embedder
 from flows.shortlist.popularity import upvotes
 from flows.shortlist.ranking import (
                                      Profile,
@@ -13,7 +14,7 @@ from flows.shortlist.ranking import (
                                      rank,
                                      score_all,
 )
-from flows.shortlist.taste import Taste, Week, learn, recorded_weeks
+from flows.shortlist.taste import Week, editor_taste, recorded_weeks
 
-__all__ = ["Profile", "RankAnswer", "Ranking", "Scored", "Taste", "Week", "apply_swaps", "cheap_score",
-           "injected", "learn", "rank", "recorded_weeks", "score_all", "upvotes"]
+__all__ = ["Embedder", "Profile", "RankAnswer", "Ranking", "Scored", "Week", "apply_swaps", "cheap_score", "editor_taste",
+           "injected", "rank", "recorded_weeks", "score_all", "upvotes"]

@@ -1,9 +1,11 @@
-"""`top5 eval`: replay recorded weeks and measure the ranking against the editor's picks.
+"""`top5 eval` on the project's own recorded weeks: the drafts against the editor's picks.
 
-For each week in digests/ with a candidates.json and a final digest, the cheap stage is run
-again on the recorded candidates with today's profile and the taste learned from the *other*
-weeks, and we report how many of the editor's final picks it keeps in the shortlist; the
-top-5 recall compares the draft's picks (as recorded) with the editor's final picks.
+Only weeks whose final digest the editor merged or edited count: a draft nobody touched says
+nothing about their taste. For each such week, stage 1 is run again on the recorded
+candidates with today's profile and the taste learned from the weeks *before* it, and we
+report how many of the editor's final picks it keeps in the shortlist; the top-5 recall
+compares the draft's picks (as recorded) with the editor's final picks. The ranker-by-ranker
+replay (replay.py) runs on the same weeks.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from flows.shortlist import learned, taste
 from flows.shortlist import ranking as shortlist
-from flows.shortlist import taste
+from flows.shortlist.embeddings import Embedder
 
 
 @dataclass(frozen=True)
@@ -34,12 +37,13 @@ class WeekScore:
 
 
 def evaluate(digests_dir: Path, profile: shortlist.Profile, size: int,
-             merged: dict[str, str] | None = None) -> list[WeekScore]:
-    weeks = taste.recorded_weeks(digests_dir, merged)
+             merged: dict[str, str] | None = None, embedder: Embedder | None = None) -> list[WeekScore]:
+    weeks = taste.edited_weeks(digests_dir, merged)
+    embedder = embedder or Embedder()
     scores = []
-    for week in weeks:
-        learned = taste.learn([w for w in weeks if w.name != week.name])
-        ranked = shortlist.score_all(week.candidates, profile, learned)
+    for t, week in enumerate(weeks):
+        taste_so_far = learned.fit([w.history() for w in weeks[:t]], embedder)
+        ranked = shortlist.score_all(week.candidates, profile, taste_so_far, embedder=embedder)
         kept = {s.candidate.arxiv_id for s in ranked[:size]}
         picks = set(week.editor_picks)
         scores.append(WeekScore(week.name, len(week.candidates), len(picks), len(picks & kept),
@@ -49,7 +53,8 @@ def evaluate(digests_dir: Path, profile: shortlist.Profile, size: int,
 
 def report(scores: list[WeekScore], size: int) -> str:
     if not scores:
-        return "no recorded weeks: a week needs digests/<week>/candidates.json and its final README.md"
+        return ("no recorded weeks the editor merged or edited: a week needs digests/<week>/candidates.json "
+                "and a README.md merged into the base branch or edited by the editor")
     lines = [f"{'week':<12} {'candidates':>10} {'picks':>5} {'shortlist@' + str(size):>13} {'top-5':>6} "
              f"{'rank tokens':>11} {'summary tokens':>14}"]
     for s in scores:

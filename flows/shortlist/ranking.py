@@ -1,8 +1,9 @@
 """Shortlist: a cheap score for every candidate, then the LLM compares the best of them.
 
-Stage 1 spends no LLM tokens: lexical relevance to the editor's profile, code available,
-breadth of cross-listing. Stage 2 sends the shortlist to the LLM in batches with a written
-rubric and keeps the validated scores and one-line reasons. Paper text only ever reaches the
+Stage 1 spends no LLM tokens: the editor's taste learned from their history (learned.py) and
+the profile's plain words, every candidate; exclusions leave here. Stage 2 screens the titles
+of stage 1's top few hundred (screen.py). Stage 3 sends the shortlist's abstracts to the LLM in
+batches with a written rubric and keeps the validated scores and one-line reasons. Paper text only ever reaches the
 LLM as data, and only the ids of the batch are accepted back, so an abstract cannot promote
 itself or another paper.
 """
@@ -25,13 +26,17 @@ from flows.config import PROMPTS_DIR
 from flows.errors import ConfigError, LLMError
 from flows.guard import guard
 from flows.llm import sent_id
-from flows.shortlist.taste import Taste
+from flows.shortlist import learned, screen
+from flows.shortlist.embeddings import Embedder
+from flows.shortlist.learned import LearnedTaste
 
 log = logging.getLogger(__name__)
 
 RANK_BATCH = 10
 FINAL_ROUND = 12  # the best dozen are compared side by side
 MAX_PER_TOPIC = 2  # the five picks are not five papers on one topic
+POPULARITY_WEIGHT = 0.5  # per log(1 + upvotes), against stage-1 scores in within-week standard deviations
+DEFAULT_PROFILE = PROMPTS_DIR / "profile.toml"
 DISAGREEMENT = 4.0  # points (of 10) the two readings of a paper may differ by (see _Judge)
 
 
@@ -43,11 +48,21 @@ class Profile(BaseModel):
     audience: str
     covers: str
     topics: dict[str, float]
-    exclude: list[str] = []
+    exclude: list[str] = []  # words or phrases: a paper containing one (as whole words) is left out
     core_categories: list[str] = []
+    examples: list[str] = []  # a line each (a title, say) on papers the editor liked
+
+    @property
+    def description(self) -> str:
+        """What the digest covers in plain words, and the examples: the text stage 1 embeds to
+        find what is close to the editor's interests before there is a history to learn from."""
+        return "\n".join([self.covers.strip(), *self.examples])
 
     @classmethod
-    def load(cls, path: Path = PROMPTS_DIR / "profile.toml") -> Profile:
+    def load(cls, path: Path | None = None) -> Profile:
+        """The profile at `path` (Settings.profile: --profile or TOP5_PROFILE), by default
+        prompts/profile.toml. ConfigError naming the file when it is missing or invalid."""
+        path = Path(path or DEFAULT_PROFILE)
         try:
             return cls(**tomllib.loads(path.read_text(encoding="utf-8")))
         except (OSError, tomllib.TOMLDecodeError, ValueError) as exc:
@@ -68,9 +83,14 @@ class Profile(BaseModel):
         best = max(weights, key=weights.get, default=None)
         return best if best is not None and weights[best] > 0 else None
 
+    @cached_property
+    def _exclusion(self) -> re.Pattern | None:
+        phrases = [r"\s+".join(map(re.escape, p.split())) for p in self.exclude if p.strip()]
+        return re.compile(rf"(?<!\w)(?:{'|'.join(phrases)})(?!\w)", re.IGNORECASE) if phrases else None
+
     def excluded(self, text: str) -> bool:
-        text = text.lower()
-        return any(word.lower() in text for word in self.exclude)
+        """Whether `text` holds an exclusion as whole words, any case ("GAN" is not in "organ")."""
+        return bool(self._exclusion and self._exclusion.search(text))
 
 
 @dataclass(frozen=True)
@@ -97,26 +117,29 @@ class Ranking:
     flags: list[str] = field(default_factory=list)
 
 
-def cheap_score(cand: Candidate, profile: Profile, taste: Taste | None = None, upvotes: int = 0) -> float:
-    """Relevance to the profile (title counts thrice), the learned taste, readers' upvotes,
-    code, cross-listing; no LLM."""
+def cheap_score(cand: Candidate, profile: Profile, upvotes: int = 0) -> float:
+    """The keyword score: the profile's weighted topics in the text (title counts thrice),
+    readers' upvotes, code, cross-listing. Stage 1 before the learned taste, kept as the
+    baseline `top5 eval` measures against (docs/ranking.md)."""
     text = f"{cand.title} {cand.title} {cand.title} {cand.abstract}"
-    score = profile.relevance(text) + (taste.bonus(cand) if taste else 0.0)
-    score += 0.75 * math.log1p(upvotes)
+    score = profile.relevance(text) + 0.75 * math.log1p(upvotes)
     score += 1.5 if cand.code_links else 0.0
     score += min(1.0, 0.3 * (len(cand.categories) - 1))
     if profile.core_categories and not set(cand.categories) & set(profile.core_categories):
         score *= 0.3
-    if profile.excluded(f"{cand.title} {cand.abstract} {cand.comment}"):
-        score -= 10.0
     return score
 
 
-def score_all(candidates: list[Candidate], profile: Profile, taste: Taste | None = None,
-              upvotes: dict[str, int] | None = None) -> list[Scored]:
+def score_all(candidates: list[Candidate], profile: Profile, taste: LearnedTaste | None = None,
+              upvotes: dict[str, int] | None = None, embedder: Embedder | None = None) -> list[Scored]:
+    """Stage 1, every candidate, no LLM: the learned taste blended with the profile's words
+    (learned.blend, in within-week standard deviations), plus readers' upvotes when that signal
+    was there. Papers holding an exclusion of the profile are left out. Best first."""
     upvotes = upvotes or {}
-    scored = [Scored(c, cheap_score(c, profile, taste, upvotes.get(c.arxiv_id, 0)), upvotes.get(c.arxiv_id))
-              for c in candidates]
+    kept = [c for c in candidates if not profile.excluded(f"{c.title} {c.abstract} {c.comment}")]
+    values = learned.blend(kept, taste, profile.description, embedder or Embedder())
+    scored = [Scored(c, float(v) + POPULARITY_WEIGHT * math.log1p(upvotes.get(c.arxiv_id, 0)), upvotes.get(c.arxiv_id))
+              for c, v in zip(kept, values)]
     return sorted(scored, key=lambda s: (-s.cheap, s.candidate.arxiv_id))
 
 
@@ -130,19 +153,22 @@ class RankAnswer(BaseModel):
     rankings: list[RankItem]
 
 
-def rank(scored: list[Scored], profile: Profile, llm, size: int, top_k: int = 5) -> Ranking:
-    """The LLM scores the top `size` by cheap score in batches, then compares the best dozen
-    together, so the order does not depend on which batch a paper landed in. Papers it could
-    not score keep their cheap-score place behind the judged ones; papers whose two readings
-    disagree (see `_rank_batch`) go to the end."""
-    shortlist = scored[:size]
-    ranking = Ranking(ranked=list(shortlist), scored=scored)
+def rank(scored: list[Scored], profile: Profile, llm, size: int, top_k: int = 5,
+         screen_size: int = 0) -> Ranking:
+    """The LLM screens the titles of the top `screen_size` by stage-1 score and keeps `size`
+    (none when `screen_size` <= `size`), scores their abstracts in batches, then compares the
+    best dozen together, so the order does not depend on which batch a paper landed in. Papers
+    it could not score keep their earlier place behind the judged ones; papers whose two
+    readings disagree (see `_Judge`) go to the end."""
+    flags: list[str] = []
+    shortlist = scored[:size] if llm.offline else _screened(scored, profile, llm, size, screen_size, flags)
+    ranking = Ranking(ranked=list(shortlist), scored=scored, flags=flags)
     distrusted: list[Scored] = []
     ranking.flags += [f"{s.candidate.arxiv_id}: its title or abstract addresses an AI model; that text "
                       "was removed before ranking." for s in shortlist if injected(s.candidate)]
     if llm.offline:
-        ranking.flags.append("The offline model cannot rank papers: the order comes from the cheap "
-                             "scores alone (keyword relevance to the profile, code, cross-listing).")
+        ranking.flags.append("The offline model cannot rank papers: the order comes from the cheap scores "
+                             "alone (the taste learned from the editor's history and the profile's words).")
     else:
         judge = _Judge(profile, llm, ranking.flags)
         judged: dict[str, RankItem] = {}
@@ -157,6 +183,17 @@ def rank(scored: list[Scored], profile: Profile, llm, size: int, top_k: int = 5)
     ranking.picks, ranking.runners_up = pick_diverse(trusted, profile, top_k)
     ranking.picks += distrusted[: top_k - len(ranking.picks)]  # a week too small to leave them out
     return ranking
+
+
+def _screened(scored: list[Scored], profile: Profile, llm, size: int, screen_size: int,
+              flags: list[str]) -> list[Scored]:
+    """The `size` papers the title screen keeps of stage 1's top `screen_size`."""
+    wide = scored[:screen_size]
+    if len(wide) <= size:
+        return scored[:size]
+    titles = screen.screen_titles([guarded(s.candidate) for s in wide], profile, llm, flags)
+    by_id = {s.candidate.arxiv_id: s for s in wide}
+    return [by_id[i] for i in screen.combined_order(list(by_id), titles)[:size]]
 
 
 def _final_round(ranked: list[Scored], judge: _Judge) -> list[Scored]:

@@ -1,31 +1,21 @@
-"""The editor's taste, learned from past weeks: the papers they picked against the ones they
-did not, from each week's candidates.json and the final (merged) digest.
-
-It is a small bag-of-words log-odds model: words and word pairs that keep showing up in the
-editor's picks and not in the shortlisted papers they passed over get a positive weight.
-It adds a bounded bonus to the cheap score; it never decides alone.
+"""The editor's recorded weeks: each week's candidates.json and the final (merged) digest,
+whose arXiv links are the papers the editor picked. With the imported history (archive.py)
+they are what the learner (learned.py) learns the editor's taste from.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import re
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from flows.candidates.candidate import Candidate
 from flows.candidates.ledger import ordered_ids
-
-MAX_BONUS = 3.0
-MIN_DOCS = 2  # a term seen in fewer documents is noise
-_WORD = re.compile(r"[a-z][a-z0-9\-]{2,}")
-_STOP = frozenset("""the and for with that this from are our which have has can its into than their these
-those they them been were was not but also more most such both each other over under using used use
-based via new show shows paper propose proposed approach method methods results result work model models
-""".split())
+from flows.files import edited_since_written
+from flows.shortlist import archive, learned
+from flows.shortlist.embeddings import Embedder
+from flows.shortlist.learned import History, LearnedTaste
 
 
 @dataclass(frozen=True)
@@ -38,6 +28,10 @@ class Week:
     draft_picks: list[str]
     editor_picks: list[str]
     run: dict = field(default_factory=dict)
+
+    def history(self) -> History:
+        """The week as the learner reads it: every candidate, and the editor's picks among them."""
+        return History(self.name, self.candidates, frozenset(self.editor_picks) & {c.arxiv_id for c in self.candidates})
 
 
 def recorded_weeks(digests_dir: Path, merged: Mapping[str, str] | None = None) -> list[Week]:
@@ -60,44 +54,21 @@ def recorded_weeks(digests_dir: Path, merged: Mapping[str, str] | None = None) -
     return weeks
 
 
-
-def terms(cand: Candidate) -> set[str]:
-    words = [w for w in _WORD.findall(f"{cand.title} {cand.abstract}".lower()) if w not in _STOP]
-    return set(words) | {f"{a} {b}" for a, b in zip(words, words[1:])}
-
-
-@dataclass(frozen=True)
-class Taste:
-    weights: dict[str, float] = field(default_factory=dict)
-    weeks: int = 0
-
-    def bonus(self, cand: Candidate) -> float:
-        if not self.weights:
-            return 0.0
-        raw = sum(self.weights.get(t, 0.0) for t in terms(cand))
-        return max(-MAX_BONUS, min(MAX_BONUS, raw))
+def edited_weeks(digests_dir: Path, merged: Mapping[str, str] | None = None) -> list[Week]:
+    """Recorded weeks the editor merged into the base branch (`merged`, week -> README text) or
+    whose README.md they edited since the tool wrote it: a draft nobody touched says nothing
+    about their taste."""
+    merged = merged or {}
+    return [w for w in recorded_weeks(digests_dir, merged)
+            if w.name in merged or edited_since_written(digests_dir / w.name / "README.md")]
 
 
-def learn(weeks: list[Week]) -> Taste:
-    """Log-odds of each term between picked papers and shortlisted papers not picked."""
-    picked, passed = Counter(), Counter()
-    n_picked = n_passed = 0
-    for week in weeks:
-        chosen = set(week.editor_picks)
-        considered = set(week.shortlist) | chosen
-        for cand in week.candidates:
-            if cand.arxiv_id in chosen:
-                picked.update(terms(cand))
-                n_picked += 1
-            elif cand.arxiv_id in considered:
-                passed.update(terms(cand))
-                n_passed += 1
-    if not n_picked or not n_passed:
-        return Taste(weeks=len(weeks))
-    weights = {}
-    for term in set(picked) | set(passed):
-        if picked[term] + passed[term] < MIN_DOCS:
-            continue
-        odds = math.log((picked[term] + 0.5) / (n_picked + 1)) - math.log((passed[term] + 0.5) / (n_passed + 1))
-        weights[term] = round(0.25 * odds, 4)
-    return Taste(weights, len(weeks))
+def editor_taste(settings, digests_dir: Path, merged: Mapping[str, str] | None, except_week: str,
+                 embedder: Embedder) -> LearnedTaste | None:
+    """The taste learned from the imported history (settings.history_dir) and the weeks the
+    editor merged or edited, minus `except_week`; a recorded week replaces an imported one of the
+    same name. Cached until that history changes; None while it holds no pick."""
+    weeks = {w.name: w for w in archive.read_history(settings.history_dir)}
+    weeks.update((w.name, w.history()) for w in edited_weeks(digests_dir, merged))
+    weeks.pop(except_week, None)
+    return learned.fit_cached([weeks[name] for name in sorted(weeks)], embedder, settings.cache_dir)

@@ -1,0 +1,219 @@
+"""The editor's history on disk, and `top5 taste import`: a back catalogue becomes history.
+
+A history folder holds `picks.json` ({week: {"picks": [arXiv ids], "source": where from}})
+and each week's full listing as `<week>.jsonl.gz` (one candidate a line: id, title, abstract,
+authors, categories, primary_category, comment, published). Importing reads an archive of
+past digests (markdown: the arXiv links of each issue and the issue's week) or a list of
+arXiv ids with dates, fetches the listings of those weeks and the week before each through
+the arXiv client (polite; a listing already on disk is not fetched again), and files each
+pick in the week it was announced: about a quarter of an editor's picks were announced the
+week before the issue that names them.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from flows.candidates.candidate import Candidate
+from flows.candidates.ledger import ordered_ids
+from flows.candidates.week import iso_week_of, window_for_week
+from flows.errors import ConfigError
+from flows.files import write_atomic, write_json
+from flows.shortlist.learned import History
+from flows.text import find_links
+
+_WEEK = re.compile(r"\b(\d{4})-?W(\d{2})\b")
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_MONTHS = ("january february march april may june july august september october november december").split()
+_MONTH_DAY_YEAR = re.compile(r"\b(" + "|".join(m[:3] for m in _MONTHS) + r")[a-z]*\.?\s+(\d{1,2})\b.*?\b((?:19|20)\d{2})\b",
+                             re.IGNORECASE | re.DOTALL)
+_ID_LINE = re.compile(r"^\s*(?:arxiv:)?(\d{4}\.\d{4,5})(?:v\d+)?[\s,;]+(\S+)", re.IGNORECASE)
+_HEADING = re.compile(r"^#{1,3}\s", re.MULTILINE)
+
+
+# -- the history folder ----------------------------------------------------------------------
+
+def read_history(folder: Path) -> list[History]:
+    """Weeks of a history folder in order (see the module doc); [] when it has no picks.json.
+    Raises ConfigError naming the file at fault."""
+    index = folder / "picks.json"
+    if not index.is_file():
+        return []
+    try:
+        picks = json.loads(index.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"editor history {index}: {exc}") from None
+    weeks = []
+    for name in sorted(picks):
+        cands = read_listing(folder / f"{name}.jsonl.gz")
+        weeks.append(History(name, cands, frozenset(picks[name]["picks"]) & {c.arxiv_id for c in cands}))
+    return weeks
+
+
+def read_listing(path: Path) -> list[Candidate]:
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            return [_listed(json.loads(line)) for line in handle if line.strip()]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"editor history {path}: {exc}") from None
+
+
+def _listed(row: dict) -> Candidate:
+    published = datetime.fromisoformat(row["published"].replace("Z", "+00:00"))
+    comment = row.get("comment") or ""
+    return Candidate(row["id"], 1, row["title"], row["abstract"], tuple(row["authors"]), row["primary_category"],
+                     tuple(row["categories"]), published, published, comment,
+                     links=find_links(f"{comment} {row['abstract']}"))
+
+
+def write_listing(path: Path, cands: list[Candidate]) -> None:
+    rows = [{"id": c.arxiv_id, "title": c.title, "abstract": c.abstract, "authors": list(c.authors),
+             "categories": list(c.categories), "primary_category": c.primary_category, "comment": c.comment,
+             "published": c.published.isoformat()} for c in cands]
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    write_atomic(path, gzip.compress(text.encode("utf-8"), mtime=0))
+
+
+# -- finding the picks of an archive ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class Issue:
+    """One past issue: the week it was published and the arXiv ids it linked, in order."""
+
+    week: str
+    picks: tuple[str, ...]
+    source: str
+
+
+def find_issues(source: Path) -> list[Issue]:
+    """Issues in `source`: a folder of markdown digests (each file, or each section under a
+    heading, is an issue; its week comes from a YYYY-Www or a date in its path or heading), a
+    markdown file, or a text file of `arXiv-id date` lines (date YYYY-MM-DD). Raises
+    ConfigError when `source` is unreadable or holds no issue with a week and an arXiv id."""
+    if not source.exists():
+        raise ConfigError(f"taste import: {source} does not exist")
+    files = sorted(source.rglob("*.md")) if source.is_dir() else [source]
+    issues: dict[str, list[str]] = {}
+    for path in files:
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            raise ConfigError(f"taste import: {path}: {exc}") from None
+        found = _id_list(text) if path.suffix != ".md" else _markdown(text, str(path.relative_to(source)
+                                                                             if source.is_dir() else path.name))
+        for week, ids in found:
+            issues.setdefault(week, [])
+            issues[week] += [i for i in ids if i not in issues[week]]
+    if not issues:
+        raise ConfigError(f"taste import: no issue with a week and arXiv links found in {source}")
+    return [Issue(w, tuple(ids), str(source)) for w, ids in sorted(issues.items())]
+
+
+def _id_list(text: str) -> list[tuple[str, list[str]]]:
+    found = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _ID_LINE.match(line)
+        if match:
+            found.append((_week_of_date(match.group(2), f"line {number}"), [match.group(1)]))
+    return found
+
+
+def _markdown(text: str, where: str) -> list[tuple[str, list[str]]]:
+    path_week = _week_in(where)
+    starts = [m.start() for m in _HEADING.finditer(text)] or [0]
+    sections = [text[a:b] for a, b in zip([0] + starts, starts + [len(text)])]
+    found, week = [], path_week
+    for section in sections:
+        heading = section.strip().splitlines()[0] if section.strip() else ""
+        week = _week_in(heading) or week if _HEADING.match(section) else week or _week_in(section[:400])
+        ids = ordered_ids(section)
+        if ids and week:
+            found.append((week, ids))
+    return found
+
+
+def _week_in(text: str) -> str | None:
+    if match := _WEEK.search(text):
+        return f"{match.group(1)}-W{match.group(2)}"
+    if match := _ISO_DATE.search(text):
+        return _week_of_date(match.group(0), text)
+    if match := _MONTH_DAY_YEAR.search(text):
+        month = [m[:3] for m in _MONTHS].index(match.group(1)[:3].lower()) + 1
+        return _week_of_date(f"{match.group(3)}-{month:02d}-{int(match.group(2)):02d}", text)
+    return None
+
+
+def _week_of_date(text: str, where: str) -> str:
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"taste import: {where}: {text!r} is not a date YYYY-MM-DD") from None
+    year, number, _ = day.isocalendar()
+    return f"{year}-W{number:02d}"
+
+
+def week_before(week: str) -> str:
+    year, number = (int(x) for x in _WEEK.match(week).groups())
+    year, number, _ = (date.fromisocalendar(year, number, 1) - timedelta(days=7)).isocalendar()
+    return f"{year}-W{number:02d}"
+
+
+# -- importing -------------------------------------------------------------------------------
+
+def import_issues(issues: list[Issue], folder: Path, client, categories: list[str]) -> tuple[list[History], list[str]]:
+    """Fetch the listings of each issue's week and the week before (those not on disk yet),
+    file each pick in the listing that holds it, write picks.json, and return the history
+    with the ids found in no listing (announced earlier, or outside `categories`)."""
+    listings: dict[str, list[Candidate]] = {}
+    for week in sorted({w for i in issues for w in (i.week, week_before(i.week))}):
+        listings[week] = _listing(week, folder, client, categories)
+    picks: dict[str, dict] = json.loads((folder / "picks.json").read_text()) if (folder / "picks.json").is_file() else {}
+    missing = []
+    for issue in issues:
+        for arxiv_id in issue.picks:
+            week = next((w for w in (issue.week, week_before(issue.week))
+                         if any(c.arxiv_id == arxiv_id for c in listings[w])), None)
+            if week is None:
+                missing.append(arxiv_id)
+                continue
+            entry = picks.setdefault(week, {"picks": [], "source": issue.source})
+            entry["picks"] += [] if arxiv_id in entry["picks"] else [arxiv_id]
+    write_json(folder / "picks.json", dict(sorted(picks.items())))
+    return read_history(folder), missing
+
+
+def _listing(week: str, folder: Path, client, categories: list[str]) -> list[Candidate]:
+    path = folder / f"{week}.jsonl.gz"
+    if path.is_file():
+        return read_listing(path)
+    cands = [c for c in client.search(window_for_week(week), categories) if iso_week_of(c.published) == week]
+    write_listing(path, cands)
+    return cands
+
+
+def import_archive(source: Path, folder: Path, settings, categories: list[str]) -> str:
+    """`top5 taste import`: the issues of `source` into the history `folder`, then the taste
+    learned from the whole history (cached for the next run). Returns what was done, one line
+    each; ConfigError when `source` holds no issue, FeedError when arXiv cannot be reached."""
+    from flows.candidates.arxiv import ArxivClient
+    from flows.shortlist.embeddings import Embedder
+    from flows.shortlist.learned import fit_cached
+
+    issues = find_issues(source)
+    with ArxivClient(settings) as client:
+        weeks, missing = import_issues(issues, folder, client, categories)
+    began = time.perf_counter()
+    taste = fit_cached(weeks, Embedder(settings.cache_dir), settings.cache_dir)
+    lines = [f"{len(issues)} issues in {source}; history in {folder}: {len(weeks)} weeks, "
+             f"{sum(len(w.picks) for w in weeks)} picks in their listings"]
+    if missing:
+        lines.append(f"not in the listings of their week or the week before (left out): {', '.join(missing)}")
+    lines.append(f"taste learned from {taste.weeks} weeks in {time.perf_counter() - began:.1f} s" if taste
+                 else "no taste learned: the history holds no pick")
+    return "\n".join(lines)

@@ -1,0 +1,79 @@
+"""What the learned ranker reads of a candidate: its text, and metadata the listing carries.
+
+Metadata columns earned their place on real editors' weeks (docs/ranking.md): who the paper
+is by (many authors, authors the editor picked before), where it is listed (primary category,
+cross-listing), code or project pages, the size of title and abstract, and names of well-known
+model families in the abstract.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+from functools import lru_cache
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import HashingVectorizer
+
+from flows.candidates.candidate import Candidate
+
+MAIN_CATEGORIES = ("cs.AI", "cs.LG", "cs.CL", "cs.CV")
+_MODEL_FAMILIES = re.compile(
+    r"\b(?:gpt-?\d|gpt-?4o|o1|o3|o4-mini|llama|qwen|gemini|gemma|claude|deepseek|mistral|mixtral|phi-\d|"
+    r"grok|kimi|glm|olmo|chatgpt)\b", re.IGNORECASE)
+METADATA_COLUMNS = (
+    ["log authors", "ten or more authors", "authors picked before", "code link", "project link",
+     "categories", "log title words", "log abstract words", "model families"]
+    + [f"primary {c}" for c in MAIN_CATEGORIES] + [f"listed in {c}" for c in MAIN_CATEGORIES]
+)
+
+
+def text_of(cand: Candidate) -> str:
+    """Title twice (it is what the editor reads first), then the abstract."""
+    return f"{cand.title}. {cand.title}. {cand.abstract}"
+
+
+# Hashed word and word-pair counts: stateless, so a week is counted once and reused by every
+# fit that learns from it; the IDF weighting is fitted on the history (learned.py).
+_HASHER = HashingVectorizer(ngram_range=(1, 2), stop_words="english", alternate_sign=False, norm=None,
+                            n_features=2**20, dtype=np.float32)
+
+
+def word_counts(cands: list[Candidate]) -> sparse.csr_matrix:
+    """Counts of words and word pairs of text_of(c), shape (len(cands), 2**20)."""
+    return _counts(tuple(text_of(c) for c in cands))
+
+
+@lru_cache(maxsize=32)  # a week is about 8 MB
+def _counts(texts: tuple[str, ...]) -> sparse.csr_matrix:
+    return _HASHER.transform(texts)
+
+
+def picked_authors(picked: Iterable[Candidate]) -> Counter:
+    """How many past picks each author name is on."""
+    return Counter(a.strip().lower() for c in picked for a in c.authors)
+
+
+def metadata(cands: list[Candidate], known: Counter) -> np.ndarray:
+    """One row of len(METADATA_COLUMNS) floats per candidate; `known` from picked_authors()."""
+    return np.array([_row(c, known) for c in cands], dtype=np.float64).reshape(len(cands), len(METADATA_COLUMNS))
+
+
+def _row(cand: Candidate, known: Counter) -> list[float]:
+    authors = [a.strip().lower() for a in cand.authors]
+    return [
+        math.log1p(len(authors)),
+        float(len(authors) >= 10),
+        math.log1p(sum(known.get(a, 0) for a in authors)),
+        float(bool(cand.code_links)),
+        float(bool(cand.project_links)),
+        float(len(cand.categories)),
+        math.log1p(len(cand.title.split())),
+        math.log1p(len(cand.abstract.split())),
+        math.log1p(len(_MODEL_FAMILIES.findall(cand.abstract))),
+        *(float(cand.primary_category == c) for c in MAIN_CATEGORIES),
+        *(float(c in cand.categories) for c in MAIN_CATEGORIES),
+    ]
