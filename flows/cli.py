@@ -160,9 +160,12 @@ def _swap(args) -> int:
 def _render(args) -> int:
     from pathlib import Path
 
+    from flows.config import Settings
     from flows.digest import render_to
+    from flows.shortlist import Profile
 
-    pages = render_to(Path(args.digests_dir) / args.week, args.style, Path(args.out) if args.out else None)
+    profile = Profile.load(Settings.from_env().profile)
+    pages = render_to(Path(args.digests_dir) / args.week, args.style, Path(args.out) if args.out else None, profile)
     if args.out:
         print(f"Rendered {args.week} in style {args.style}: {args.out}")
     else:

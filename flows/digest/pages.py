@@ -124,10 +124,10 @@ def render_again(folder: Path, style: str, profile: Profile) -> dict[str, str]:
                         banners=banners_for(sections, stored.get("offline", False)), week=folder.name)
 
 
-def render_to(folder: Path, style: str, out: Path | None) -> dict[str, str]:
+def render_to(folder: Path, style: str, out: Path | None, profile: Profile) -> dict[str, str]:
     """The week in `folder` rendered in `style` (see render_again); with `out`, the pages are
     written there with a copy of the week's figures/, so the images they link are found."""
-    pages = render_again(folder, style, Profile.load())
+    pages = render_again(folder, style, profile)
     if out is not None:
         for name, text in pages.items():
             write_atomic(out / name, text)
