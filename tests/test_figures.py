@@ -11,7 +11,8 @@ from PIL import Image
 from flows.digest.figures import image_path, with_images
 from flows.files import sha256_bytes
 from flows.pdf.figures import FigureJob, cut_figures
-from flows.pdf.regions import find_region, read_layout
+from flows.pdf.layout import read_layout
+from flows.pdf.regions import find_region
 from flows.summaries.section import Figure, Section
 from tests.conftest import FIXTURES, require_shared
 

@@ -4,7 +4,7 @@ region on the page, as an editor would screenshot it.
 `cut_figure` works in-process on an open page. `cut_figures` cuts all the named figures of one
 paper in a worker subprocess with a wall-clock timeout and a memory cap, so a PDF that hangs or
 explodes costs only its own figures; every figure comes back with an image or a one-line reason.
-Where the region is found is flows/pdf/regions.py; the design is in docs/figures.md.
+Where the region is found is flows/pdf/regions.py (on the page read by flows/pdf/layout.py); the design is in docs/figures.md.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ import pypdfium2 as pdfium
 from PIL import Image, ImageChops, ImageOps
 
 from flows.files import write_atomic
-from flows.pdf.regions import area, caption_block, find_region, intersection, read_layout
+from flows.pdf.layout import area, intersection, read_layout
+from flows.pdf.regions import caption_block, find_region
 
 log = logging.getLogger(__name__)
 
