@@ -26,7 +26,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows.candidates.week import window_for_week
+from flows.candidates.week import check_complete, window_for_week
 from flows.config import DEFAULT_CATEGORIES, Settings
 from flows.errors import ConfigError, Top5Error
 from flows.weekly_digest import weekly_digest
@@ -67,9 +67,10 @@ def resolve_weeks(weeks: list[str] | None, start_week: str | None, end_week: str
     if weeks and (start_week or end_week):
         raise ConfigError("give either weeks or start_week/end_week, not both")
     if weeks:
-        labels = [window_for_week(w).label for w in weeks]  # raises naming a bad week
+        labels = [check_complete(window_for_week(w)).label for w in weeks]  # raises naming a bad week
         return list(dict.fromkeys(labels))
     if start_week and end_week:
+        check_complete(window_for_week(end_week))  # every week of the range is over
         return weeks_between(start_week, end_week)
     raise ConfigError("backfill needs weeks (a list like ['2026-W46', '2026-W47']) "
                       "or both start_week and end_week")

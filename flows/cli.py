@@ -17,13 +17,15 @@ from flows import prefect_setup, progress
 from flows.config import DEFAULT_CATEGORIES
 from flows.errors import ConfigError, Top5Error
 
-EXIT_FAILED, EXIT_USAGE, EXIT_NO_DRAFT = 1, 2, 3
+EXIT_FAILED, EXIT_USAGE, EXIT_NO_DRAFT, EXIT_INTERRUPTED = 1, 2, 3, 130
 WEEK_HELP = "ISO week such as 2026-W47"
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if getattr(args, "week", None) and args.command != "backfill":
+            args.week = _canonical_week(args.week)
         return args.handler(args)
     except ConfigError as exc:
         print(f"top5: {exc.message}", file=sys.stderr)
@@ -31,6 +33,19 @@ def main(argv: list[str] | None = None) -> int:
     except Top5Error as exc:
         print(f"top5: {exc.message}", file=sys.stderr)
         return EXIT_FAILED
+    except OSError as exc:  # a path given on the command line that cannot be read or written
+        print(f"top5: {exc.filename or 'a file'}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("top5: interrupted; what was finished is kept, and the next run picks up from there", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _canonical_week(week: str) -> str:
+    """The week as its folder is named ("2026-w47", "2026W47" -> "2026-W47"); ConfigError if it is none."""
+    from flows.candidates import window_for_week
+
+    return window_for_week(week).label
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -39,6 +39,7 @@ class Run:
         asked = preflight.check_run(week=week, start=start, end=end, categories=categories, top_k=top_k,
                                     digests_dir=digests_dir, style=style, settings=settings)
         self.log, self.top_k, self.categories, style = log, top_k, asked.categories, asked.style
+        week = asked.week
         self.window = (candidates.window_between(start, end) if start and end
                        else candidates.window_for_week(week or candidates.last_complete_week()))
         self.week = week or (_calendar_week(self.window.start) if start else self.window.label)

@@ -256,3 +256,40 @@ def test_backfill_checks_its_arguments_before_prefect_starts(tmp_path, args, exp
     result = _top5("backfill", *args, "--digests-dir", str(tmp_path), cwd=tmp_path)
     assert result.returncode == 2 and expected in result.stderr and result.stderr.count("\n") == 1
     assert result.stdout.strip().endswith("prefect imported: False")
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["2030-W10"], "week 2030-W10 is not complete yet"),
+    (["--start", "2030-01-01", "--end", "2030-01-07"], "starts in the future"),
+    (["--digests-dir", ""], "--digests-dir / digests_dir is empty"),
+])
+def test_a_week_not_over_and_an_empty_folder_are_refused_before_anything_is_spent(tmp_path, llm, args, expected):
+    result = _top5("run", *args, env={"OPENAI_BASE_URL": llm.base_url, "ARXIV_API_URL": "http://127.0.0.1:9/api"},
+                   cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and expected in result.stderr
+    assert result.stdout.strip().endswith("prefect imported: False")
+    assert llm.requests == [] and list(tmp_path.iterdir()) == []
+
+
+def test_a_backfill_into_the_future_is_refused(tmp_path):
+    result = _top5("backfill", "2026-W47", "2030-W10", "--digests-dir", str(tmp_path), cwd=tmp_path)
+    assert result.returncode == 2 and "week 2030-W10 is not complete yet" in result.stderr
+
+
+@pytest.mark.parametrize("spelling", ["2026-w47", "2026W47", " 2026-W47 "])
+def test_every_spelling_of_a_week_names_the_same_folder(tmp_path, capsys, spelling):
+    write(tmp_path / "2026-W47", **_parts())
+    assert top5(["show", spelling, "--digests-dir", str(tmp_path)]) == 0
+    assert "2026-W47" in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2026-W47"]
+
+
+def test_a_path_that_cannot_be_written_is_one_line(tmp_path, capsys):
+    write(tmp_path / "2026-W47", **_parts())
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    assert top5(["render", "2026-W47", "--style", "bookmarks", "--digests-dir", str(tmp_path),
+                 "--out", str(blocker)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("top5: ") and err.count("\n") == 1 and str(blocker) in err

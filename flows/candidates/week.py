@@ -134,6 +134,19 @@ def iso_week_of(when: datetime) -> str:
     return f"{year}-W{number:02d}"
 
 
+def check_complete(window: Window, now: datetime | None = None) -> Window:
+    """`window` when it can be drafted at `now`, else ConfigError: an ISO week after the last
+    complete one (its listing is not whole yet), or an explicit window that starts in the future."""
+    now = now or datetime.now(timezone.utc)
+    last = window_for_week(last_complete_week(now))
+    if _WEEK.match(window.label) and window.start > last.start:
+        raise ConfigError(f"week {window.label} is not complete yet (arXiv announces a week's last papers on "
+                          f"Sunday evening, New York time); the last complete week is {last.label}")
+    if window.start >= now:
+        raise ConfigError(f"the window {window.label} starts in the future: there is nothing to draft yet")
+    return window
+
+
 def last_complete_week(now: datetime | None = None) -> str:
     """The newest ISO week whose papers are all announced and visible in the API at `now`.
 

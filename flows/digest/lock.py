@@ -13,7 +13,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from flows.errors import DraftError
+from flows.errors import ConfigError, DraftError
 
 
 class WeekLock:
@@ -28,12 +28,19 @@ class WeekLock:
 
     def acquire(self) -> WeekLock:
         self._made_folder = not self.path.parent.exists()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"--digests-dir / digests_dir {str(self.path.parent)!r} cannot be made "
+                              f"({exc.strerror}): give a folder the run may write in") from None
         try:
             self._lock.acquire()
         except Timeout:
             raise DraftError(f"another run holds the week {self.folder.name} ({self.path}); this run stops "
                              "before spending anything. Wait for it to finish, or run another week.") from None
+        except OSError as exc:
+            raise ConfigError(f"cannot lock the week in {str(self.path.parent)!r} ({exc.strerror}): give "
+                              "--digests-dir / digests_dir a folder the run may write in") from None
         return self
 
     def release(self) -> None:
