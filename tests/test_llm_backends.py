@@ -21,16 +21,10 @@ from flows.summaries.section import summarize
 from tests import scripted_llm
 from tests.helpers import candidate
 from tests.openai_server import OpenAIServer
+from tests.test_summaries import BODY, FIELDS
 
 PROFILE = Profile.load()
 IDS = [f"2611.0000{i}" for i in range(1, 8)]
-FIELDS = {"name": "Tiny models reason too",
-          "problem": "Big language models can reason step by step, but small ones cannot, and running a big model is costly for everyone.",
-          "idea": "The idea is simple. A big teacher writes out its chains of thought and a small student is fine-tuned on them.",
-          "results": "Accuracy goes from 8.11% to 21.99% on GSM8K, without any change to the small model.",
-          "take": "My hypothesis is that the quality of the teacher's chains matters more than their number."}
-BODY = ("Introduction. We study small models. Results: accuracy rises from 8.11% to 21.99% on GSM8K "
-        "after fine-tuning on chains of thought.")
 LMSTUDIO_400 = {"status": 400, "body": {"error": "'response_format.type' must be 'json_schema' or 'text'"}}
 
 
