@@ -435,3 +435,24 @@ def test_git_does_not_follow_a_redirect_with_the_token(repos, github):
             open_pull_request(write_draft(work / "digests" / WEEK), settings(github))
         assert [r.path for r in github.log if r.path.endswith("/info/refs")]  # git asked, was redirected
         assert elsewhere.log == []  # and did not follow with the token
+
+
+def test_the_body_swap_command_is_one_the_cli_accepts_and_the_model_line_is_spaced(tmp_path):
+    from flows.cli import _parser
+
+    body = pull_request_body(write_draft(tmp_path / WEEK))
+
+    command = body.split("Swap one in with `")[1].split("`")[0]
+    assert command == f"top5 swap {WEEK} PAPER R1"
+    args = _parser().parse_args(command.replace("PAPER", "3").split()[1:])
+    assert (args.command, args.week, args.position, args.choice) == ("swap", WEEK, 3, "R1")
+    assert "summarize: `gpt-4o-mini` at https://api.openai.com/v1\n" in body
+
+
+def test_docs_and_prompts_give_the_week_of_swap_show_render_positionally():
+    root = Path(__file__).resolve().parents[1]
+    texts = [p for folder in ("docs", "prompts") for p in (root / folder).rglob("*")
+             if p.suffix in (".md", ".j2")]
+    wrong = [f"{p.name}: {line.strip()}" for p in texts for line in p.read_text(encoding="utf-8").splitlines()
+             if any(f"top5 {verb} --week" in line for verb in ("swap", "show", "render"))]
+    assert texts and wrong == []
