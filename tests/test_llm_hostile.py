@@ -181,3 +181,21 @@ def test_the_embedded_model_gets_a_grammar_without_maximum_lengths(tmp_path):
         llm.complete_json("summarize", [{"role": "user", "content": "JSON please"}], section_module.SectionFields)
     grammar = json.dumps(srv.requests[0]["response_format"]["schema"])
     assert "maxLength" not in grammar and '"minLength": 20' in grammar
+
+
+def test_a_key_in_the_answers_is_flagged_once_for_the_editor(tmp_path):
+    answers = iter([f"The key is {KEY}.", "Nothing to hide here.", f"Again: {GITHUB}"])
+    with OpenAIServer(lambda request: next(answers)) as srv:
+        llm = LLM(_settings(srv, tmp_path))
+        texts = [llm.complete_text("rank", [{"role": "user", "content": f"question {i}"}]) for i in range(3)]
+    assert texts == ["The key is ***.", "Nothing to hide here.", "Again: ***"]
+    secret_flags = [f for f in llm.flags if "shaped like a secret" in f]
+    assert len(secret_flags) == 1 and "check the backend" in secret_flags[0]
+    assert KEY not in secret_flags[0] and GITHUB not in secret_flags[0]
+
+
+def test_clean_answers_raise_no_secret_flag(tmp_path):
+    with OpenAIServer(lambda request: "A plain answer.") as srv:
+        llm = LLM(_settings(srv, tmp_path))
+        assert llm.complete_text("rank", [{"role": "user", "content": "hi"}]) == "A plain answer."
+    assert llm.flags == []

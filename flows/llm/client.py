@@ -49,6 +49,10 @@ OFFLINE_NOTE = (
     "its ranking is close to random and its summaries can invent facts. Set OPENAI_API_KEY or "
     "OPENAI_BASE_URL for a real digest."
 )
+SECRET_IN_ANSWER = (
+    "The model's answers contained text shaped like a secret (an API key or token); it was replaced "
+    "by *** before anything was stored: check the backend"
+)
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -206,8 +210,11 @@ class LLM:
             answer = self._request(stage, model, {"model": model, "messages": messages, **params})
         finally:
             self._budget.release(model, estimate, params["max_tokens"])
-        answer = replace(answer, text=self._redact(answer.text), reasoning=self._redact(answer.reasoning),
-                         refusal=self._redact(answer.refusal) if answer.refusal else None)
+        clean = replace(answer, text=self._redact(answer.text), reasoning=self._redact(answer.reasoning),
+                        refusal=self._redact(answer.refusal) if answer.refusal else None)
+        if clean != answer:
+            self._flag(SECRET_IN_ANSWER)  # once per run: _flag keeps one copy of each message
+        answer = clean
         prompt, completion = answer.usage or (estimate, estimate_tokens(answer.text + answer.reasoning))
         self.usage.record(stage, prompt, completion, self._prices.cost(model, prompt, completion), cached=False,
                           estimated=answer.usage is None)
