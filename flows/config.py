@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
     DotEnvSettingsSource,
@@ -155,6 +155,19 @@ class Settings(BaseSettings):
             except json.JSONDecodeError:
                 raise ValueError('must be JSON like {"gpt-4o-mini": [0.15, 0.60]} (USD per 1M prompt, '
                                  "completion tokens)") from None
+        return value
+
+    @field_validator("*")
+    @classmethod
+    def _not_a_secret(cls, value: object, info: ValidationInfo) -> object:
+        """Free-text settings (model names, style, paths, URLs, price-list models) end up in run.json,
+        logs and the pull request: one shaped like a key is refused (runs after the fields' own checks)."""
+        if cls.model_fields[info.field_name].repr is False:
+            return value  # the secrets themselves
+        texts = [str(v) for v in (value if isinstance(value, dict) else [value]) if isinstance(v, (str, Path))]
+        if any(redact(text) != text for text in texts):
+            raise ValueError("looks like a secret (an API key or token); keys go in OPENAI_API_KEY or "
+                             "GITHUB_TOKEN only")  # never the value
         return value
 
     @classmethod

@@ -41,7 +41,7 @@ def llm():
     (["--digests-dir", "A_FILE"], "is a file"),
     (["--top-k", "0"], "--top-k / top_k must be 1..10, got 0"),
     (["--top-k", "1000"], "--top-k / top_k must be 1..10, got 1000"),
-    (["--style", "newsletter"], "style 'newsletter' not found"),
+    (["--style", "newsletter"], "unknown style (TOP5_STYLE / --style)"),
     (["--categories", "cs.XX"], "unknown arXiv category 'cs.XX': closest valid ones: "),
     (["--categories", "cs.AI,cs.LGG"], "closest valid ones: cs.LG"),
     (["2026-W99"], "2026-W99"),

@@ -94,13 +94,15 @@ def test_the_same_run_renders_in_another_style(tmp_path):
     assert "## Paper" not in table
 
 
-def test_an_unknown_style_is_named(tmp_path):
+@pytest.mark.parametrize("style", ["newsletter", "sk-LEAKEDkey123456"])
+def test_an_unknown_style_names_the_known_ones_never_the_value(tmp_path, style):
     from flows.digest.pages import render_again
     from flows.errors import ConfigError
 
     write(tmp_path, **_parts())
-    with pytest.raises(ConfigError, match="style 'newsletter' not found.*known styles: bookmarks, weekly"):
-        render_again(tmp_path, "newsletter", PROFILE)
+    with pytest.raises(ConfigError, match=r"unknown style \(TOP5_STYLE / --style\).*known styles: bookmarks, weekly") as caught:
+        render_again(tmp_path, style, PROFILE)
+    assert style not in caught.value.message
 
 
 def test_raster_figures_are_extracted_next_to_the_draft(tmp_path):

@@ -63,6 +63,23 @@ def test_a_secret_in_the_wrong_variable_is_named_never_echoed(variable, value, e
     assert value not in str(caught.value) and value not in repr(caught.value)
 
 
+@pytest.mark.parametrize("variable", ["TOP5_RANK_MODEL", "TOP5_SUMMARY_MODEL", "TOP5_STYLE", "TOP5_DIGESTS_REMOTE",
+                                      "TOP5_DIGESTS_SUBDIR", "TOP5_CACHE_DIR", "TOP5_DASK_ADDRESS"])
+@pytest.mark.parametrize("value", [KEY, GITHUB_KEY, "sk-LEAKEDkey123456"])
+def test_a_secret_pasted_into_a_free_text_setting_is_refused_named_never_echoed(variable, value):
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({variable: value})
+    assert f"{variable}: looks like a secret" in caught.value.message
+    assert value not in caught.value.message and value[:12] not in caught.value.message
+
+
+def test_a_secret_as_a_model_of_the_price_list_is_refused_too():
+    with pytest.raises(ConfigError, match="TOP5_PRICES: looks like a secret") as caught:
+        Settings.from_env({"TOP5_PRICES": '{"sk-LEAKEDkey123456": [1, 2]}'})
+    assert "LEAKED" not in caught.value.message
+    assert Settings.from_env({"TOP5_RANK_MODEL": "gpt-4o", "TOP5_STYLE": "bookmarks"}).rank_model == "gpt-4o"
+
+
 def test_a_secret_in_a_dot_env_file_is_not_echoed_either(tmp_path, monkeypatch):
     (tmp_path / ".env").write_text(f"OPENAI_BASE_URL={KEY}\n")
     monkeypatch.chdir(tmp_path)

@@ -265,8 +265,8 @@ def digest_style_dir(style: str) -> Path:
     folder = PROMPTS_DIR / "styles" / style
     if not (folder / "digest.md.j2").is_file():
         known = sorted(p.name for p in (PROMPTS_DIR / "styles").iterdir() if (p / "digest.md.j2").is_file())
-        raise ConfigError(f"style {style!r} not found in {PROMPTS_DIR / 'styles'} (TOP5_STYLE / --style); "
-                          f"known styles: {', '.join(known)}")
+        raise ConfigError(f"unknown style (TOP5_STYLE / --style): not a folder of {PROMPTS_DIR / 'styles'}; "
+                          f"known styles: {', '.join(known)}")  # never the value: it may be a pasted key
     return folder
 
 
