@@ -178,9 +178,13 @@ class Settings(BaseSettings):
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, env_file: Path | str | None = None) -> Settings:
         """The settings from `env` (default: the process environment, then the `.env` file named
-        by TOP5_ENV_FILE or in the working folder). Raises ConfigError naming each bad variable."""
+        by TOP5_ENV_FILE or in the working folder). Raises ConfigError naming each bad variable, and
+        when a file named by TOP5_ENV_FILE (or `env_file`) does not exist: only the default may be missing."""
         if env is None:
-            env_file = env_file or os.environ.get(ENV_FILE_VARIABLE) or DEFAULT_ENV_FILE
+            env_file = env_file or os.environ.get(ENV_FILE_VARIABLE) or None
+            if env_file is not None and not Path(env_file).is_file():
+                raise ConfigError(f"{ENV_FILE_VARIABLE}: no such file: {redact(str(env_file))}")
+            env_file = env_file or DEFAULT_ENV_FILE
             sources = (EnvSettingsSource(cls, **_READ), DotEnvSettingsSource(cls, env_file=env_file, **_READ))
         else:
             sources = (_GivenEnvironment(cls, env),)

@@ -108,3 +108,12 @@ def test_readme_settings_table_is_the_models():
                              cwd=REPO).stdout
     assert printed == settings_table()
     assert printed in readme, "regenerate the README's settings table: python -m flows.config"
+
+
+def test_an_env_file_named_by_top5_env_file_must_exist_the_default_may_not(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no .env here: the default is optional
+    monkeypatch.delenv("TOP5_ENV_FILE", raising=False)
+    assert Settings.from_env().style == "weekly"
+    monkeypatch.setenv("TOP5_ENV_FILE", str(tmp_path / "missing.env"))
+    with pytest.raises(ConfigError, match=r"^TOP5_ENV_FILE: no such file: .*missing\.env$"):
+        Settings.from_env()

@@ -98,3 +98,17 @@ def test_the_digest_merged_on_main_is_the_editors_final_word(tmp_path):
     assert recorded_weeks(tmp_path)[0].editor_picks == draft_picks
     assert recorded_weeks(tmp_path, {"2026-W01": merged})[0].editor_picks == [week[0].arxiv_id] + draft_picks[1:]
     assert evaluate(tmp_path, PROFILE, 40, {"2026-W01": merged})[0].in_draft == 4
+
+
+def test_eval_of_a_missing_digests_folder_is_a_usage_error_naming_it(tmp_path):
+    result = _eval_command(tmp_path / "nowhere")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == f"top5: no such folder: {tmp_path / 'nowhere'}\n"
+
+
+def test_a_first_run_without_a_digests_folder_learns_from_nothing(tmp_path):
+    from flows.config import Settings
+    from flows.shortlist.taste import editor_taste
+
+    settings = Settings(history_dir=tmp_path / "history", cache_dir=tmp_path / "cache")
+    assert editor_taste(settings, tmp_path / "digests", {}, "2026-W01", Embedder()) is None

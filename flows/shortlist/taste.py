@@ -12,6 +12,7 @@ from pathlib import Path
 
 from flows.candidates.candidate import Candidate
 from flows.candidates.ledger import ordered_ids
+from flows.errors import ConfigError
 from flows.files import edited_since_written
 from flows.shortlist import archive, learned
 from flows.shortlist.embeddings import Embedder
@@ -57,7 +58,9 @@ def recorded_weeks(digests_dir: Path, merged: Mapping[str, str] | None = None) -
 def edited_weeks(digests_dir: Path, merged: Mapping[str, str] | None = None) -> list[Week]:
     """Recorded weeks the editor merged into the base branch (`merged`, week -> README text) or
     whose README.md they edited since the tool wrote it: a draft nobody touched says nothing
-    about their taste."""
+    about their taste. Raises ConfigError when `digests_dir` is not a folder."""
+    if not Path(digests_dir).is_dir():
+        raise ConfigError(f"no such folder: {digests_dir}")
     merged = merged or {}
     return [w for w in recorded_weeks(digests_dir, merged)
             if w.name in merged or edited_since_written(digests_dir / w.name / "README.md")]
@@ -69,6 +72,7 @@ def editor_taste(settings, digests_dir: Path, merged: Mapping[str, str] | None, 
     editor merged or edited, minus `except_week`; a recorded week replaces an imported one of the
     same name. Cached until that history changes; None while it holds no pick."""
     weeks = {w.name: w for w in archive.read_history(settings.history_dir)}
-    weeks.update((w.name, w.history()) for w in edited_weeks(digests_dir, merged))
+    if Path(digests_dir).is_dir():  # a first run has no digests folder yet
+        weeks.update((w.name, w.history()) for w in edited_weeks(digests_dir, merged))
     weeks.pop(except_week, None)
     return learned.fit_cached([weeks[name] for name in sorted(weeks)], embedder, settings.cache_dir)
