@@ -94,6 +94,19 @@ def test_text_outside_the_house_structure_is_an_error(junk):
         assert part in found[0].message
 
 
+@pytest.mark.parametrize("junk", ["{{ section.results }}", "{% if x %}", "{# note #}", '<img src="{{ figure }}">'])
+def test_a_problem_names_template_markup_without_reproducing_it(junk):
+    found = lint_section(dict(SECTION, results=SECTION["results"] + " " + junk))
+    assert found and all("template markup" in p.message or "HTML" in p.message for p in found)
+    assert not [p.message for p in found if any(d in p.message for d in ("{{", "}}", "{%", "%}", "{#", "#}"))]
+
+
+def test_markup_the_paper_itself_has_is_no_leftover():
+    name = "Mustache {{templates}} for prompts"
+    assert lint_section(dict(SECTION, name=name), source=f"{name}\n\nWe study templates.") == []
+    assert [p.field for p in lint_section(dict(SECTION, name=name), source="We study templates.")] == ["name"]
+
+
 def test_ordinary_prose_with_symbols_is_not_mistaken_for_markup():
     prose = (SECTION["results"] + " It ranks #1 on the leaderboard, and when x < y > z the loss is "
              "lower; of course, certainly, as a model trained on 50% less data it is cheaper.")

@@ -125,3 +125,29 @@ def test_a_merged_digest_is_an_exemplar_even_when_unchanged(tmp_path):
     merged = {"2026-W45": "# AI-WeeklyTop5\n\n## Paper 1: Merged words\n\nThe editor approved this.\n\n## Paper 2: B\n"}
     voice = voice_for("weekly", tmp_path, merged=merged)
     assert voice.exemplar_source == "editor: 2026-W45" and "The editor approved this." in voice.exemplar
+
+
+def test_a_section_rejected_for_template_markup_leaves_a_note_the_draft_check_does_not_flag(tmp_path):
+    from types import SimpleNamespace
+
+    from flows import prompts
+    from flows.summaries.lint import lint_draft
+
+    leftover = dict(FIELDS, idea="The idea is {{ idea }}: a big teacher writes out its chains of thought for a student.")
+    with OpenAIServer(_answers(leftover)) as srv:
+        section = summarize(CAND, _text(), _llm(srv, tmp_path))
+    assert section.fallback and any("template markup: double opening braces" in n for n in section.notes)
+    assert not any(delimiter in n for n in section.notes for delimiter in ("{{", "}}", "{%", "%}"))
+    draft = prompts.render("styles/weekly/digest.md.j2", profile=SimpleNamespace(name="AI-WeeklyTop5", tagline="t"),
+                           sections=[section], banners=[], week_title="2026-W47 papers", papers=[], week="2026-W47")
+    assert "Draft note: the LLM could not write this section" in draft
+    assert [p for p in lint_draft(draft, expected_papers=1) if p.field == "markup"] == []
+
+
+def test_braces_the_papers_own_title_has_are_no_leftover_markup(tmp_path):
+    braced = candidate("2611.00043", "Mustache {{templates}} for prompts", "We study {{templates}} in prompts.")
+    fields = dict(FIELDS, name="Mustache {{templates}} for prompts")
+    with OpenAIServer(lambda request: json.dumps(fields)) as srv:
+        section = summarize(braced, _text(), _llm(srv, tmp_path))
+    assert not section.fallback and section.name == fields["name"]
+    assert len(srv.requests) == 1 and section.notes == ()

@@ -24,6 +24,10 @@ SELECTION_LINE = "Here is my selection of the top 5 AI papers this week."
 FOOTER = "#weeklytop5"
 
 _TEMPLATE_MARKUP = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}|<\|[\w.-]{1,30}\|>|\[/?INST\]|</?s>")
+# Template delimiters are named, never quoted: a note quoting one would itself be leftover markup in the draft
+_DELIMITER_NAMES = {"{{": "double opening braces", "}}": "double closing braces", "{%": "a brace-percent tag",
+                    "%}": "a percent-brace tag end", "{#": "a brace-hash comment", "#}": "a hash-brace comment end"}
+_DELIMITERS = re.compile("|".join(map(re.escape, _DELIMITER_NAMES)))
 _HEADING = re.compile(r"(?m)^[ \t]{0,3}#{1,6}(?:[ \t]|$)")
 _FENCE = re.compile(r"(?m)^[ \t]*(?:```|~~~)")
 _HTML = re.compile(r"</?(?:img|br|hr|p|div|span|a|b|i|u|em|strong|sub|sup|table|tr|td|th|ul|ol|li|h[1-6]|pre|code"
@@ -68,7 +72,8 @@ def _words(text: str) -> int:
 def lint_section(fields: dict[str, str], *, rules: LintRules = DEFAULT_RULES,
                  source: str | None = None) -> list[LintProblem]:
     """Problems with one section's parts (name, problem, idea, results, take). With `source`
-    (the paper's text), names and codes the paper itself uses are never taken for gibberish."""
+    (the paper's text), names and codes the paper itself uses are never taken for gibberish, and
+    template markup the paper itself contains (a title with `{{`) is no leftover."""
     known = frozenset(re.findall(r"[@\w]+", source.lower())) if source else frozenset()
     problems: list[LintProblem] = []
     for part in PARTS:
@@ -78,7 +83,7 @@ def lint_section(fields: dict[str, str], *, rules: LintRules = DEFAULT_RULES,
         elif not text:
             problems.append(LintProblem(part, f"the {part} is empty", unusable=True))
         else:
-            problems += _markup(part, text)
+            problems += _markup(part, text, source or "")
             problems += _gibberish(part, text, known)
             problems += _name(text, rules) if part == "name" else _length(part, text, rules)
     take = (fields.get("take") or "").strip()
@@ -108,10 +113,14 @@ def _length(part: str, text: str, rules: LintRules) -> list[LintProblem]:
     return []
 
 
-def _markup(part: str, text: str) -> list[LintProblem]:
-    """Text outside the house structure: template leftovers, headings, code, HTML, meta talk."""
+def _markup(part: str, text: str, source: str = "") -> list[LintProblem]:
+    """Text outside the house structure: template leftovers (not those the paper's `source` has
+    too), headings, code, HTML, meta talk."""
+    leftover = next((m for m in _TEMPLATE_MARKUP.finditer(text) if m.group(0) not in source), None)
+    found = [] if leftover is None else [LintProblem(
+        part, f"the {part} contains leftover template markup: "
+              f"{_DELIMITER_NAMES.get(leftover.group(0)) or repr(leftover.group(0))}", unusable=True)]
     checks = [
-        (_TEMPLATE_MARKUP, "leftover template markup ({{, {%, }})"),
         (_HEADING, "a markdown heading (the template writes the headings)"),
         (_FENCE, "a code fence"),
         (_HTML, "HTML (the template places the figures)"),
@@ -119,11 +128,11 @@ def _markup(part: str, text: str) -> list[LintProblem]:
         (_JSON_LEFTOVER, "leftover JSON keys from the answer format"),
         (_EMPTY_LINK, "a link with no text"),
     ]
-    found = []
     for pattern, what in checks:
         m = pattern.search(text)
         if m:
-            found.append(LintProblem(part, f"the {part} contains {what}: {m.group(0).strip()!r}", unusable=True))
+            shown = _DELIMITERS.sub("…", m.group(0).strip())  # '<img src="{{ x }}">' quoted without its braces
+            found.append(LintProblem(part, f"the {part} contains {what}: {shown!r}", unusable=True))
     return found
 
 
