@@ -6,7 +6,6 @@ import json
 import logging
 import re
 from datetime import datetime, timezone
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -62,11 +61,15 @@ def atom_entry(id_="http://arxiv.org/abs/2611.01234v2", published="2026-11-17T10
 # -- every real API response ------------------------------------------------------------------
 
 
-def api_responses() -> list[Path]:
-    return sorted(API.glob("*.xml")) if API.is_dir() else []
+_NO_SHARED = pytest.param(None, marks=pytest.mark.skip(reason=f"{FIXTURES} not found: these tests read the shared "
+                                                           "third-party fixtures from ../shared next to the repository"))
 
 
-@pytest.mark.parametrize("path", api_responses(), ids=lambda p: p.stem)
+def api_responses() -> list:
+    return sorted(API.glob("*.xml")) if API.is_dir() else [_NO_SHARED]
+
+
+@pytest.mark.parametrize("path", api_responses(), ids=lambda p: p.stem if p else "no-shared")
 def test_every_recorded_api_response_parses_or_fails_as_arxiv_said(path):
     url, status = path.with_suffix(".url").read_text().splitlines()[:2]
     if status.strip() == "status: 400":
@@ -311,12 +314,12 @@ def test_garbled_totals_raise_feed_error():
     assert "q7" in str(err.value) and "'lots'" in str(err.value)
 
 
-def oai_and_listing_files() -> list[Path]:
+def oai_and_listing_files() -> list:
     root = FIXTURES / "arxiv"
-    return sorted((root / "oai").glob("*.xml")) + sorted((root / "listing").glob("*")) if root.is_dir() else []
+    return sorted((root / "oai").glob("*.xml")) + sorted((root / "listing").glob("*")) if root.is_dir() else [_NO_SHARED]
 
 
-@pytest.mark.parametrize("path", oai_and_listing_files(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", oai_and_listing_files(), ids=lambda p: p.name if p else "no-shared")
 def test_oai_pmh_and_listing_files_are_not_feeds(path):
     # OAI-PMH and the internal listing files are other protocols the project does not read:
     # handing one to the feed parsers must fail clearly, never yield an empty page.
