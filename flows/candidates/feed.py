@@ -80,13 +80,6 @@ def parse_api_feed(data: bytes, source: str) -> FeedPage:
 # -- XML -----------------------------------------------------------------------------------
 
 
-def _parse_xml(data: bytes, source: str) -> Element:
-    try:
-        return SafeET.fromstring(data, forbid_dtd=True)
-    except (DefusedXmlException, ParseError) as exc:
-        raise _unreadable(data, source, exc) from None
-
-
 class _Stream:
     """Elements of a feed as they complete (defusedxml iterparse); `root` once exhausted."""
 
@@ -256,17 +249,6 @@ def _iso_date(text: str | None, name: str) -> datetime:
         return datetime.fromisoformat(text).astimezone(timezone.utc)
     except ValueError:
         raise _Skip(f"<{name}> {text!r} is not a valid date-time") from None
-
-
-def _extension_text(entry: Element, name: str, namespace: str = _ARXIV) -> str | None:
-    """An arxiv: extension element, also when a feed binds the prefix to another URI."""
-    text = entry.findtext(f"{namespace}{name}")
-    if text is not None:
-        return text
-    for child in entry:
-        if isinstance(child.tag, str) and _local(child.tag) == name:
-            return child.text
-    return None
 
 
 def _taxonomy_terms(terms: list[str]) -> list[str]:
