@@ -8,7 +8,10 @@ from datetime import datetime, timezone
 from flows import prompts
 from flows.config import PROMPTS_DIR
 
-PROMPT_FILES = ("rank_system.j2", "rank_user.j2", "summary_system.j2", "summary_user.j2", "profile.toml")
+PROMPT_FILES = ("rank_system.j2", "rank_user.j2", "summary_system.j2", "summary_user.j2", "profile.toml",
+                # what the embedded model is asked, one part at a time (flows/summaries/parts.py)
+                "part_system.j2", "part_user.j2", "part_name.j2", "parts.toml", "part_paragraph.gbnf",
+                "part_take.gbnf")
 STYLE_FILES = ("digest.md.j2", "papers.md.j2", "style.md", "exemplar.md")
 
 

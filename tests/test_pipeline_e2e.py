@@ -80,7 +80,7 @@ def test_flow_drafts_the_shared_week(week_servers, tmp_path, prefect_harness, mo
     assert run["counts"]["picks"] == 5
     assert set(run["seconds"]) >= {"candidates", "shortlist", "pdf", "pdf_text", "summaries"}
     assert run["llm"]["models"]["rank"] and run["llm"]["offline"] is False
-    assert set(run["prompt_hashes"]) >= {"rank_system.j2", "summary_system.j2", "styles/weekly/digest.md.j2"}
+    assert set(run["prompt_hashes"]) >= {"rank_system.j2", "summary_system.j2", "parts.toml", "styles/weekly/digest.md.j2"}
     assert run["style"] == "weekly" and run["exemplar"] == "style: weekly"
     assert run["tokens"]["rank"]["prompt_tokens"] > 0 and run["tokens"]["summarize"]["requests"] == 5
     assert "sk-test-NEVER-LOGGED" not in json.dumps(run) + readme + papers

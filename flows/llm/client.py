@@ -94,9 +94,13 @@ class LLM:
             return OFFLINE_MODEL
         return self.settings.rank_model if stage == "rank" else self.settings.summary_model
 
-    def complete_text(self, stage: str, messages: list[dict], *, max_tokens: int | None = None) -> str:
-        """The assistant's text answer (stripped, redacted). Raises LLMError if unusable."""
-        model, params = self.model_for(stage), _params(self.settings, stage, max_tokens)
+    def complete_text(self, stage: str, messages: list[dict], *, max_tokens: int | None = None,
+                      extra: dict | None = None, usable: Callable[[str], bool] | None = None) -> str:
+        """The assistant's text answer (stripped, redacted); a cut answer is returned as it is.
+        `extra`: more request fields (sampling, or a backend's own such as llama.cpp's `grammar`
+        and `min_tokens`), sent as given and part of the cache key. The answer is cached only when
+        `usable(text)` (default: always) says the caller can use it. Raises LLMError if unusable."""
+        model, params = self.model_for(stage), {**_params(self.settings, stage, max_tokens), **(extra or {})}
         key = self._cache.key(model, messages, params)
         hit = self._cache.get(key)
         if hit is not None:
@@ -107,7 +111,8 @@ class LLM:
             raise self._fail(f"{stage}: model {model!r} returned an empty answer{_why_empty(answer)}")
         if answer.cut:
             log.warning("%s: answer cut at max_tokens=%s", stage, params["max_tokens"])
-        self._cache.put(key, answer.text)
+        if usable is None or usable(answer.text):
+            self._cache.put(key, answer.text)
         return answer.text
 
     def complete_json(self, stage: str, messages: list[dict], schema: type[M], *, max_tokens: int | None = None,

@@ -35,7 +35,9 @@ _HTML = re.compile(r"</?(?:img|br|hr|p|div|span|a|b|i|u|em|strong|sub|sup|table|
 _META = re.compile(
     r"\bas an? (?:ai|artificial intelligence)\b|\bas a (?:large )?language model\b|\bI(?:'m| am) an AI\b"
     r"|\bI(?:'m| am) sorry,? but\b|\bI apologi[sz]e\b|\b(?:sure|certainly)[,!]\s+here(?:'s| is)\b"
-    r"|\bhere(?:'s| is) (?:the|a|your) (?:section|summary|draft|json|paragraph)\b|\bI hope this helps\b"
+    r"|\bhere(?:'s| is) (?:the|a|an|your) (?:\w+ ){0,2}(?:section|summary|draft|json|paragraph|version|answer|detail|details|explanation|way)\b"
+    r"|\b(?:let me know|feel free to|(?:would|'d) like me to|I can help)\b"
+    r"|\bin (?:a single|one|two|three|one or two|two or three) (?:short )?sentences?\b|\bI hope this helps\b"
     r"|\[(?:insert|your|todo|placeholder)\b|\blorem ipsum\b",
     re.I | re.M)
 _EMPTY_LINK = re.compile(r"!?\[\s*\]\(")
@@ -70,11 +72,14 @@ def _words(text: str) -> int:
 
 
 def lint_section(fields: dict[str, str], *, rules: LintRules = DEFAULT_RULES,
-                 source: str | None = None) -> list[LintProblem]:
+                 source: str | None = None, prompt: str = "") -> list[LintProblem]:
     """Problems with one section's parts (name, problem, idea, results, take). With `source`
     (the paper's text), names and codes the paper itself uses are never taken for gibberish, and
-    template markup the paper itself contains (a title with `{{`) is no leftover."""
+    template markup the paper itself contains (a title with `{{`) is no leftover. With `prompt`
+    (what the model was told besides the paper, one instruction or example per line), a part
+    that repeats it echoes its instructions."""
     known = frozenset(re.findall(r"[@\w]+", source.lower())) if source else frozenset()
+    echoes = _Echoes(prompt, source or "")
     problems: list[LintProblem] = []
     for part in PARTS:
         text = (fields.get(part) or "").strip()
@@ -85,6 +90,7 @@ def lint_section(fields: dict[str, str], *, rules: LintRules = DEFAULT_RULES,
         else:
             problems += _markup(part, text, source or "")
             problems += _gibberish(part, text, known)
+            problems += echoes.find(part, text)
             problems += _name(text, rules) if part == "name" else _length(part, text, rules)
     take = (fields.get("take") or "").strip()
     if take and not _FIRST_PERSON.search(take):
@@ -174,6 +180,37 @@ def _no_word(token: str) -> bool:
 def _not_word_like(token: str) -> bool:
     # the longest words in 60,000 arXiv abstracts have 28 letters (stereoelectroencephalography)
     return len(token) > 28 or not re.search(r"[aeiouy]", token, re.I) or bool(_CONSONANTS.search(token))
+
+
+class _Echoes:
+    """Runs of words a model copied from its instructions: six words in a row of one line of the
+    prompt (all of a shorter line, from four words), unless the paper says them too."""
+
+    RUN = 6
+
+    def __init__(self, prompt: str, source: str):
+        self._runs: set[tuple[str, ...]] = set()
+        for line in prompt.splitlines():
+            words = _lower_words(line)
+            size = min(self.RUN, len(words))
+            if size >= 4:
+                self._runs |= {tuple(words[i:i + size]) for i in range(len(words) - size + 1)}
+        self._sizes = {len(run) for run in self._runs}
+        self._source = " " + " ".join(_lower_words(source)) + " " if self._runs else ""
+
+    def find(self, part: str, text: str) -> list[LintProblem]:
+        words = _lower_words(text)
+        for size in sorted(self._sizes):
+            for i in range(len(words) - size + 1):
+                run = tuple(words[i:i + size])
+                if run in self._runs and f" {' '.join(run)} " not in self._source:
+                    return [LintProblem(part, f"the {part} repeats its instructions, not the paper: "
+                                              f"{' '.join(run)!r}", unusable=True)]
+        return []
+
+
+def _lower_words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+(?:['’][a-z]+)?", text.lower())
 
 
 def lint_draft(markdown: str, *, expected_papers: int) -> list[LintProblem]:

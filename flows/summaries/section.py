@@ -1,7 +1,8 @@
 """Summaries: one house-style section per pick, written by the LLM from the paper's text.
 
-The model returns the parts of a section as validated fields; the digest template, not the
-model, lays them out. Each section is linted (structure, length, no stray markup) and grounded
+The model returns the parts of a section as validated JSON fields (the embedded small model
+writes them one request per part instead: flows/summaries/parts.py); the digest template, not
+the model, lays them out. Each section is linted (structure, length, no stray markup) and grounded
 (every number and name must appear in the paper); a failing section is asked for once more
 with its problems listed, and what is still wrong is marked inline and noted for the editor.
 When the PDF could not be read the section is written from the abstract and says so; when the
@@ -25,16 +26,16 @@ from flows.errors import ConfigError, LLMError
 from flows.files import edited_since_written
 from flows.pdf import Caption, Extraction
 from flows.summaries.grounding import Ungrounded, check_section, mark_inline
-from flows.summaries.lint import LintProblem, lint_section
-from flows.summaries.source import paper_source
+from flows.summaries.lint import PARTS, LintProblem, lint_section
+from flows.summaries.parts import ask_parts, instructions
+from flows.summaries.source import PaperSource, paper_source
 from flows.text import clip
 
 SUMMARY_TOKENS = 900
 TEXT_BUDGET_TOKENS = 3000
 # The embedded SmolLM2-135M: a short excerpt keeps it on the paper and its prompt fast to read on
-# two busy cores; one section of ~250 words is ~350 tokens of JSON.
+# two busy cores (it reads it once per part: flows/summaries/parts.py).
 OFFLINE_TEXT_TOKENS = 800
-OFFLINE_SUMMARY_TOKENS = 450
 
 FIELD_MAX_CHARS = 2000  # a paragraph of the house style is at most ~140 words (~900 characters)
 
@@ -149,13 +150,14 @@ def summarize(cand: Candidate, extraction: Extraction | None, llm, voice: Voice 
     if llm.offline:
         notes.append("written by the small offline model: check every sentence against the paper.")
     figures = _figures(source.captions)
-    fields, check, failure = _write(llm, _messages(source.paper, source.text, voice), source.grounding)
-    if fields is None or check.unusable:
+    write = _write_by_parts if llm.offline else _write
+    values, check, failure = write(llm, source, voice)
+    if values is None or check.unusable:
         reason = failure or "; ".join(p.message for p in check.problems if p.unusable)
         return _own_words(source.paper, notes, reason, figures)
     notes += check.notes()
-    parts = fields.model_dump() if check.error else {
-        name: mark_inline(value, list(check.ungrounded)) for name, value in fields.model_dump().items()}
+    parts = values if check.error else {
+        name: mark_inline(values[name], list(check.ungrounded)) for name in PARTS}
     return Section(cand.arxiv_id, **parts, notes=tuple(notes), **figures)
 
 
@@ -175,6 +177,12 @@ class _Check:
     def unusable(self) -> bool:
         return any(p.unusable for p in self.problems)
 
+    def faults(self, part: str) -> int:
+        """How wrong `part` is: each unusable problem weighs 100, each other problem and each
+        claim not found in the paper 1 (0: clean)."""
+        return (sum(100 if p.unusable else 1 for p in self.problems if p.field == part)
+                + sum(1 for u in self.ungrounded if u.field == part))
+
     def notes(self) -> list[str]:
         notes = [f"{p.field}: {p.message}" for p in self.problems]
         if self.ungrounded:
@@ -186,40 +194,59 @@ class _Check:
         return notes
 
 
-def _write(llm, messages: list[dict], source: str) -> tuple[SectionFields | None, _Check, str | None]:
-    """(fields, their check, why the LLM failed): the first answer, or one more try (told what was
-    wrong; for the embedded model, also after a failed request, which its transport never retries)."""
-    max_tokens = OFFLINE_SUMMARY_TOKENS if llm.offline else SUMMARY_TOKENS
-    ask = partial(llm.complete_json, "summarize", schema=SectionFields, max_tokens=max_tokens,
-                  usable=partial(_usable, source=source))
-    fields, check = None, _Check()
+def _write(llm, source: PaperSource, voice: Voice) -> tuple[dict[str, str] | None, _Check, str | None]:
+    """(the section's parts, their check, why the LLM failed): the first JSON answer, or one more
+    try told what was wrong."""
+    messages = _messages(source.paper, source.text, voice)
+    ask = partial(llm.complete_json, "summarize", schema=SectionFields, max_tokens=SUMMARY_TOKENS,
+                  usable=partial(_usable, source=source.grounding))
     try:
         fields = ask(messages)
-        check = _check(fields, source)
-        if check.clean:
-            return fields, check, None
     except LLMError as exc:
-        if not llm.offline:
-            return None, check, exc.message
-    retry = messages if fields is None else [*messages, {"role": "assistant", "content": fields.model_dump_json()},
-                                             {"role": "user", "content": _fix_request(check)}]
+        return None, _Check(), exc.message
+    check = _check(fields.model_dump(), source.grounding)
+    if check.clean:
+        return fields.model_dump(), check, None
+    fix = _fix_request(check)
+    retry = [*messages, {"role": "assistant", "content": fields.model_dump_json()}, {"role": "user", "content": fix}]
     try:
         fields = ask(retry)
     except LLMError as exc:
         return None, check, exc.message
-    return fields, _check(fields, source), None
+    return fields.model_dump(), _check(fields.model_dump(), source.grounding, fix), None
+
+
+def _write_by_parts(llm, source: PaperSource, voice: Voice) -> tuple[dict[str, str] | None, _Check, str | None]:
+    """The same triple as `_write`, from the embedded model asked part by part (flows/summaries/
+    parts.py; the voice is too much for it). A part that fails lint or grounding is asked once
+    more, and the better of its two answers is kept."""
+    check_parts = partial(_check, source=source.grounding, prompt=instructions())
+    try:
+        values = ask_parts(llm, source)
+    except LLMError as exc:
+        return None, _Check(), exc.message
+    check = check_parts(values)
+    redo = [part for part in PARTS if check.faults(part)]
+    if not redo:
+        return values, check, None
+    try:
+        again = {**values, **ask_parts(llm, source, redo, attempt=1)}
+    except LLMError:
+        return values, check, None
+    second = check_parts(again)
+    values = {part: again[part] if second.faults(part) < check.faults(part) else values[part] for part in PARTS}
+    return values, check_parts(values), None
 
 
 def _usable(fields: SectionFields, source: str) -> bool:
     """Whether an answer may be cached: lint and grounding could check it and it is no gibberish."""
-    check = _check(fields, source)
+    check = _check(fields.model_dump(), source)
     return check.error is None and not check.unusable
 
 
-def _check(fields: SectionFields, source: str) -> _Check:
-    values = fields.model_dump()
+def _check(values: dict[str, str], source: str, prompt: str = "") -> _Check:
     try:
-        problems = [p for p in lint_section(values, source=source) if p.severity == "error"]
+        problems = [p for p in lint_section(values, source=source, prompt=prompt) if p.severity == "error"]
         return _Check(tuple(problems), tuple(check_section(values, source)))
     except Exception as exc:  # a checker's failure on one section is that section's flag, not the run's
         return _Check(error=f"{type(exc).__name__}: {clip(str(exc), 160)}")
