@@ -70,7 +70,8 @@ class Settings(BaseSettings):
     rank_temperature: float | None = _env("TOP5_RANK_TEMPERATURE", None, "temperature of the ranking "
                                           "requests; unset: the model's default", ge=0, le=2)
     summary_temperature: float | None = _env("TOP5_SUMMARY_TEMPERATURE", None, "temperature of the summary "
-                                             "requests; unset: the model's default", ge=0, le=2)
+                                             "requests; unset: the model's default (the embedded "
+                                             "model's: 0.3)", ge=0, le=2)
     llm_timeout: float = _env("TOP5_LLM_TIMEOUT", 120.0, "seconds one LLM request may take", gt=0)
     llm_max_wait: float = _env("TOP5_LLM_MAX_WAIT", 120.0, "seconds all retries of one request may "
                                "spend waiting", ge=0)

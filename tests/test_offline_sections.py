@@ -48,9 +48,9 @@ def _server(answers: dict):
     return OpenAIServer(reply)
 
 
-def _llm(srv, tmp_path) -> LLM:
-    return LLM(Settings(cache_dir=tmp_path / "cache", llm_max_wait=1, llm_backoff=0.01), base_url=srv.base_url,
-               offline=True)
+def _llm(srv, tmp_path, **settings) -> LLM:
+    return LLM(Settings(cache_dir=tmp_path / "cache", llm_max_wait=1, llm_backoff=0.01, **settings),
+               base_url=srv.base_url, offline=True)
 
 
 def test_the_embedded_model_writes_each_part_in_its_own_streamed_request(tmp_path):
@@ -77,6 +77,14 @@ def test_only_a_failed_part_is_asked_again_and_the_better_answer_is_kept(tmp_pat
     retries = [r for r in srv.requests if r["seed"] == SAMPLING[1]["seed"]]
     assert [_part(r) for r in retries] == ["idea"]
     assert retries[0]["temperature"] == SAMPLING[1]["temperature"]
+
+
+def test_the_users_summary_temperature_sets_the_first_try(tmp_path):
+    with _server(dict(GOOD, idea=["It works.", GOOD["idea"]])) as srv:
+        summarize(CAND, None, _llm(srv, tmp_path, summary_temperature=0.05))
+    first, retry = srv.requests[:len(PARTS)], srv.requests[len(PARTS):]
+    assert {r["temperature"] for r in first} == {0.05}
+    assert [r["temperature"] for r in retry] == [SAMPLING[1]["temperature"]]  # the retry is warmer still
 
 
 def test_a_retry_that_is_worse_does_not_replace_the_first_answer(tmp_path):

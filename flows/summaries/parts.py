@@ -57,17 +57,24 @@ _CLAUSE = re.compile(r"[:;,?(]| [-–—] | (?=(?:using|with|for|via|from|throug
 def ask_parts(llm, source: PaperSource, parts: Sequence[str] = PARTS, *, attempt: int = 0) -> dict[str, str]:
     """{part: text} for each of `parts` (of PARTS), one request each to the embedded model
     `llm` (flows.llm.LLM), written from `source` (the guarded paper and its prompt text).
-    `attempt` 0 is the first try, 1 the retry (SAMPLING). A paragraph cut at its max_tokens
+    `attempt` 0 is the first try, 1 the retry (SAMPLING; TOP5_SUMMARY_TEMPERATURE, when set,
+    replaces the first try's temperature). A paragraph cut at its max_tokens
     ends at its last whole sentence. Raises LLMError when a request fails."""
     out = {}
     for part in parts:
         shape = _SHAPES[part]
-        extra = {**SAMPLING[attempt], "min_tokens": shape.min_tokens}
+        extra = {**_sampling(llm, attempt), "min_tokens": shape.min_tokens}
         extra |= {"grammar": prompts.read(shape.grammar)} if shape.grammar else {"stop": ["\n"]}
         answer = llm.complete_text("summarize", _messages(part, source), max_tokens=shape.max_tokens, extra=extra,
                                    usable=lambda text, part=part: _usable(part, text, source.grounding))
         out[part] = tidy(part, answer)
     return out
+
+
+def _sampling(llm, attempt: int) -> dict:
+    """SAMPLING for the attempt; the first try takes TOP5_SUMMARY_TEMPERATURE when it is set."""
+    chosen = llm.settings.summary_temperature
+    return SAMPLING[attempt] if attempt or chosen is None else {**SAMPLING[0], "temperature": chosen}
 
 
 def instructions() -> str:
