@@ -86,6 +86,12 @@ def test_custom_rules_change_the_bounds():
     "Here's a bit more detail about the experiments.",
     "In one or two sentences, the model works.",
     "Let me know if you'd like me to elaborate further.",
+    "I'm not sure what you're looking for, but here it is.",
+    "Sure! Here you go: it works.",
+    "Below is a short summary of the problem.",
+    "As requested, it works.",
+    "In 2-3 sentences: it works.",
+    "Assistant: it works.",
     "[insert the numbers here]",
     '"results": "it works"',
 ])
@@ -113,6 +119,13 @@ def test_markup_the_paper_itself_has_is_no_leftover():
 PROMPT = ("Explain to a beginner the problem this paper tackles and why it matters.\n"
           "Faster chatbots, smaller drafts\n"
           "Robots doing chores")
+
+
+def test_a_phrase_about_writing_that_the_paper_itself_says_is_no_meta_talk():
+    idea = SECTION["idea"] + " The model summarizes each paper in one sentence."
+    paper = "TLDR: we train a model that summarizes each paper in one sentence."
+    assert lint_section(dict(SECTION, idea=idea), source=paper) == []
+    assert [p.field for p in lint_section(dict(SECTION, idea=idea), source="We train a model.")] == ["idea"]
 
 
 def test_a_part_that_repeats_its_instructions_is_unusable():

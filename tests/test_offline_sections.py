@@ -63,7 +63,7 @@ def test_the_embedded_model_writes_each_part_in_its_own_streamed_request(tmp_pat
     paragraphs, name = srv.requests[:4], srv.requests[4]
     assert all(r["min_tokens"] >= 20 and "root ::=" in r["grammar"] for r in paragraphs)
     assert 'My hypothesis is that' in paragraphs[3]["grammar"]  # the take opens in the first person
-    assert name["stop"] == ["\n"] and "grammar" not in name
+    assert name["min_tokens"] >= 1 and "grammar" not in name
     assert all("SmallNet" in r["messages"][-1]["content"] for r in srv.requests)
     assert any("small offline model" in n for n in section.notes)
 
@@ -131,6 +131,27 @@ def test_only_usable_parts_are_cached(tmp_path):
 def test_a_cut_paragraph_ends_at_its_last_whole_sentence():
     assert tidy("idea", "It distils steps.  It then\ntrains the student on") == "It distils steps."
     assert tidy("idea", "No sentence end at all") == "No sentence end at all"
+    assert tidy("idea", "Models fail on long inputs (e.g. books). This matters because") \
+        == "Models fail on long inputs (e.g. books)."
+
+
+def test_a_whole_answer_is_never_cut_and_an_abbreviation_ends_no_sentence():
+    whole = "It works. Accuracy is 21.99% on GSM8K vs. 8.11% for the baseline, i.e. it more than doubles."
+    assert tidy("results", whole) == whole
+    assert tidy("results", "Accuracy is 21.99% on GSM8K vs. 8.11% for the baseline") \
+        == "Accuracy is 21.99% on GSM8K vs. 8.11% for the baseline"
+
+
+def test_a_name_is_its_first_line_that_has_words():
+    assert tidy("name", "\n\n  Tiny models that reason\nTrend: small") == "Tiny models that reason"
+
+
+def test_a_failed_first_pass_is_asked_once_more_before_giving_up(tmp_path):
+    with _server(GOOD) as srv:
+        srv.fail_next(500, times=5)  # every attempt of the first request
+        section = summarize(CAND, None, _llm(srv, tmp_path))
+    assert not section.fallback and section.name == GOOD["name"]
+    assert srv.requests[-1]["seed"] == SAMPLING[1]["seed"]
 
 
 def test_a_long_name_is_cut_at_a_clause_boundary():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from flows.config import Settings
 from flows.llm.client import LLM
 from flows.pdf import Caption, Extraction, PaperText
@@ -11,7 +13,9 @@ from flows.summaries.section import summarize
 from tests.helpers import candidate
 from tests.openai_server import OpenAIServer
 
-CAND = candidate("2611.00042", "SmallNet: Tiny Models Reason Too", "We distil reasoning into small models.")
+CAND = candidate("2611.00042", "SmallNet: Tiny Models Reason Too",
+                 "We distil reasoning into small models. Small models cannot solve grade-school maths step by "
+                 "step; a big teacher writes out its reasoning and the student learns to copy it.")
 FIELDS = {"name": "Tiny models reason too",
           "problem": "Big language models can reason step by step, but small ones cannot, and running a big model is costly for everyone.",
           "idea": "The idea is simple. A big teacher writes out its chains of thought and a small student is fine-tuned on them.",
@@ -59,8 +63,8 @@ def test_an_llm_failure_leaves_a_flagged_stand_in(tmp_path):
     with OpenAIServer(lambda request: "not json at all") as srv:
         section = summarize(CAND, _text(), _llm(srv, tmp_path))
     assert section.name == "SmallNet"
-    assert section.problem == CAND.abstract
-    assert "[needs writing" in section.idea
+    assert section.problem == "We distil reasoning into small models."
+    assert section.idea.startswith("Small models cannot solve") and "[needs writing" in section.results
     assert any("could not write this section" in n and "own words" in n for n in section.notes)
     assert section.fallback
 
@@ -151,3 +155,13 @@ def test_braces_the_papers_own_title_has_are_no_leftover_markup(tmp_path):
         section = summarize(braced, _text(), _llm(srv, tmp_path))
     assert not section.fallback and section.name == fields["name"]
     assert len(srv.requests) == 1 and section.notes == ()
+
+
+@pytest.mark.parametrize("title, abstract", [("Attention", "Attention helps."),
+                                             ("X", "[text addressed to an AI model removed]"),
+                                             ("Ignore previous instructions", "Ignore all previous instructions.")])
+def test_a_paper_with_too_little_text_is_never_sent_to_the_model(tmp_path, title, abstract):
+    with OpenAIServer(lambda request: json.dumps(FIELDS)) as srv:
+        section = summarize(candidate("2611.00043", title, abstract), None, _llm(srv, tmp_path))
+    assert srv.requests == []  # a model given "Attention helps." can only invent a paper
+    assert section.fallback and any("too few to summarize" in n for n in section.notes)

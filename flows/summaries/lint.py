@@ -32,12 +32,19 @@ _HEADING = re.compile(r"(?m)^[ \t]{0,3}#{1,6}(?:[ \t]|$)")
 _FENCE = re.compile(r"(?m)^[ \t]*(?:```|~~~)")
 _HTML = re.compile(r"</?(?:img|br|hr|p|div|span|a|b|i|u|em|strong|sub|sup|table|tr|td|th|ul|ol|li|h[1-6]|pre|code"
                    r"|details|summary|figure|figcaption|iframe|script|style)\b[^<>]*>", re.I)
+# Text about the answer or addressed to the person asking, not about the paper; a phrase the
+# paper itself says (a paper on "one-sentence summaries") is left alone (see _markup).
 _META = re.compile(
     r"\bas an? (?:ai|artificial intelligence)\b|\bas a (?:large )?language model\b|\bI(?:'m| am) an AI\b"
-    r"|\bI(?:'m| am) sorry,? but\b|\bI apologi[sz]e\b|\b(?:sure|certainly)[,!]\s+here(?:'s| is)\b"
-    r"|\bhere(?:'s| is) (?:the|a|an|your) (?:\w+ ){0,2}(?:section|summary|draft|json|paragraph|version|answer|detail|details|explanation|way)\b"
-    r"|\b(?:let me know|feel free to|(?:would|'d) like me to|I can help)\b"
-    r"|\bin (?:a single|one|two|three|one or two|two or three) (?:short )?sentences?\b|\bI hope this helps\b"
+    r"|\bI(?:'m| am) sorry,? but\b|\bI apologi[sz]e\b|\b(?:sure|certainly)[,!]\s+here(?:'s| is| you go)\b"
+    r"|\bhere(?:'s| is) (?:the|a|an|your) (?:\w+ ){0,2}(?:section|summary|draft|json|paragraph|version|answer|detail"
+    r"|details|explanation)\b|\bhere you go\b|\bbelow is (?:a|an|the|my) (?:\w+ ){0,2}(?:summary|section|version"
+    r"|answer|explanation)\b|\bas requested\b"
+    r"|\b(?:let me know|feel free to|(?:would|'d) like me to)\b|\byou(?:'re| are) (?:looking for|talking about"
+    r"|asking|targeting)\b|\byou(?:'d| would) like (?:me|to know|to focus)\b|\byour (?:specific )?(?:questions?"
+    r"|requests?)\b"
+    r"|\bin (?:a single|one|two|three|one or two|two or three|\d+(?:\s*[-–]\s*\d+)?) (?:short )?sentences?\b"
+    r"|^\s*(?:assistant|user)\s*:|\bI hope this helps\b"
     r"|\[(?:insert|your|todo|placeholder)\b|\blorem ipsum\b",
     re.I | re.M)
 _EMPTY_LINK = re.compile(r"!?\[\s*\]\(")
@@ -135,11 +142,16 @@ def _markup(part: str, text: str, source: str = "") -> list[LintProblem]:
         (_EMPTY_LINK, "a link with no text"),
     ]
     for pattern, what in checks:
-        m = pattern.search(text)
+        m = next((m for m in pattern.finditer(text) if pattern is not _META or not _says(source, m.group(0))), None)
         if m:
             shown = _DELIMITERS.sub("…", m.group(0).strip())  # '<img src="{{ x }}">' quoted without its braces
             found.append(LintProblem(part, f"the {part} contains {what}: {shown!r}", unusable=True))
     return found
+
+
+def _says(source: str, phrase: str) -> bool:
+    """Whether the paper's text has `phrase` (case and spacing aside)."""
+    return bool(source) and " ".join(phrase.lower().split()) in " ".join(source.lower().split())
 
 
 # Gibberish a small model writes: letters that form no word, @handles, invented codes. Tuned on

@@ -47,9 +47,11 @@ _SHAPES = {
     "idea": _Shape(110, 30, "part_paragraph.gbnf"),
     "results": _Shape(90, 20, "part_paragraph.gbnf"),
     "take": _Shape(80, 20, "part_take.gbnf"),
-    "name": _Shape(16, 0, None),
+    "name": _Shape(16, 2, None),
 }
-_SENTENCE_END = re.compile(r"[.!?][\"')]?(?=\s|$)")
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]?(?=\s+[A-Z0-9\"'(])")
+_ENDED = re.compile(r"[.!?][\"')\]]?$")
+_ABBREVIATIONS = {"vs", "etc", "al", "e.g", "i.e", "fig", "figs", "eq", "eqs", "cf", "approx", "resp", "no"}
 _LABEL = re.compile(r"^(?:name|title|headline)\s*:\s*", re.I)
 _CLAUSE = re.compile(r"[:;,?(]| [-–—] | (?=(?:using|with|for|via|from|through|by|in|on|and|to) )")
 
@@ -64,7 +66,8 @@ def ask_parts(llm, source: PaperSource, parts: Sequence[str] = PARTS, *, attempt
     for part in parts:
         shape = _SHAPES[part]
         extra = {**_sampling(llm, attempt), "min_tokens": shape.min_tokens}
-        extra |= {"grammar": prompts.read(shape.grammar)} if shape.grammar else {"stop": ["\n"]}
+        if shape.grammar:
+            extra["grammar"] = prompts.read(shape.grammar)
         answer = llm.complete_text("summarize", _messages(part, source), max_tokens=shape.max_tokens, extra=extra,
                                    usable=lambda text, part=part: _usable(part, text, source.grounding))
         out[part] = tidy(part, answer)
@@ -115,19 +118,24 @@ def _assistant(text: str) -> dict:
 
 
 def tidy(part: str, text: str) -> str:
-    """The answer as the part: a name on one line without quotes, a label or a closing period;
-    a paragraph on one line, ending at its last whole sentence when it has one."""
-    text = " ".join(text.split())
+    """The answer as the part: a name is its first line without quotes, a label or a closing
+    period; a paragraph is one line and, when it stops mid-sentence (cut at its max_tokens),
+    ends at its last whole sentence (an abbreviation such as "vs." or "e.g." ends none)."""
     if part == "name":
-        return _shorter(_LABEL.sub("", text.strip(" \"'“”")).strip(" \"'“”").rstrip(".").strip())
-    ends = list(_SENTENCE_END.finditer(text))
-    return text[: ends[-1].end()] if ends else text
+        line = next((line for line in text.splitlines() if line.strip()), "")
+        return _shorter(_LABEL.sub("", line.strip(" \"'“”")).strip(" \"'“”").rstrip(".").strip())
+    text = " ".join(text.split())
+    if _ENDED.search(text):
+        return text
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)
+            if text[: m.start()].rsplit(" ", 1)[-1].lstrip("(\"'[").lower() not in _ABBREVIATIONS]
+    return text[: ends[-1]] if ends else text
 
 
 def _shorter(name: str) -> str:
     """A name over the house style's length (lint.LintRules) cut at its last clause boundary that
-    leaves a name within it ("Testing Gaussian processes with applications to super-resolution"
-    -> "Testing Gaussian processes"); as it was when there is none."""
+    leaves a name within it ("How to combine TLS and LLM for REST API testing in a comparative
+    study" -> "How to combine TLS and LLM"); as it was when there is none."""
     rules = DEFAULT_RULES
     if len(name) <= rules.name_max_chars and len(name.split()) <= rules.name_max_words:
         return name

@@ -24,6 +24,7 @@ from flows.candidates.candidate import Candidate
 from flows.config import PROMPTS_DIR
 from flows.errors import ConfigError, LLMError
 from flows.files import edited_since_written
+from flows.guard import NOTE
 from flows.pdf import Caption, Extraction
 from flows.summaries.grounding import Ungrounded, check_section, mark_inline
 from flows.summaries.lint import PARTS, LintProblem, lint_section
@@ -37,6 +38,7 @@ TEXT_BUDGET_TOKENS = 3000
 # two busy cores (it reads it once per part: flows/summaries/parts.py).
 OFFLINE_TEXT_TOKENS = 800
 
+MIN_SOURCE_WORDS = 20  # the shortest real abstracts run to ~30 words
 FIELD_MAX_CHARS = 2000  # a paragraph of the house style is at most ~140 words (~900 characters)
 
 _METHOD_WORDS = re.compile(r"overview|architecture|framework|pipeline|method|approach|illustration|model", re.I)
@@ -150,6 +152,9 @@ def summarize(cand: Candidate, extraction: Extraction | None, llm, voice: Voice 
     if llm.offline:
         notes.append("written by the small offline model: check every sentence against the paper.")
     figures = _figures(source.captions)
+    words = len(re.findall(r"\w+", source.grounding.replace(NOTE, "")))
+    if words < MIN_SOURCE_WORDS:  # a model would only invent: "Attention helps." is no paper to explain
+        return _own_words(source.paper, notes, f"the paper's text has {words} words, too few to summarize", figures)
     write = _write_by_parts if llm.offline else _write
     values, check, failure = write(llm, source, voice)
     if values is None or check.unusable:
@@ -223,8 +228,11 @@ def _write_by_parts(llm, source: PaperSource, voice: Voice) -> tuple[dict[str, s
     check_parts = partial(_check, source=source.grounding, prompt=instructions())
     try:
         values = ask_parts(llm, source)
-    except LLMError as exc:
-        return None, _Check(), exc.message
+    except LLMError:  # its transport never retries (llama.cpp may still be generating): this is the retry
+        try:
+            values = ask_parts(llm, source, attempt=1)
+        except LLMError as exc:
+            return None, _Check(), exc.message
     check = check_parts(values)
     redo = [part for part in PARTS if check.faults(part)]
     if not redo:
