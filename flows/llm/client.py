@@ -109,8 +109,8 @@ class LLM:
         answer = self._ask(stage, model, messages, params)
         if not answer.text:
             raise self._fail(f"{stage}: model {model!r} returned an empty answer{_why_empty(answer)}")
-        if answer.cut:
-            log.warning("%s: answer cut at max_tokens=%s", stage, params["max_tokens"])
+        if answer.cut:  # the embedded model's parts are cut by design: their writer ends them at a sentence
+            (log.info if self.offline else log.warning)("%s: answer cut at max_tokens=%s", stage, params["max_tokens"])
         if usable is None or usable(answer.text):
             self._cache.put(key, answer.text)
         return answer.text
