@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from dataclasses import field as _field
+from functools import cached_property
 
 from flows.text import ARXIV_ID
 
@@ -133,16 +134,17 @@ def _markup(part: str, text: str, source: str = "") -> list[LintProblem]:
     found = [] if leftover is None else [LintProblem(
         part, f"the {part} contains leftover template markup: "
               f"{_DELIMITER_NAMES.get(leftover.group(0)) or repr(leftover.group(0))}", unusable=True)]
-    checks = [
-        (_HEADING, "a markdown heading (the template writes the headings)"),
-        (_FENCE, "a code fence"),
-        (_HTML, "HTML (the template places the figures)"),
-        (_META, "text about writing the draft, not about the paper (\"As an AI ...\", \"Here is the summary\")"),
-        (_JSON_LEFTOVER, "leftover JSON keys from the answer format"),
-        (_EMPTY_LINK, "a link with no text"),
+    checks = [  # (pattern, what it finds, whether the paper saying the same phrase excuses it)
+        (_HEADING, "a markdown heading (the template writes the headings)", False),
+        (_FENCE, "a code fence", False),
+        (_HTML, "HTML (the template places the figures)", False),
+        (_META, "text about writing the draft, not about the paper (\"As an AI ...\", \"Here is the summary\")",
+         True),
+        (_JSON_LEFTOVER, "leftover JSON keys from the answer format", False),
+        (_EMPTY_LINK, "a link with no text", False),
     ]
-    for pattern, what in checks:
-        m = next((m for m in pattern.finditer(text) if pattern is not _META or not _says(source, m.group(0))), None)
+    for pattern, what, excused in checks:
+        m = next((m for m in pattern.finditer(text) if not (excused and _says(source, m.group(0)))), None)
         if m:
             shown = _DELIMITERS.sub("…", m.group(0).strip())  # '<img src="{{ x }}">' quoted without its braces
             found.append(LintProblem(part, f"the {part} contains {what}: {shown!r}", unusable=True))
@@ -208,7 +210,12 @@ class _Echoes:
             if size >= 4:
                 self._runs |= {tuple(words[i:i + size]) for i in range(len(words) - size + 1)}
         self._sizes = {len(run) for run in self._runs}
-        self._source = " " + " ".join(_lower_words(source)) + " " if self._runs else ""
+        self._source_text = source
+
+    @cached_property
+    def _source(self) -> str:
+        """The paper's words, read only once a run matches (a whole PDF is long, echoes are rare)."""
+        return " " + " ".join(_lower_words(self._source_text)) + " "
 
     def find(self, part: str, text: str) -> list[LintProblem]:
         words = _lower_words(text)

@@ -12,9 +12,8 @@ server, "POST /completion" options):
   take opens in the first person, as the house style's takes do.
 
 The requests are in prompts/parts.toml; the name comes from a few made-up examples of
-title -> name. Every paragraph
-prompt starts with the same paper text, so llama.cpp reuses that evaluated prefix from one part
-to the next. Sampling is cool on the first try (temperature 0.3). The one retry of a failed part
+title -> name. Every paragraph prompt starts with the same paper text, so llama.cpp reuses that
+evaluated prefix from one part to the next. Sampling is cool on the first try (temperature 0.3). The one retry of a failed part
 is warmer, with another seed: the tiny model rambles when hot, and asked the same way twice it
 answers the same way.
 """
@@ -62,14 +61,15 @@ def ask_parts(llm, source: PaperSource, parts: Sequence[str] = PARTS, *, attempt
     `attempt` 0 is the first try, 1 the retry (SAMPLING; TOP5_SUMMARY_TEMPERATURE, when set,
     replaces the first try's temperature). A paragraph cut at its max_tokens
     ends at its last whole sentence. Raises LLMError when a request fails."""
+    asks, told = _asks(), instructions()
     out = {}
     for part in parts:
         shape = _SHAPES[part]
         extra = {**_sampling(llm, attempt), "min_tokens": shape.min_tokens}
         if shape.grammar:
             extra["grammar"] = prompts.read(shape.grammar)
-        answer = llm.complete_text("summarize", _messages(part, source), max_tokens=shape.max_tokens, extra=extra,
-                                   usable=lambda text, part=part: _usable(part, text, source.grounding))
+        answer = llm.complete_text("summarize", _messages(part, source, asks), max_tokens=shape.max_tokens,
+                                   extra=extra, usable=lambda text, part=part: _usable(part, text, source, told))
         out[part] = tidy(part, answer)
     return out
 
@@ -88,8 +88,7 @@ def instructions() -> str:
     return "\n".join([prompts.read("part_system.j2"), *asks["asks"].values(), asks["name"]["system"], *examples])
 
 
-def _messages(part: str, source: PaperSource) -> list[dict]:
-    asks = _asks()
+def _messages(part: str, source: PaperSource, asks: dict) -> list[dict]:
     if part == "name":
         shots = [m for title, name in asks["name"]["examples"] for m in (_user(_title(title)), _assistant(name))]
         return [_system(asks["name"]["system"]), *shots, _user(_title(source.paper.title))]
@@ -136,16 +135,20 @@ def _shorter(name: str) -> str:
     """A name over the house style's length (lint.LintRules) cut at its last clause boundary that
     leaves a name within it ("How to combine TLS and LLM for REST API testing in a comparative
     study" -> "How to combine TLS and LLM"); as it was when there is none."""
-    rules = DEFAULT_RULES
-    if len(name) <= rules.name_max_chars and len(name.split()) <= rules.name_max_words:
+    if _fits(name):
         return name
     for cut in reversed(list(_CLAUSE.finditer(name))):
         head = name[: cut.start()].rstrip(" ,;:-–—(")
-        if 2 <= len(head.split()) <= rules.name_max_words and len(head) <= rules.name_max_chars:
+        if len(head.split()) >= 2 and _fits(head):
             return head
     return name
 
 
-def _usable(part: str, text: str, grounding: str) -> bool:
-    problems = lint_section({part: tidy(part, text)}, source=grounding, prompt=instructions())
+def _fits(name: str) -> bool:
+    return len(name) <= DEFAULT_RULES.name_max_chars and len(name.split()) <= DEFAULT_RULES.name_max_words
+
+
+def _usable(part: str, text: str, source: PaperSource, told: str) -> bool:
+    """Whether an answer may be cached: lint finds nothing in it that makes the part unusable."""
+    problems = lint_section({part: tidy(part, text)}, source=source.grounding, prompt=told)
     return not any(p.unusable and p.field == part for p in problems)

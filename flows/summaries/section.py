@@ -209,16 +209,17 @@ def _write(llm, source: PaperSource, voice: Voice) -> tuple[dict[str, str] | Non
         fields = ask(messages)
     except LLMError as exc:
         return None, _Check(), exc.message
-    check = _check(fields.model_dump(), source.grounding)
+    values = fields.model_dump()
+    check = _check(values, source.grounding)
     if check.clean:
-        return fields.model_dump(), check, None
+        return values, check, None
     fix = _fix_request(check)
     retry = [*messages, {"role": "assistant", "content": fields.model_dump_json()}, {"role": "user", "content": fix}]
     try:
-        fields = ask(retry)
+        values = ask(retry).model_dump()
     except LLMError as exc:
         return None, check, exc.message
-    return fields.model_dump(), _check(fields.model_dump(), source.grounding, fix), None
+    return values, _check(values, source.grounding, fix), None
 
 
 def _write_by_parts(llm, source: PaperSource, voice: Voice) -> tuple[dict[str, str] | None, _Check, str | None]:
