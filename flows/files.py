@@ -9,9 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 FILE_MODE = 0o644  # what `touch` makes under the usual umask: readable by all, written by the owner
 
@@ -32,6 +38,25 @@ def write_atomic(path: Path, data: bytes | str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def read_back(path: Path, load: Callable[[bytes], T], what: str) -> T | None:
+    """What `load` makes of the bytes of `path`, a file this tool wrote earlier and reads back (a
+    cache entry); None when there is no such file, or when it is damaged in any way (cut short,
+    bytes flipped, another shape: whatever `load` raises), which is logged as one warning naming the
+    file, so the caller computes the value again. `what` names the kind of entry ("cached taste")."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        log.warning("%s %s unreadable (%s): computing it again", what, path, exc.strerror or type(exc).__name__)
+        return None
+    try:
+        return load(data)
+    except Exception as exc:  # noqa: BLE001 - any damage means the same thing: recompute
+        log.warning("%s %s is damaged (%s): computing it again", what, path, type(exc).__name__)
+        return None
 
 
 def write_json(path: Path, value) -> None:

@@ -13,7 +13,7 @@ import json
 import logging
 from pathlib import Path
 
-from flows.files import write_atomic
+from flows.files import read_back, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +34,7 @@ class AnswerCache:
         return self.directory / key[:2] / f"{key}.json"
 
     def get(self, key: str) -> str | None:
-        path = self._path(key)
-        try:
-            return json.loads(path.read_text(encoding="utf-8"))["content"]
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            log.warning("ignoring unreadable LLM cache entry %s (%s)", path, type(exc).__name__)
-            return None
+        return read_back(self._path(key), _content, "cached LLM answer")
 
     def put(self, key: str, content: str) -> None:
         path = self._path(key)
@@ -49,3 +42,10 @@ class AnswerCache:
             write_atomic(path, json.dumps({"content": content}, ensure_ascii=False))
         except OSError as exc:
             log.warning("could not write LLM cache entry %s: %s", path, exc)
+
+
+def _content(data: bytes) -> str:
+    content = json.loads(data.decode("utf-8"))["content"]
+    if not isinstance(content, str):
+        raise TypeError("content is not text")
+    return content
