@@ -56,11 +56,12 @@ def previous_swaps(folder: Path) -> list[dict]:
 
 
 def render_pages(style: str, *, profile: Profile, sections: list[Section], papers: list[Candidate],
-                 banners: list[str], week: str) -> dict[str, str]:
-    """The draft's pages in `style`, from the run's data alone: no LLM, no network."""
+                 banners: list[str], week: str, extra: dict | None = None) -> dict[str, str]:
+    """The draft's pages in `style`, from the run's data alone: no LLM, no network. `extra`: what
+    a style's pages show beyond the sections (a review's opening), kept in sections.json."""
     digest_style_dir(style)  # a clear error for an unknown style
     context = dict(profile=profile, sections=sections, papers=papers, banners=banners, week=week,
-                   week_title=f"{week} papers")
+                   week_title=f"{week} papers", extra=extra or {})
     return {page: prompts.render(f"styles/{style}/{template}", **context) for page, template in PAGES.items()}
 
 
@@ -94,10 +95,11 @@ def write(folder: Path, *, profile: Profile, ranking: Ranking, sections: list[Se
 
 
 def write_pages(folder: Path, style: str, profile: Profile, sections: list[Section], papers: list[Candidate],
-                offline: bool) -> tuple[dict[str, str], list[str]]:
-    """The draft's pages and sections.json; returns the pages' hashes and what the draft check found."""
+                offline: bool, extra: dict | None = None) -> tuple[dict[str, str], list[str]]:
+    """The draft's pages and sections.json (with `extra`, see render_pages); returns the pages'
+    hashes and what the draft check found."""
     pages = render_pages(style, profile=profile, sections=sections, papers=papers,
-                         banners=banners_for(sections, offline), week=folder.name)
+                         banners=banners_for(sections, offline), week=folder.name, extra=extra)
     flags = []
     if style == "weekly":
         flags = [f"Draft check, {p.field}: {p.message}"
@@ -106,7 +108,8 @@ def write_pages(folder: Path, style: str, profile: Profile, sections: list[Secti
     record_pending(folder, hashes)  # a kill from here on leaves pages the next run knows as its own
     for name, text in pages.items():
         write_atomic(folder / name, text)
-    write_json(folder / "sections.json", {"offline": offline, "sections": [s.to_json() for s in sections]})
+    stored = {"offline": offline, "sections": [s.to_json() for s in sections]}
+    write_json(folder / "sections.json", {**stored, "extra": extra} if extra else stored)
     return hashes, flags
 
 
@@ -121,7 +124,8 @@ def render_again(folder: Path, style: str, profile: Profile) -> dict[str, str]:
     rows = {row["arxiv_id"]: row for row in record["candidates"]}
     papers = [Candidate.from_json(rows[s.arxiv_id]) for s in sections]
     return render_pages(style, profile=profile, sections=sections, papers=papers,
-                        banners=banners_for(sections, stored.get("offline", False)), week=folder.name)
+                        banners=banners_for(sections, stored.get("offline", False)), week=folder.name,
+                        extra=stored.get("extra"))
 
 
 def render_to(folder: Path, style: str, out: Path | None, profile: Profile) -> dict[str, str]:

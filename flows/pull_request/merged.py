@@ -35,6 +35,18 @@ def merged_readmes(digests_dir: Path, settings: Settings | None = None) -> dict[
     return found
 
 
+def merged_pages(digests_dir: Path, names: tuple[str, ...],
+                 settings: Settings | None = None) -> dict[str, dict[str, str]]:
+    """Week folder -> {file name: text} of the files `names` (e.g. candidates.json) of each
+    folder merged into the base branch; the remote's base as last fetched wins over a local one.
+    Empty outside a git repository."""
+    found: dict[str, dict[str, str]] = {}
+    for git, ref, subdir in _bases(digests_dir, settings):
+        for week, pages in _pages_on(git, ref, subdir, names).items():
+            found[week] = {**found.get(week, {}), **pages}
+    return found
+
+
 def _bases(digests_dir: Path, settings: Settings | None):
     """(git, ref, digests subdir) for the local base branch, then the remote-tracking one."""
     settings = settings or Settings.from_env()
@@ -50,8 +62,9 @@ def _bases(digests_dir: Path, settings: Settings | None):
             yield git, ref, subdir
 
 
-def _pages_on(git: Git, branch: str, digests_subdir: str) -> dict[str, dict[str, str]]:
-    """Week -> {page name: text} of the digests' README.md and papers.md on `branch`."""
+def _pages_on(git: Git, branch: str, digests_subdir: str,
+              names: tuple[str, ...] = ("papers.md", "README.md")) -> dict[str, dict[str, str]]:
+    """Week -> {page name: text} of the digests' files `names` (README.md and papers.md) on `branch`."""
     ref = git.rev(branch if branch.startswith("refs/") else f"refs/heads/{branch}")
     if not ref:
         raise ConfigError(f"branch {branch} not found in {git.repo}")
@@ -59,7 +72,7 @@ def _pages_on(git: Git, branch: str, digests_subdir: str) -> dict[str, dict[str,
     pages: dict[str, dict[str, str]] = {}
     for name in git.run("ls-tree", "-r", "-z", "--name-only", ref, "--", prefix).split("\0"):
         parts = name.removeprefix(prefix).split("/")
-        if len(parts) == 2 and parts[1] in ("papers.md", "README.md"):
+        if len(parts) == 2 and parts[1] in names:
             pages.setdefault(parts[0], {})[parts[1]] = git.run("show", f"{ref}:{name}")
     return pages
 

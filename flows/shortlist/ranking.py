@@ -154,12 +154,13 @@ class RankAnswer(BaseModel):
 
 
 def rank(scored: list[Scored], profile: Profile, llm, size: int, top_k: int = 5,
-         screen_size: int = 0) -> Ranking:
+         screen_size: int = 0, period: str = "week") -> Ranking:
     """The LLM screens the titles of the top `screen_size` by stage-1 score and keeps `size`
     (none when `screen_size` <= `size`), scores their abstracts in batches, then compares the
     best dozen together, so the order does not depend on which batch a paper landed in. Papers
     it could not score keep their earlier place behind the judged ones; papers whose two
-    readings disagree (see `_Judge`) go to the end."""
+    readings disagree (see `_Judge`) go to the end. `period` names what the picks are the best
+    of in the judge's prompt ("week"; a review says "year")."""
     flags: list[str] = []
     shortlist = scored[:size] if llm.offline else _screened(scored, profile, llm, size, screen_size, flags)
     ranking = Ranking(ranked=list(shortlist), scored=scored, flags=flags)
@@ -170,7 +171,7 @@ def rank(scored: list[Scored], profile: Profile, llm, size: int, top_k: int = 5,
         ranking.flags.append("The offline model cannot rank papers: the order comes from the cheap scores "
                              "alone (the taste learned from the editor's history and the profile's words).")
     else:
-        judge = _Judge(profile, llm, ranking.flags)
+        judge = _Judge(profile, llm, ranking.flags, period)
         judged: dict[str, RankItem] = {}
         for start in range(0, len(shortlist), RANK_BATCH):
             judged.update(judge.batch([s.candidate for s in shortlist[start : start + RANK_BATCH]]))
@@ -233,8 +234,9 @@ class _Judge:
     and goes to the end of the shortlist. One paper's text can sink that paper, never lift it,
     and never move another."""
 
-    def __init__(self, profile: Profile, llm, flags: list[str]) -> None:
-        self.systems = [prompts.render("rank_system.j2", profile=profile, against=against) for against in (False, True)]
+    def __init__(self, profile: Profile, llm, flags: list[str], period: str = "week") -> None:
+        self.systems = [prompts.render("rank_system.j2", profile=profile, against=against, period=period)
+                        for against in (False, True)]
         self.llm, self.flags = llm, flags
         self.distrusted: set[str] = set()
 

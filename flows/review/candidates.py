@@ -1,0 +1,124 @@
+"""The review's candidates: the editor's own published picks of the period, nothing else.
+
+Each weekly digest merged into the base branch (flows/pull_request/merged.py) gives its papers
+in the editor's order (flows.candidates.ledger.ordered_ids) with the editor's final text of
+each; the paper's metadata comes from that week's candidates.json, else from the history
+`top5 taste import` wrote (flows/shortlist/archive.py). Imported weeks with no merged digest
+add their picks too, without text and without an order. Papers the editor swapped out, or
+drafts never merged, are in no merged digest and so are never candidates.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flows.candidates.candidate import Candidate
+from flows.candidates.ledger import ordered_ids
+from flows.config import Settings
+from flows.pull_request import merged_pages
+from flows.review.period import Period
+from flows.shortlist import archive
+
+_HEADING = re.compile(r"^## ", re.M)
+_NAME = re.compile(r"^(?:Paper\s+\d+\s*[:.)-]\s*)?(?P<name>.*)$", re.I)
+_NOT_TEXT = re.compile(r"^\s*(?:<img\b.*|!\[.*|> ⚠️.*|> 🖼️.*|\[Paper\]\(.*|#weeklytop5\s*)$", re.M)
+
+
+@dataclass(frozen=True)
+class YearPick:
+    """One paper the editor published in a week of the period."""
+
+    candidate: Candidate
+    week: str
+    position: int | None  # 1-based place in the editor's digest of that week; None for imported history
+    of: int  # papers in that week's digest
+    editor_name: str = ""  # the editor's short name of the paper ("## Paper 2: <name>")
+    editor_text: str = ""  # the editor's final text of the paper, paragraphs split by blank lines
+    upvotes: int | None = None  # as the weekly run recorded them
+
+    @property
+    def arxiv_id(self) -> str:
+        return self.candidate.arxiv_id
+
+
+@dataclass
+class Gathered:
+    """The period's picks (first week first, the editor's order within a week), the weeks they
+    come from, and what could not be read (flags for the draft)."""
+
+    picks: list[YearPick]
+    weeks: list[str]
+    flags: list[str] = field(default_factory=list)
+
+
+def gather(period: Period, digests_dir: Path, settings: Settings) -> Gathered:
+    """Every paper the editor published in `period`: see the module doc. A paper published in
+    two weeks counts once, in its first week. Raises ConfigError for an unreadable history."""
+    merged = {w: pages for w, pages in merged_pages(digests_dir, ("README.md", "candidates.json"), settings).items()
+              if period.holds_week(w) and "README.md" in pages}
+    imported = {h.name: h for h in archive.read_history(settings.history_dir) if period.holds_week(h.name)}
+    gathered = Gathered([], sorted(set(merged) | set(imported)))
+    seen: set[str] = set()
+    for week in gathered.weeks:
+        if week in merged:
+            found = _from_digest(week, merged[week], digests_dir, imported.get(week), gathered.flags)
+        else:
+            found = [YearPick(c, week, None, len(imported[week].picks)) for c in
+                     sorted((c for c in imported[week].candidates if c.arxiv_id in imported[week].picks),
+                            key=lambda c: c.arxiv_id)]
+        gathered.picks += [p for p in found if p.arxiv_id not in seen]
+        seen.update(p.arxiv_id for p in found)
+    return gathered
+
+
+def _from_digest(week: str, pages: dict[str, str], digests_dir: Path, history, flags: list[str]) -> list[YearPick]:
+    readme = pages["README.md"]
+    ids = ordered_ids(readme)
+    rows = _rows(pages.get("candidates.json") or _local(digests_dir / week / "candidates.json"))
+    listed = {c.arxiv_id: c for c in history.candidates} if history else {}
+    texts = editor_sections(readme)
+    picks = []
+    for place, arxiv_id in enumerate(ids, 1):
+        row = rows.get(arxiv_id)
+        cand = Candidate.from_json(row) if row else listed.get(arxiv_id)
+        if cand is None:
+            flags.append(f"{week}: {arxiv_id} is in the merged digest but in neither its candidates.json nor the "
+                         "imported history, so its title and abstract are unknown; it was left out.")
+            continue
+        name, text = texts.get(arxiv_id, ("", ""))
+        picks.append(YearPick(cand, week, place, len(ids), name, text, (row or {}).get("upvotes")))
+    return picks
+
+
+def editor_sections(readme: str) -> dict[str, tuple[str, str]]:
+    """arXiv id -> (the editor's name of the paper, their text of it) for each `## ` section of a
+    digest, the paper being the section's first arXiv link. Images, figure placeholders, draft
+    notes and the paper's link line are left out of the text."""
+    found: dict[str, tuple[str, str]] = {}
+    for chunk in _HEADING.split(readme)[1:]:
+        heading, _, body = chunk.partition("\n")
+        ids = ordered_ids(chunk)
+        if not ids or ids[0] in found:
+            continue
+        text = re.sub(r"\n{3,}", "\n\n", _NOT_TEXT.sub("", body)).strip()
+        paragraphs = [" ".join(p.split()) for p in text.split("\n\n") if p.strip()]
+        found[ids[0]] = (_NAME.match(heading.strip())["name"].strip(), "\n\n".join(paragraphs))
+    return found
+
+
+def _rows(text: str | None) -> dict[str, dict]:
+    try:
+        record = json.loads(text) if text else {}
+        return {row["arxiv_id"]: row for row in record.get("candidates", []) if isinstance(row, dict)}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def _local(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return None

@@ -1,0 +1,95 @@
+"""The period a review covers: a calendar year (`top5 review 2026`) or a range of days
+(`--from 2026-01-01 --to 2026-03-31`), its folder's label, and which weekly digests fall in it.
+
+A weekly digest belongs to the period when the Monday of its ISO week does (the issue is
+published that week). Labels: `2026-review` for a year, `2026-Q1-review` for a calendar
+quarter, `2026-03-review` for a calendar month, `2026-01-05..2026-02-20-review` otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flows.errors import ConfigError
+
+SUFFIX = "-review"
+_LABEL = re.compile(r"^\d{4}(?:-Q[1-4]|-\d{2}|-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2})?-review$")
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+@dataclass(frozen=True)
+class Period:
+    """Days `start`..`end` (both included) and the folder name of their review."""
+
+    label: str
+    start: date
+    end: date
+
+    def holds_week(self, week: str) -> bool:
+        """Whether the weekly digest of `week` (a folder name such as 2026-W07) is in the period;
+        False for any other folder name (an earlier review, a stray folder)."""
+        match = _WEEK.match(week)
+        if not match:
+            return False
+        try:
+            monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
+        except ValueError:
+            return False
+        return self.start <= monday <= self.end
+
+    @property
+    def title(self) -> str:
+        """'2026', '2026 Q1', 'March 2026' or '2026-01-05 to 2026-02-20'."""
+        name = self.label.removesuffix(SUFFIX)
+        if re.fullmatch(r"\d{4}-\d{2}", name):
+            return f"{self.start:%B %Y}"
+        return name.replace("-Q", " Q").replace("..", " to ")
+
+
+def period_for(year: int | str | None = None, start: str | None = None, end: str | None = None) -> Period:
+    """The period asked for: `year`, or `start` and `end` ("YYYY-MM-DD", both included).
+    Raises ConfigError naming the argument when it is no year or no date, or when the range is
+    empty or half given."""
+    if start or end:
+        if not (start and end):
+            raise ConfigError("--from and --to go together: give both dates (YYYY-MM-DD)")
+        first, last = _day(start, "--from"), _day(end, "--to")
+        if last < first:
+            raise ConfigError(f"--to {end} is before --from {start}")
+        return Period(_range_label(first, last), first, last)
+    if year is None:
+        year = date.today().year
+    if not re.fullmatch(r"\d{4}", str(year).strip()):
+        raise ConfigError("the year of a review is four digits, such as 2026")
+    number = int(str(year).strip())
+    return Period(f"{number}{SUFFIX}", date(number, 1, 1), date(number, 12, 31))
+
+
+def is_review_label(name: str) -> bool:
+    """Whether a folder name is a review's (see the module doc), not a week's."""
+    return bool(_LABEL.match(name))
+
+
+def _range_label(first: date, last: date) -> str:
+    month_end = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    if first.day == 1 and last == month_end:
+        return f"{first:%Y-%m}{SUFFIX}"
+    quarter = (first.month - 1) // 3
+    if first.day == 1 and first.month == 3 * quarter + 1 and last == _quarter_end(first.year, quarter):
+        return f"{first.year}-Q{quarter + 1}{SUFFIX}"
+    if first == date(first.year, 1, 1) and last == date(first.year, 12, 31):
+        return f"{first.year}{SUFFIX}"
+    return f"{first.isoformat()}..{last.isoformat()}{SUFFIX}"
+
+
+def _quarter_end(year: int, quarter: int) -> date:
+    return date(year + (quarter == 3), 1 if quarter == 3 else 3 * quarter + 4, 1) - timedelta(days=1)
+
+
+def _day(text: str, name: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ConfigError(f"{name} is not a date YYYY-MM-DD") from None
