@@ -16,6 +16,7 @@ from importlib.metadata import PackageNotFoundError, version
 from flows import prefect_setup, progress
 from flows.config import DEFAULT_CATEGORIES
 from flows.errors import ConfigError, Top5Error
+from flows.review.period import is_review_label
 
 EXIT_FAILED, EXIT_USAGE, EXIT_NO_DRAFT, EXIT_INTERRUPTED = 1, 2, 3, 130
 WEEK_HELP = "ISO week such as 2026-W47"
@@ -24,7 +25,7 @@ WEEK_HELP = "ISO week such as 2026-W47"
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        if getattr(args, "week", None) and args.command != "backfill":
+        if getattr(args, "week", None) and args.command != "backfill" and not is_review_label(args.week):
             args.week = _canonical_week(args.week)
         return args.handler(args)
     except ConfigError as exc:
@@ -78,6 +79,12 @@ def _parser() -> argparse.ArgumentParser:
     taste.add_argument("--categories", default=",".join(DEFAULT_CATEGORIES),
                        help="arXiv categories of the listings (default: %(default)s)")
     _backfill_parser(commands)
+    review = _command(commands, "review", _review, "draft the year's papers (or a range's) from the merged weeklies")
+    review.add_argument("year", nargs="?", help="the year, such as 2026 (default: this year)")
+    review.add_argument("--from", dest="start", help="first day YYYY-MM-DD (with --to, instead of a year)")
+    review.add_argument("--to", dest="end", help="last day YYYY-MM-DD, included")
+    review.add_argument("--style", default="review", help="a style of prompts/styles/ (default: review)")
+    review.add_argument("--no-pr", action="store_true", help="write the review only: no branch, no pull request")
     return parser
 
 
@@ -238,6 +245,12 @@ def _taste(args) -> int:
     categories = [c.strip() for c in args.categories.split(",") if c.strip()]
     print(import_archive(Path(args.source), history, settings, categories))
     return 0
+
+
+def _review(args) -> int:
+    from flows.review.command import review
+
+    return review(args)
 
 
 def _backfill(args) -> int:

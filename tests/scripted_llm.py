@@ -30,9 +30,25 @@ def reply(request: dict) -> str:
         return json.dumps({"rankings": [{**r, "score": framed(request, r["score"])} for r in map(_rank, _papers(user))]})
     if '"take"' in system:
         return json.dumps(_section(user))
+    for fields in REVIEW_FIELDS:
+        if f'"{fields[0]}"' in system:  # the year in review (flows/review/writing.py)
+            return json.dumps(_review(user, fields))
     if '"scores"' in system:  # the title screen
         return json.dumps({"scores": [{"id": i, "score": _rank((i, title))["score"]} for i, title in _titles(user)]})
     raise AssertionError(f"unexpected prompt: {system[:200]}")
+
+
+REVIEW_FIELDS = (("builds_on", "details", "why_it_matters"), ("paragraph",), ("opening",))
+
+
+def _review(user: str, fields: tuple[str, ...]) -> dict:
+    """Each review field a paragraph naming the first paper's title, with a number from its text."""
+    title = re.search(r"title: (.*)", user).group(1).strip()
+    text = re.sub(r"\b\d{4}\.\d{4,5}\b|EDITOR-NOTE\S*", " ", user.split("bstract", 1)[-1])  # no arXiv ids
+    number = re.search(r"\b\d+(?:\.\d+)?%?", text)
+    figure = number.group(0) if number else "several"
+    return {name: f"Scripted {name} for {title}: the paper reports {figure} in its main experiment, and I think "
+                  "it shaped the year." for name in fields}
 
 
 def _titles(user: str) -> list[tuple[str, str]]:

@@ -24,6 +24,7 @@ from flows.shortlist import archive
 
 _HEADING = re.compile(r"^## ", re.M)
 _NAME = re.compile(r"^(?:Paper\s+\d+\s*[:.)-]\s*)?(?P<name>.*)$", re.I)
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")  # CommonMark's backslash escapes of ASCII punctuation
 _NOT_TEXT = re.compile(r"^\s*(?:<img\b.*|!\[.*|> ⚠️.*|> 🖼️.*|\[Paper\]\(.*|#weeklytop5\s*)$", re.M)
 
 
@@ -104,6 +105,7 @@ def editor_sections(readme: str) -> dict[str, tuple[str, str]]:
         if not ids or ids[0] in found:
             continue
         text = re.sub(r"\n{3,}", "\n\n", _NOT_TEXT.sub("", body)).strip()
+        text = _ESCAPED.sub(r"\1", text).replace("&#64;", "@")
         paragraphs = [" ".join(p.split()) for p in text.split("\n\n") if p.strip()]
         found[ids[0]] = (_NAME.match(heading.strip())["name"].strip(), "\n\n".join(paragraphs))
     return found

@@ -1,0 +1,145 @@
+"""The year in review end to end: a digests repository with 26 merged weeks of real papers and a
+real editor's picks (tests/review_fixture.py), the real Prefect flow, the arXiv test server for
+the PDFs and the scripted model on 127.0.0.1, then `top5 swap`, a rerun and an editor's edit."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+
+import pytest
+
+from flows.cli import main as top5
+from tests import scripted_llm
+from tests.arxiv_server import ArxivServer, atom_feed
+from tests.openai_server import OpenAIServer
+from tests.review_fixture import build_year, editor_words
+
+pytestmark = pytest.mark.e2e
+
+
+def _servers(year, settings_env, tmp_path):
+    arxiv = ArxivServer(atom_feed([]), year.pdfs)
+    llm = OpenAIServer(scripted_llm.reply)
+    settings_env.setenv("TOP5_HISTORY_DIR", str(tmp_path / "no-history"))
+    return arxiv, llm
+
+
+def _env(monkeypatch, arxiv, llm):
+    monkeypatch.setenv("ARXIV_API_URL", arxiv.api_url)
+    monkeypatch.setenv("ARXIV_PDF_URL", arxiv.pdf_url)
+    monkeypatch.setenv("OPENAI_BASE_URL", llm.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-NEVER-LOGGED")
+
+
+def _plain(markdown: str) -> str:
+    """The page's text with markdown's backslash escapes read."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace("&#64;", "@")
+
+
+def test_year_review_from_merged_weeks(settings_env, tmp_path, prefect_harness, capsys):
+    from flows.year_review import year_review
+
+    year = build_year(tmp_path, weeks=26)
+    arxiv, llm = _servers(year, settings_env, tmp_path)
+    with arxiv, llm:
+        _env(settings_env, arxiv, llm)
+        draft = year_review(year=2025, digests_dir=str(year.digests))
+        folder = year.digests / "2025-review"
+        assert draft == str(folder / "README.md")
+        readme, papers = (folder / "README.md").read_text(), (folder / "papers.md").read_text()
+        record = json.loads((folder / "candidates.json").read_text())
+        run = json.loads((folder / "run.json").read_text())
+
+        # the layout: the year's themes (a draft), the top three at length, the seven others
+        headings = re.findall(r"^#{2,3} .*$", readme, flags=re.M)
+        assert headings[:2] == ["## The year's themes", "## Papers of the year"]
+        assert [h.split(")")[0] for h in headings if h.startswith("### ")] == [f"### {i}" for i in range(1, 11)]
+        assert headings.index("## 7 other highlights of 2025") == 5
+        assert "Draft for the editor" in readme.split("## Papers of the year")[0]
+        published = {i for ids in year.merged.values() for i in ids}
+        assert f"Drawn from 26 merged weekly digests ({len(published)} papers you published)" in readme
+        assert re.findall(r"^## Paper (\d+)$", papers, flags=re.M) == [str(i) for i in range(1, 11)]
+        assert [re.search(r"\[Paper\]\(https://arxiv\.org/abs/([^)]+)\)", s)[1]
+                for s in re.split(r"^### ", readme, flags=re.M)[1:]] == record["picks"]
+
+        # candidates: exactly the merged picks, never a paper the editor did not publish
+        assert {row["arxiv_id"] for row in record["candidates"]} == published
+        assert not set(record["picks"] + [r["arxiv_id"] for r in record["runners_up"]]) & year.unpublished
+        assert len(record["picks"]) == 10 and len(record["runners_up"]) == 5
+
+        # the editor's weekly text of each top-three paper is kept, word for word, and extended
+        sections = re.split(r"^### ", _plain(readme), flags=re.M)[1:]
+        for arxiv_id, section in zip(record["picks"][:3], sections):
+            assert editor_words(year.listings[arxiv_id]) in section
+            assert "Scripted builds_on" in section and "Scripted why_it_matters" in section
+        stored = json.loads((folder / "sections.json").read_text())["sections"]
+        assert all(any(f["role"] == "method" for f in s["figures"]) for s in stored[:3])
+        assert not any(s["figures"] for s in stored[3:])
+        assert {r.path.rsplit("/", 1)[-1].split("v")[0] for r in arxiv.log if "/pdf/" in r.path} \
+            == set(record["picks"][:3])
+
+        # reviewed through the same cycle: a draft branch in the digests repository
+        branches = subprocess.run(["git", "-C", str(year.repo), "branch", "--list", "digest/2025-review"],
+                                  capture_output=True, text=True, check=True).stdout
+        assert "digest/2025-review" in branches
+        assert run["tokens"]["total"]["prompt_tokens"] > 0
+
+        # a rerun of the finished review asks the model nothing
+        asked = len(llm.requests)
+        year_review(year=2025, digests_dir=str(year.digests))
+        rerun = json.loads((folder / "run.json").read_text())
+        assert len(llm.requests) == asked
+        assert rerun["tokens"]["total"]["prompt_tokens"] == 0 and rerun["tokens"]["total"]["cached"] > 0
+        assert (folder / "README.md").read_text() == readme
+
+        # `top5 swap` on the review: a runner-up in place of paper 7
+        runner = record["runners_up"][0]["arxiv_id"]
+        removed = record["picks"][6]
+        assert top5(["swap", "2025-review", "7", "R1", "--digests-dir", str(year.digests), "--no-pr"]) == 0
+        swapped = json.loads((folder / "candidates.json").read_text())
+        assert swapped["picks"][6] == runner and removed not in swapped["picks"]
+        seventh = re.split(r"^### ", (folder / "README.md").read_text(), flags=re.M)[7]
+        assert seventh.startswith("7) ") and f"https://arxiv.org/abs/{runner}" in seventh
+        assert "## The year's themes" in (folder / "README.md").read_text()
+
+        # an edited review is never overwritten
+        edited = (folder / "README.md").read_text() + "\nMy own closing words.\n"
+        (folder / "README.md").write_text(edited)
+        capsys.readouterr()
+        assert top5(["review", "2025", "--digests-dir", str(year.digests), "--no-pr"]) == 1
+        assert "was changed after this tool wrote it" in capsys.readouterr().err
+        assert (folder / "README.md").read_text() == edited
+
+
+def test_year_with_no_merged_digest_is_one_line_before_anything_is_spent(settings_env, tmp_path, capsys):
+    year = build_year(tmp_path, weeks=2, pdfs=False)
+    arxiv, llm = _servers(year, settings_env, tmp_path)
+    with arxiv, llm:
+        _env(settings_env, arxiv, llm)
+        assert top5(["review", "2024", "--digests-dir", str(year.digests)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "no merged weekly digest in 2024" in err[0]
+        assert not llm.requests and not arxiv.log
+        assert not (year.digests / "2024-review").exists()
+
+
+def test_few_weeks_and_no_pdfs_draft_what_there_is(settings_env, tmp_path, prefect_harness):
+    from flows.year_review import year_review
+
+    year = build_year(tmp_path, weeks=3, pdfs=False)
+    arxiv, llm = _servers(year, settings_env, tmp_path)
+    with arxiv, llm:
+        _env(settings_env, arxiv, llm)
+        year_review(start="2025-05-01", end="2025-06-30", digests_dir=str(year.digests), open_pr=False)
+    folder = year.digests / "2025-05-01..2025-06-30-review"
+    readme = _plain((folder / "README.md").read_text())
+    assert "Drawn from 3 merged weekly digests (15 papers you published): fewer than ten weeks" in readme
+    flags = json.loads((folder / "run.json").read_text())["flags"]
+    assert any("Drawn from only 3 merged weeks" in f for f in flags)
+    picks = json.loads((folder / "candidates.json").read_text())["picks"]
+    assert len(picks) == 10
+    for arxiv_id, section in zip(picks[:3], re.split(r"^### ", readme, flags=re.M)[1:]):
+        assert "its PDF could not be had: written from the editor's weekly text and the abstract" in section
+        assert editor_words(year.listings[arxiv_id]) in section
