@@ -28,6 +28,7 @@ from tests.arxiv_server import ArxivServer
 from tests.conftest import REPO, WEEK, require_shared
 from tests.loopback import healthy
 from tests.openai_server import OpenAIServer
+from tests.review_fixture import build_year
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -147,6 +148,40 @@ def week_servers():
         yield arxiv, llm
 
 
+def last_monday_of_december_six_new_york(now: datetime) -> datetime:
+    """The next 06:00 on the last Monday of December in New York strictly after `now`."""
+    for year in (now.year, now.year + 1):
+        day = datetime(year, 12, 31, 6, tzinfo=NEW_YORK)
+        day -= timedelta(days=day.weekday())
+        if day > now:
+            return day
+    raise AssertionError("unreachable")
+
+
+def _year_review_deployment(env: dict, api: str, tmp_path: Path, worker: Service) -> None:
+    """The year-review deployment of the same prefect.yaml: run by hand as the README says, on a
+    digests repository of merged editor weeks (their PDFs are not served: flagged, still drafted),
+    and scheduled for the last Monday of December."""
+    year = build_year(tmp_path / "year", weeks=12, pdfs=False)
+    run = _prefect(env, "deployment", "run", "weekly-digest/year-review", "-p", "year=2025",
+                   "-p", f"digests_dir={year.digests}", "-p", "open_pr=false",
+                   "--watch", "--watch-interval", "1", timeout=240)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:] + "\n" + worker.tail()
+    readme = (year.digests / "2025-review" / "README.md").read_text()
+    assert "## The year's themes" in readme and "Drawn from 12 merged weekly digests" in readme
+
+    inspected = _prefect(env, "deployment", "inspect", "weekly-digest/year-review", "--output", "json")
+    assert inspected.returncode == 0, inspected.stderr
+    deployment = json.loads(inspected.stdout)
+    assert deployment["entrypoint"] == "flows/year_review.py:year_review"
+    [schedule] = deployment["schedules"]
+    assert (schedule["schedule"]["cron"], schedule["schedule"]["day_or"]) == ("0 6 25-31 12 1", False)
+    deadline = time.monotonic() + 30
+    while not (upcoming := _scheduled_runs(api, deployment["id"])) and time.monotonic() < deadline:
+        time.sleep(1)
+    assert upcoming and upcoming[0] == last_monday_of_december_six_new_york(datetime.now(NEW_YORK)), upcoming[:1]
+
+
 def test_weekly_deployment_runs_on_a_worker_and_is_scheduled(week_servers, tmp_path):
     arxiv, llm = week_servers
     api = f"http://127.0.0.1:{_free_port()}/api"
@@ -175,7 +210,8 @@ def test_weekly_deployment_runs_on_a_worker_and_is_scheduled(week_servers, tmp_p
                           ARXIV_API_URL=arxiv.api_url, ARXIV_PDF_URL=arxiv.pdf_url,
                           ARXIV_DELAY_SECONDS="0.01", OPENAI_BASE_URL=llm.base_url,
                           OPENAI_API_KEY="sk-test-NEVER-LOGGED", TOP5_LLM_MAX_WAIT="2",
-                          TOP5_CACHE_DIR=str(tmp_path / "cache"), TOP5_POPULARITY="off")
+                          TOP5_CACHE_DIR=str(tmp_path / "cache"), TOP5_POPULARITY="off",
+                          TOP5_HISTORY_DIR=str(tmp_path / "no-history"))
         elsewhere = tmp_path / "elsewhere"  # the worker runs wherever it was started
         elsewhere.mkdir()
         worker = Service("worker", [sys.executable, "-m", "flows.worker", "--pool", "local-pool"],
@@ -234,6 +270,8 @@ def test_weekly_deployment_runs_on_a_worker_and_is_scheduled(week_servers, tmp_p
         first = upcoming[0].astimezone(NEW_YORK)
         assert (first.weekday(), first.hour, first.minute) == (0, 6, 0)  # 10:00 or 11:00 UTC
         assert timedelta(0) < upcoming[0] - datetime.now(NEW_YORK) <= timedelta(days=7)
+
+        _year_review_deployment(env, api, tmp_path, worker)
     finally:
         for service in services:
             stopped[service.name] = service.stop()
