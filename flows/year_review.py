@@ -73,21 +73,16 @@ def _draft(**asked) -> str:
     with run, open_llm(settings) as llm:
         run.record.llm = llm.describe()
         with run.stage("tournament"):
-            choice = choose_ten(run, llm, settings)
-            run.record.flags += choice.ranking.flags
-            run.counted(len(run.gathered.picks), len(choice.ranking.picks))
+            choice = run.chosen(choose_ten(run, llm, settings))
         top = [s.candidate for s in choice.ranking.picks[:DEEP]]
         with run.stage("pdf"):
             pdfs = fetch_pdfs(top, settings)
         with run.stage("pdf_text"):
-            texts = extract_texts(pdfs, settings)
+            texts = run.read(extract_texts(pdfs, settings))
         with run.stage("writing"):
             sections = write_sections(run, choice, texts, llm)
             opening = write_opening(run, choice, llm)
-            run.record.flags += [f"Paper {i}, {s.arxiv_id}: {note}" for i, s in enumerate(sections, 1)
-                                 for note in s.notes] + llm.flags
-            run.record.tokens = llm.usage.to_json()
-            run.counted(len(choice.ranking.picks), len(sections))
+            run.written(sections, llm)
         with run.stage("review"):
             draft = write_review(run.folder, period=run.period, profile=run.profile, choice=choice,
                                  gathered=run.gathered, sections=sections, opening=opening, record=run.record,

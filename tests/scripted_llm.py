@@ -44,7 +44,7 @@ REVIEW_FIELDS = (("builds_on", "details", "why_it_matters"), ("paragraph",), ("o
 def _review(user: str, fields: tuple[str, ...]) -> dict:
     """Each review field a paragraph naming the first paper's title, with a number from its text."""
     title = re.search(r"title: (.*)", user).group(1).strip()
-    text = re.sub(r"\b\d{4}\.\d{4,5}\b|EDITOR-NOTE\S*", " ", user.split("bstract", 1)[-1])  # no arXiv ids
+    text = re.sub(r"\b\d{4}\.\d{4,5}\b|\b\d{4}-W\d{2}\b|EDITOR-NOTE\S*", " ", user.split("bstract", 1)[-1])  # no ids, weeks
     number = re.search(r"\b\d+(?:\.\d+)?%?", text)
     figure = number.group(0) if number else "several"
     return {name: f"Scripted {name} for {title}: the paper reports {figure} in its main experiment, and I think "

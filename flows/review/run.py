@@ -11,10 +11,13 @@ from pathlib import Path
 from flows import digest, pull_request, shortlist, summaries
 from flows.config import Settings
 from flows.errors import ConfigError
+from flows.pdf import Extraction
 from flows.review.candidates import Gathered, YearPick, gather
+from flows.review.choose import Choice
 from flows.review.period import Period, period_for
 from flows.run import Run, StageIo, retry_advice
 from flows.run_record import RunRecord
+from flows.summaries import Section
 
 TEN_WEEKS = 10
 
@@ -75,6 +78,23 @@ class ReviewRun:
     def pick(self, arxiv_id: str) -> YearPick:
         return self.by_id[arxiv_id]
 
-    def counted(self, went_in: int, came_out: int) -> None:
-        """What the stage being timed took in and gave out, for its log line."""
-        self._io = StageIo(went_in, came_out)
+    def chosen(self, choice: Choice) -> Choice:
+        """The tournament's flags and counts join the record."""
+        self.record.flags += choice.ranking.flags
+        self.record.counts.update(shortlist=len(choice.ranking.ranked), picks=len(choice.ranking.picks))
+        self._io = StageIo(len(self.gathered.picks), len(choice.ranking.picks))
+        return choice
+
+    def read(self, texts: dict[str, Extraction]) -> dict[str, Extraction]:
+        """Counts the top three whose PDF text could be read."""
+        self.record.counts["pdf_text"] = sum(1 for t in texts.values() if t.text is not None)
+        self._io = StageIo(len(texts), self.record.counts["pdf_text"])
+        return texts
+
+    def written(self, sections: list[Section], llm) -> None:
+        """Each section's notes become flags; the LLM's flags and token usage join the record."""
+        self.record.flags += [f"Paper {i}, {s.arxiv_id}: {note}" for i, s in enumerate(sections, 1)
+                              for note in s.notes] + llm.flags
+        self.record.llm = llm.describe()
+        self.record.tokens = llm.usage.to_json()
+        self._io = StageIo(len(sections), len(sections))

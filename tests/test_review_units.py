@@ -1,0 +1,61 @@
+"""The review's small parts: the period and its label, the editor's text read from a merged
+digest, and citations by later picks."""
+
+from __future__ import annotations
+
+import pytest
+
+from flows.errors import ConfigError
+from flows.review.candidates import YearPick, editor_sections
+from flows.review.choose import citations
+from flows.review.period import is_review_label, period_for
+from tests.helpers import candidate
+
+
+@pytest.mark.parametrize(("asked", "label"), [
+    ((2026, None, None), "2026-review"),
+    ((None, "2026-01-01", "2026-03-31"), "2026-Q1-review"),
+    ((None, "2026-10-01", "2026-12-31"), "2026-Q4-review"),
+    ((None, "2026-02-01", "2026-02-28"), "2026-02-review"),
+    ((None, "2026-01-05", "2026-02-20"), "2026-01-05..2026-02-20-review"),
+])
+def test_a_period_names_its_folder(asked, label):
+    period = period_for(*asked)
+    assert period.label == label and is_review_label(label)
+
+
+def test_a_week_is_in_the_period_its_monday_is_in():
+    year = period_for(2026)
+    assert not year.holds_week("2026-W01")  # its Monday is 2025-12-29
+    assert year.holds_week("2026-W53") and not period_for(2025).holds_week("2025-W53")  # 2025 has 52 weeks
+    assert not year.holds_week("2026-review") and not is_review_label("2026-W07")
+
+
+@pytest.mark.parametrize(("asked", "named"), [(("26", None, None), "four digits"),
+                                              ((None, "2026-01-01", None), "--from and --to"),
+                                              ((None, "2026-13-01", "2026-12-31"), "--from"),
+                                              ((None, "2026-03-01", "2026-01-01"), "before")])
+def test_a_bad_period_is_one_line_naming_the_argument(asked, named):
+    with pytest.raises(ConfigError, match=named):
+        period_for(*asked)
+
+
+def test_the_editors_text_is_read_as_plain_text_without_figures_or_notes():
+    readme = ("# Digest\n\n## Paper 1: My \\*fast\\* model\n\n> ⚠️ Draft note: check it\n\nI liked it, "
+              "&#64;team \\[really\\].\n<img src=\"figures/a.png\">\n\nSecond paragraph.\n\n"
+              "[Paper](https://arxiv.org/abs/2601.00001)\n\n## Paper 2: Other\n\nText.\n\n"
+              "[Paper](https://arxiv.org/abs/2601.00002v2)\n")
+    found = editor_sections(readme)
+    assert found["2601.00001"] == ("My \\*fast\\* model", "I liked it, @team [really].\n\nSecond paragraph.")
+    assert found["2601.00002"] == ("Other", "Text.")
+
+
+def test_a_paper_is_cited_by_later_picks_only(tmp_path):
+    first = YearPick(candidate("2601.00001", title="Sparse attention for long documents"), "2026-W02", 1, 5)
+    later = YearPick(candidate("2603.00002", abstract="We extend Sparse Attention for long  documents."),
+                     "2026-W11", 2, 5)
+    by_id = YearPick(candidate("2605.00003", abstract="Unlike arXiv:2603.00002, ours is dense."), "2026-W20", 3, 5)
+    earlier = YearPick(candidate("2512.00004", abstract="Background."), "2026-W01", 1, 5,
+                       editor_text="A precursor of 2601.00001, which it never cites.")
+    counts = citations([earlier, first, later, by_id], tmp_path)
+    assert counts == {"2512.00004": 0, "2601.00001": 1, "2603.00002": 1, "2605.00003": 0}
