@@ -27,6 +27,7 @@ from flows.pdf import Extraction
 from flows.review.candidates import YearPick
 from flows.summaries import Section, Voice
 from flows.summaries.grounding import check_section, grounding_source, mark_inline
+from flows.summaries.lint import lint_section
 from flows.summaries.parts import SAMPLING, tidy
 from flows.summaries.section import _figures, _short_title
 from flows.summaries.source import paper_source
@@ -67,8 +68,8 @@ class Writer:
         notes = list(source.notes)
         if extraction is None or extraction.text is None:
             notes.append("its PDF could not be had: written from the editor's weekly text and the abstract.")
-        material = [_material(pick, source.text, editor, reason)]
-        values, more = self._ask("deep", material, grounding_source(source.grounding, editor))
+        material = [_material(pick, source.text, editor, self._reason(reason))]
+        values, more = self._ask("deep", material, grounding_source(source.grounding, editor, pick.week))
         notes += more
         kept = editor or PLACEHOLDER.format("your own words on this paper (its week's digest had no text for it)")
         return Section(pick.arxiv_id, name=self._name(pick), problem=kept, idea=values["builds_on"],
@@ -79,18 +80,25 @@ class Writer:
         """One of the seven: a single paragraph (in `problem`) from the editor's text and the abstract."""
         source = paper_source(pick.candidate, None, PARAGRAPH_TEXT_TOKENS)
         editor = guard(pick.editor_text).text
-        material = [_material(pick, source.text, editor, reason)]
-        values, notes = self._ask("paragraph", material, grounding_source(source.grounding, editor))
+        material = [_material(pick, source.text, editor, self._reason(reason))]
+        values, notes = self._ask("paragraph", material, grounding_source(source.grounding, editor, pick.week))
         return Section(pick.arxiv_id, name=self._name(pick), problem=values["paragraph"], idea="", results="",
                        take="", notes=tuple(notes))
 
     def opening(self, ten: list[tuple[YearPick, str]], picks: list[YearPick]) -> Opening:
         """The opening on the period's themes, from the ten (pick, reason) and every week's titles."""
-        material = [_material(p, f"abstract: {guard(p.candidate.abstract).text}", "", reason) for p, reason in ten]
+        material = [_material(p, f"abstract: {guard(p.candidate.abstract).text}", "", self._reason(reason))
+                    for p, reason in ten]
         topics = _topics(picks)
-        source = grounding_source(*(f"{p.candidate.title}\n{p.candidate.abstract}\n{p.editor_text}" for p in picks))
+        source = grounding_source(*(f"{p.week}\n{p.candidate.title}\n{p.candidate.abstract}\n{p.editor_text}"
+                                    for p in picks))
         values, notes = self._ask("opening", material, source, topics)
         return Opening(values["opening"], tuple(notes))
+
+    def _reason(self, reason: str) -> str:
+        """The LLM's reason for the prompt; none for the offline model, whose order is the signals'
+        (it copies their figures into its prose)."""
+        return "" if self.llm.offline else reason
 
     def _name(self, pick: YearPick) -> str:
         return pick.editor_name or _short_title(guard(pick.candidate.title).text)
@@ -106,17 +114,29 @@ class Writer:
             values = (self._by_parts(system, papers, topics, asks) if self.llm.offline
                       else self._as_json(system, papers, topics, asks, kind))
         except LLMError as exc:
-            return ({name: PLACEHOLDER.format(ask.split(":", 1)[-1].strip().rstrip("."))
-                     for name, ask in asks.items()},
+            return ({name: _placeholder(ask) for name, ask in asks.items()},
                     [f"the LLM could not write this ({exc.message}): the placeholders are for you."])
+        values, notes = self._usable(values, asks, grounding, system)
         ungrounded = check_section(values, grounding)
-        notes = []
         if ungrounded:
             claims = ", ".join(dict.fromkeys(u.claim for u in ungrounded))
             notes.append(f"not found in the paper, marked ⚠️ inline: {claims}.")
         if self.llm.offline:
             notes.append("written by the small offline model: check every sentence against the paper.")
         return {name: mark_inline(text, ungrounded) for name, text in values.items()}, notes
+
+    def _usable(self, values: dict[str, str], asks: dict, grounding: str, system: str) -> tuple[dict[str, str], list[str]]:
+        """`values` with each paragraph lint finds unusable (gibberish, markup, an echo of the
+        instructions: flows/summaries/lint.py) replaced by a placeholder, and a note for each."""
+        told = "\n".join([system, *asks.values()])
+        kept, notes = {}, []
+        for name, text in values.items():
+            problems = [p.message for p in lint_section({"problem": text}, source=grounding, prompt=told)
+                        if p.unusable and p.field == "problem"]
+            kept[name] = _placeholder(asks[name]) if problems else text
+            notes += [f"the model's {name.replace('_', ' ')} was unusable ({'; '.join(problems)}): "
+                      "the placeholder is for you."] if problems else []
+        return kept, notes
 
     def _as_json(self, system: str, papers: list[dict], topics, asks: dict, kind: str) -> dict[str, str]:
         user = prompts.render("review_user.j2", papers=papers, topics=topics,
@@ -136,6 +156,11 @@ class Writer:
             out[name] = tidy(name, text)
         return out
 
+
+
+def _placeholder(ask: str) -> str:
+    """'[needs writing: how the method works and ...]' for the ask 'One paragraph ...: how the method works ...'."""
+    return PLACEHOLDER.format(ask.split(":", 1)[-1].strip().rstrip("."))
 
 
 def _material(pick: YearPick, text: str, editor: str, reason: str) -> dict:
