@@ -59,3 +59,22 @@ def test_a_paper_is_cited_by_later_picks_only(tmp_path):
                        editor_text="A precursor of 2601.00001, which it never cites.")
     counts = citations([earlier, first, later, by_id], tmp_path)
     assert counts == {"2512.00004": 0, "2601.00001": 1, "2603.00002": 1, "2605.00003": 0}
+
+
+def test_imported_history_adds_its_picks_and_nothing_else(tmp_path, monkeypatch):
+    from flows.config import Settings
+    from flows.files import write_json
+    from flows.review.candidates import gather
+    from flows.shortlist.archive import write_listing
+
+    history = tmp_path / "history"
+    listed = [candidate("2602.00001", title="Picked"), candidate("2602.00002", title="Not picked")]
+    write_listing(history / "2026-W07.jsonl.gz", listed)
+    write_listing(history / "2025-W07.jsonl.gz", [candidate("2502.00003")])
+    write_json(history / "picks.json", {"2026-W07": {"picks": ["2602.00001"], "source": "archive"},
+                                        "2025-W07": {"picks": ["2502.00003"], "source": "archive"}})
+    monkeypatch.setenv("TOP5_HISTORY_DIR", str(history))
+    (tmp_path / "digests").mkdir()
+    found = gather(period_for(2026), tmp_path / "digests", Settings.from_env())
+    assert [(p.arxiv_id, p.week, p.position, p.editor_text) for p in found.picks] == [("2602.00001", "2026-W07", None, "")]
+    assert found.weeks == ["2026-W07"]
