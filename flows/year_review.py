@@ -24,7 +24,7 @@ from flows.review.run import ReviewRun
 from flows.review.writing import Writer
 from flows.run import refused
 from flows.summaries import Section
-from flows.weekly_digest import fetch_pdfs, propose, stage
+from flows.weekly_digest import extract_texts, fetch_pdfs, propose, stage
 
 
 @stage
@@ -45,11 +45,6 @@ def write_opening(run: ReviewRun, choice: Choice, llm):
     writer = Writer(llm, run.profile, run.voice, run.period.title)
     return writer.opening([(run.pick(s.candidate.arxiv_id), s.reason) for s in choice.ranking.picks],
                           run.gathered.picks)
-
-
-@stage
-def extract_texts(pdfs, settings: Settings) -> dict[str, pdf.Extraction]:
-    return pdf.read_texts(pdfs, settings)
 
 
 @flow(name="weekly-digest")
