@@ -54,6 +54,7 @@ def build_year(root: Path, weeks: int = 26, pdfs: bool = True) -> Year:
     shared = require_shared(FIXTURES / "editor-weeks")
     picks = json.loads((shared / "picks.json").read_text())
     year = Year(root / "digests-repo", root / "digests-repo" / "digests", root / "pdf")
+    root.mkdir(parents=True, exist_ok=True)
     _git(root, "init", "-q", "-b", "main", str(year.repo))
     for week in sorted(picks)[:weeks]:
         listing = {c.arxiv_id: c for c in read_listing(shared / f"{week}.jsonl.gz")}
