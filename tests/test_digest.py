@@ -100,7 +100,7 @@ def test_an_unknown_style_names_the_known_ones_never_the_value(tmp_path, style):
     from flows.errors import ConfigError
 
     write(tmp_path, **_parts())
-    with pytest.raises(ConfigError, match=r"unknown style \(TOP5_STYLE / --style\).*known styles: bookmarks, weekly") as caught:
+    with pytest.raises(ConfigError, match=r"unknown style \(TOP5_STYLE / --style\).*known styles: bookmarks, review, weekly") as caught:
         render_again(tmp_path, style, PROFILE)
     assert style not in caught.value.message
 
