@@ -14,17 +14,22 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 import re
 import time
+import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
+from pydantic import Field as PydanticField
+
 from flows.candidates.candidate import Candidate
 from flows.candidates.ledger import ordered_ids
 from flows.candidates.week import iso_week_of, window_for_week
-from flows.errors import ConfigError
-from flows.files import write_atomic, write_json
+from flows.errors import ConfigError, UnreadableFile
+from flows.files import read_editor_json, write_atomic, write_json
 from flows.shortlist.learned import History
 from flows.text import find_links
 
@@ -35,41 +40,87 @@ _MONTH_DAY_YEAR = re.compile(r"\b(" + "|".join(m[:3] for m in _MONTHS) + r")[a-z
                              re.IGNORECASE | re.DOTALL)
 _ID_LINE = re.compile(r"^\s*(?:arxiv:)?(\d{4}\.\d{4,5})(?:v\d+)?[\s,;]+(\S+)", re.IGNORECASE)
 _HEADING = re.compile(r"^#{1,3}\s", re.MULTILINE)
+log = logging.getLogger(__name__)
 
 
 # -- the history folder ----------------------------------------------------------------------
 
-def read_history(folder: Path) -> list[History]:
+class _Listed(BaseModel):
+    """One line of a `<week>.jsonl.gz` listing, as write_listing writes it."""
+
+    model_config = ConfigDict(extra="ignore", strict=False)
+    id: str = PydanticField(min_length=1)
+    title: str
+    abstract: str
+    authors: list[str]
+    categories: list[str]
+    primary_category: str
+    comment: str | None = ""
+    published: AwareDatetime
+
+
+class _Picks(BaseModel):
+    """One week of picks.json."""
+
+    model_config = ConfigDict(extra="ignore")
+    picks: list[str]
+    source: str = ""
+
+
+def read_history(folder: Path, skipped: list[str] | None = None) -> list[History]:
     """Weeks of a history folder in order (see the module doc); [] when it has no picks.json.
-    Raises ConfigError naming the file at fault."""
+    A week whose entry or listing is damaged is left out, with one line naming the file and what
+    to do appended to `skipped` (and logged). Raises UnreadableFile (a ConfigError) when
+    picks.json itself cannot be read as {week: {"picks": [...]}}."""
     index = folder / "picks.json"
     if not index.is_file():
         return []
     try:
-        picks = json.loads(index.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"editor history {index}: {exc}") from None
+        picks = read_editor_json(index)
+    except OSError as exc:
+        raise UnreadableFile(f"editor history {index}: {exc.strerror or exc}") from None
     weeks = []
     for name in sorted(picks):
-        cands = read_listing(folder / f"{name}.jsonl.gz")
-        weeks.append(History(name, cands, frozenset(picks[name]["picks"]) & {c.arxiv_id for c in cands}))
+        try:
+            entry = _Picks.model_validate(picks[name])
+            if not real_week(name):
+                raise UnreadableFile(f"{index}: {name!r} is not an ISO week that exists (YYYY-Www)")
+            cands = read_listing(folder / f"{name}.jsonl.gz")
+        except (UnreadableFile, ValidationError) as exc:
+            why = exc.message if isinstance(exc, UnreadableFile) else \
+                f"{index}: week {name} is not {{\"picks\": [arXiv ids]}}"
+            _skip(skipped, f"editor history week {name} left out of the taste: {why}; "
+                           "run `top5 taste import` again to fetch it again")
+            continue
+        weeks.append(History(name, cands, frozenset(entry.picks) & {c.arxiv_id for c in cands}))
     return weeks
 
 
 def read_listing(path: Path) -> list[Candidate]:
+    """The candidates of a `<week>.jsonl.gz` listing. Raises UnreadableFile naming the file when
+    it is missing, cut short, not gzip, or holds a row of another shape."""
     try:
         with gzip.open(path, "rt", encoding="utf-8") as handle:
-            return [_listed(json.loads(line)) for line in handle if line.strip()]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ConfigError(f"editor history {path}: {exc}") from None
+            return [_listed(_Listed.model_validate_json(line)) for line in handle if line.strip()]
+    except FileNotFoundError:
+        raise UnreadableFile(f"{path} is missing") from None
+    except (OSError, EOFError, UnicodeDecodeError, ValidationError, zlib.error) as exc:
+        why = "a row of another shape" if isinstance(exc, ValidationError) else f"damaged ({type(exc).__name__})"
+        raise UnreadableFile(f"{path}: {why}") from None
 
 
-def _listed(row: dict) -> Candidate:
-    published = datetime.fromisoformat(row["published"].replace("Z", "+00:00"))
-    comment = row.get("comment") or ""
-    return Candidate(row["id"], 1, row["title"], row["abstract"], tuple(row["authors"]), row["primary_category"],
-                     tuple(row["categories"]), published, published, comment,
-                     links=find_links(f"{comment} {row['abstract']}"))
+def _skip(skipped: list[str] | None, why: str) -> None:
+    log.warning("%s", why)
+    if skipped is not None:
+        skipped.append(why)
+
+
+def _listed(row: _Listed) -> Candidate:
+    published = row.published
+    comment = row.comment or ""
+    return Candidate(row.id, 1, row.title, row.abstract, tuple(row.authors), row.primary_category,
+                     tuple(row.categories), published, published, comment,
+                     links=find_links(f"{comment} {row.abstract}"))
 
 
 def write_listing(path: Path, cands: list[Candidate]) -> None:
@@ -156,6 +207,16 @@ def _week_of_date(text: str, where: str) -> str:
         raise ConfigError(f"taste import: {where}: {text!r} is not a date YYYY-MM-DD") from None
     year, number, _ = day.isocalendar()
     return f"{year}-W{number:02d}"
+
+
+def real_week(week: str) -> bool:
+    """Whether `week` is written YYYY-Www and that ISO week exists (ISO 8601: 2026 has no W53,
+    no year has a W00)."""
+    match = _WEEK.fullmatch(week)
+    try:
+        return bool(match) and bool(date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1))
+    except ValueError:
+        return False
 
 
 def week_before(week: str) -> str:
