@@ -25,6 +25,8 @@ def test_only_each_sections_own_link_is_a_pick():
               "[that one](https://arxiv.org/abs/2611.08888).\n\n[Paper](https://arxiv.org/abs/2611.00001v2)\n\n"
               "## Paper 2: Other\n\nPaper: https://arxiv.org/abs/2611.00002\n#weeklytop5\n")
     assert ordered_ids(readme) == ["2611.00001", "2611.00002"]
+    hand_written = readme + "\n## Paper 3: Hand-written\n\nI read [this paper](https://arxiv.org/abs/2611.00003) twice.\n"
+    assert ordered_ids(hand_written) == ["2611.00001", "2611.00002", "2611.00003"]  # no link line: its first link
     papers = ("## Paper 1\n\nTitle\n\n[Paper](https://arxiv.org/abs//2306.17848)\n\nAbstract:\n\n"
               "We extend arxiv.org/abs/2301.00001 further.\n")
     assert ordered_ids(papers) == ["2306.17848"]
