@@ -12,12 +12,16 @@ pasted into the wrong variable must not reach a terminal, a log or Prefect's dat
 
 from __future__ import annotations
 
+import difflib
+import io
 import json
+import logging
 import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import (
@@ -50,7 +54,7 @@ def _env(name: str, default, description: str, **constraints):
 class Settings(BaseSettings):
     """Every knob of a run. Secrets are kept out of repr() so they never reach a log."""
 
-    model_config = SettingsConfigDict(populate_by_name=True, extra="ignore")
+    model_config = SettingsConfigDict(populate_by_name=True, extra="ignore", allow_inf_nan=False)  # inf/NaN: never a setting
 
     # arXiv
     arxiv_api_url: str = _env("ARXIV_API_URL", "https://export.arxiv.org/api/query", "arXiv's search API")
@@ -136,6 +140,14 @@ class Settings(BaseSettings):
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")  # never the value: it may be a key
+        if value is not None:
+            try:
+                parts = urlsplit(value)
+                parts.port  # noqa: B018 - raises for a port out of 0-65535
+            except ValueError:
+                raise ValueError("is not a valid URL (a bracket, or a port outside 1-65535)") from None
+            if not parts.hostname or parts.port == 0:
+                raise ValueError("has no host (or port 0)")
         return value.rstrip("/") if value else value
 
     @field_validator("github_repository")
@@ -186,6 +198,8 @@ class Settings(BaseSettings):
             if env_file is not None and not Path(env_file).is_file():
                 raise ConfigError(f"{ENV_FILE_VARIABLE}: no such file: {redact(str(env_file))}")
             env_file = env_file or DEFAULT_ENV_FILE
+            _check_env_file(Path(env_file))
+            _warn_unknown(os.environ)
             sources = (EnvSettingsSource(cls, **_READ), DotEnvSettingsSource(cls, env_file=env_file, **_READ))
         else:
             sources = (_GivenEnvironment(cls, env),)
@@ -199,6 +213,52 @@ class Settings(BaseSettings):
     @property
     def llm_configured(self) -> bool:
         return bool(self.openai_api_key or self.openai_base_url)
+
+
+log = logging.getLogger(__name__)
+_OURS = ("TOP5_", "OPENAI_", "ARXIV_")
+_NOT_SETTINGS = {ENV_FILE_VARIABLE}  # read before the settings are
+
+
+def _warn_unknown(env: Mapping[str, str]) -> list[str]:
+    """Warn once per variable named like ours (TOP5_, OPENAI_, ARXIV_) that no setting reads, with
+    the closest known name (difflib): a misspelled setting must not be ignored silently."""
+    known = [str(f.validation_alias) for f in Settings.model_fields.values()]
+    lines = []
+    for name in sorted(env):
+        if name.startswith(_OURS) and name not in known and name not in _NOT_SETTINGS:
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+            lines.append(f"{name} is not a setting of this tool and is ignored"
+                         + (f"; did you mean {close[0]}?" if close else ""))
+    for line in lines:
+        log.warning("%s", line)
+    return lines
+
+
+def _check_env_file(path: Path) -> None:
+    """ConfigError naming `path` (and the variable, never its value) when the .env file is not
+    UTF-8 or holds a line python-dotenv cannot parse (an unterminated quote), which it would
+    otherwise skip silently; its unknown names are warned about like the environment's."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return  # no .env: only the environment
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8 (saved as UTF-16 or Windows-1252?): save it as UTF-8") from None
+    from dotenv.parser import parse_stream
+
+    names = {}
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error:
+            line = binding.original.line
+            name = binding.original.string.split("=", 1)[0].strip().removeprefix("export ").strip()
+            raise ConfigError(f"{path} line {line}: cannot read {name[:40]!r} (an unterminated quote?): "
+                              "the setting would be ignored")
+        if binding.key:
+            names[binding.key] = ""
+    _warn_unknown(names)
 
 
 class _GivenEnvironment(EnvSettingsSource):

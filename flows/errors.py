@@ -21,6 +21,11 @@ class ConfigError(Top5Error):
     """A setting is missing or wrong; the message names the setting to fix."""
 
 
+class UnreadableFile(ConfigError, ValueError):
+    """A file of a week folder or of the history cannot be read as what it should hold (git
+    merge-conflict markers, cut short, another shape); the message names the file and what to do."""
+
+
 class FeedError(Top5Error):
     """arXiv answered with an error, an unreadable feed, or not at all; names the query."""
 

@@ -29,6 +29,7 @@ data
 from __future__ import annotations
 
 import re
+import unicodedata
 from urllib.parse import quote, urlsplit
 
 import markupsafe
@@ -41,20 +42,28 @@ _JEKYLL_SPECIAL = re.compile(r"[&<>\"'{}\[\]|$*_`\\]")
 _URL_UNSAFE = "()<>\"' `[]{}|\\^"
 
 
+def shown(value: object) -> str:
+    """`value` as text to show a person (a page, a terminal, a pull request): without Unicode
+    format characters (category Cf: the bidi controls U+202A-U+202E and U+2066-U+2069, zero-width
+    characters, soft hyphens), which make a text display as something else ("Trojan Source",
+    CVE-2021-42574). Every destination filter below applies it."""
+    return "".join(ch for ch in str(value) if unicodedata.category(ch) != "Cf")
+
+
 def _one_line(value: object) -> str:
-    return " ".join(str(value).split())
+    return " ".join(shown(value).split())
 
 
 def md(value: object, limit: int | None = None) -> str:
     """`value` as literal text on one line of GitHub-flavoured markdown, first cut to `limit`
     characters ("…" ends a cut) when one is given."""
-    text = _MD_SPECIAL.sub(r"\\\1", clip(value, limit) if limit else _one_line(value)).replace("@", "&#64;")
+    text = _MD_SPECIAL.sub(r"\\\1", clip(shown(value), limit) if limit else _one_line(value)).replace("@", "&#64;")
     return _MD_LINE_START.sub(lambda m: f"{m[1] or m[3] or ''}\\{m[2] or m[4]}", text)  # "- x", "1. x", "# x", "= x" would start a block
 
 
 def html(value: object) -> str:
     """`value` as HTML text or attribute value (markupsafe.escape, as a plain str)."""
-    return str(markupsafe.escape(str(value)))
+    return str(markupsafe.escape(shown(value)))
 
 
 def jekyll(value: object) -> str:

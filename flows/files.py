@@ -11,10 +11,14 @@ import hashlib
 import json
 import logging
 import os
+import re
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
+
+from flows.errors import UnreadableFile
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -59,6 +63,63 @@ def read_back(path: Path, load: Callable[[bytes], T], what: str) -> T | None:
         return None
 
 
+# -- files the editor edits and merges (a week's README.md, candidates.json, run.json) ----------
+
+_CONFLICT = re.compile(r"^(?:<{7}|>{7})(?: |$)|^={7}$", re.MULTILINE)  # what `git merge` leaves in a file
+
+
+@dataclass(frozen=True)
+class EditorText:
+    """The text of an editor's file, and how it was read when that was not plain UTF-8 (a note
+    for the draft's flags, naming the file), else None."""
+
+    text: str
+    note: str | None = None
+
+
+def read_editor_text(path: Path) -> EditorText:
+    """The text of `path`, a file the editor may have saved in another encoding: UTF-8 (a BOM is
+    dropped), else the encoding charset-normalizer detects, else UTF-8 with U+FFFD for each byte
+    that is not; either of the last two comes with a note saying so. Raises OSError as open() does."""
+    data = path.read_bytes()
+    try:
+        return EditorText(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        pass
+    import charset_normalizer  # only for the rare file that is not UTF-8
+
+    best = charset_normalizer.from_bytes(data).best()
+    if best is not None:
+        return EditorText(str(best), f"{path} is not UTF-8: read as {best.encoding}; save it as UTF-8 to be sure "
+                                     "it reads as you meant")
+    return EditorText(data.decode("utf-8", errors="replace"),
+                      f"{path} is not UTF-8 and its encoding could not be told: unreadable bytes were replaced "
+                      "by \ufffd; save it as UTF-8")
+
+
+def read_editor_json(path: Path, shape: type = dict) -> object:
+    """The JSON value of `path` (an editor's or our own file of a week folder), which must be a
+    `shape`. Raises UnreadableFile naming the file and what to do: git merge-conflict markers,
+    invalid JSON, another shape; OSError as open() does."""
+    text = read_editor_text(path).text
+    if _CONFLICT.search(text):
+        raise UnreadableFile(f"{path} holds git merge-conflict markers (<<<<<<< ... >>>>>>>): resolve the "
+                             "conflict, keeping one side, and commit")
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise UnreadableFile(f"{path} is not valid JSON ({exc}): restore it from git (git checkout -- FILE)") from None
+    if not isinstance(value, shape):
+        raise UnreadableFile(f"{path} holds a JSON {type(value).__name__}, not the {shape.__name__} the tool "
+                             "wrote: restore it from git")
+    return value
+
+
+def has_conflict_markers(text: str) -> bool:
+    """Whether `text` holds the lines `git merge` writes around a conflict."""
+    return bool(_CONFLICT.search(text))
+
+
 def write_json(path: Path, value) -> None:
     write_atomic(path, json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
 
@@ -90,10 +151,9 @@ def record_pending(folder: Path, hashes: dict[str, str]) -> None:
 
 def _run_record(folder: Path) -> dict:
     try:
-        record = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        return read_editor_json(folder / "run.json")
     except (OSError, ValueError):
         return {}
-    return record if isinstance(record, dict) else {}
 
 
 def _hashes(record: dict, key: str) -> dict:

@@ -63,6 +63,7 @@ class Run:
         self.merged = pull_request.merged_readmes(self.digests_dir)  # the editor's final digests
         self.voice = summaries.voice_for(style, self.digests_dir, except_week=self.week, merged=self.merged)
         self.record.exemplar = self.voice.exemplar_source
+        self.record.flags += [f"Exemplar: {note}" for note in self.voice.notes]
         self.picks: list[candidates.Candidate] = []
         self._io = StageIo()
 

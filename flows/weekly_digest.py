@@ -37,10 +37,12 @@ def fetch_upvotes(run: Run, settings: Settings) -> tuple[dict[str, int], str | N
 
 @stage
 def rank(run: Run, fresh: list[Candidate], upvotes: dict[str, int], llm, settings: Settings) -> shortlist.Ranking:
-    embedder = shortlist.Embedder(settings.cache_dir)
-    taste = shortlist.editor_taste(settings, run.digests_dir, run.merged, run.week, embedder)
+    embedder, unread = shortlist.Embedder(settings.cache_dir), []  # unread: history left out, for the flags
+    taste = shortlist.editor_taste(settings, run.digests_dir, run.merged, run.week, embedder, unread)
     scored = shortlist.score_all(fresh, run.profile, taste, upvotes, embedder)
-    return shortlist.rank(scored, run.profile, llm, settings.shortlist_size, run.top_k, settings.screen_size)
+    ranking = shortlist.rank(scored, run.profile, llm, settings.shortlist_size, run.top_k, settings.screen_size)
+    ranking.flags[:0] = unread
+    return ranking
 
 
 @stage

@@ -124,6 +124,27 @@ def test_render_out_copies_the_figures_the_pages_link(tmp_path, capsys):
     assert (out / "figures" / "2611.00001-figure-1.png").read_bytes() == b"\x89PNG fake"
 
 
+def test_render_out_never_replaces_a_file_it_did_not_write(tmp_path, capsys):
+    digests = tmp_path / "digests"
+    write(digests / "2026-W47", **_parts())
+    project = tmp_path / "other-project"
+    project.mkdir()
+    (project / "README.md").write_text("# Another project's README\n")
+    args = ["render", "2026-W47", "--style", "bookmarks", "--digests-dir", str(digests), "--out"]
+    assert top5(args + [str(project)]) == 1
+    assert "was not written by `top5 render`" in capsys.readouterr().err
+    assert (project / "README.md").read_text() == "# Another project's README\n"
+    assert not (project / "papers.md").exists()
+    edited = (digests / "2026-W47" / "README.md").read_text() + "\nMy edit.\n"
+    (digests / "2026-W47" / "README.md").write_text(edited)
+    assert top5(args + [str(digests / "2026-W47")]) == 1  # the week's own folder: the editor's pages
+    assert (digests / "2026-W47" / "README.md").read_text() == edited
+    site = tmp_path / "site"
+    assert top5(args + [str(site)]) == 0 and top5(args + [str(site)]) == 0  # its own pages: rendered again
+    (site / "README.md").write_text("hand-edited\n")
+    assert top5(args + [str(site)]) == 1 and (site / "README.md").read_text() == "hand-edited\n"
+
+
 def test_swap_names_runners_up_r1_to_r5_as_the_pull_request_does(tmp_path):
     """`top5 swap W 3 R1` and `top5 swap W 3 1` name the same runner-up; R6 does not exist."""
     import json
@@ -137,6 +158,9 @@ def test_swap_names_runners_up_r1_to_r5_as_the_pull_request_does(tmp_path):
     assert _resolve("r5", record, rows, "2026-W47") == RUNNERS[4]
     with pytest.raises(ConfigError, match=r"runner-up R6 does not exist for 2026-W47 \(R1..R5\)"):
         _resolve("R6", record, rows, "2026-W47")
+    for odd in ("R\u00b2", "\u00b2", "R1\n2611.00002", "R\u0661"):  # isdigit() says yes to ² and Arabic-Indic digits
+        with pytest.raises(ConfigError, match="runner-up|not a candidate|one arXiv id"):
+            _resolve(odd, record, rows, "2026-W47")
 
 
 def _session_members(sid: int) -> list[int]:

@@ -78,3 +78,12 @@ def test_the_pull_request_body_links_only_to_arxiv():
     body = render_body(run, {"picks": ["2611.00001"], "runners_up": [{"arxiv_id": "2611.00002"}], "candidates": rows})
     assert _links(body) == ["https://arxiv.org/abs/2611.00001", "https://arxiv.org/abs/2611.00002"]
     assert not re.search(r"(?<!\\)<(?:script|img)", body)
+
+
+def test_bidi_controls_and_format_characters_never_reach_a_page_or_the_terminal():
+    from flows.escape import html, jekyll, md, shown
+
+    spoof = "Safe\u202e txt.exe\u2066 hidden\u2069 zero\u200bwidth\u00ad"
+    for shown_text in (md(spoof), md(spoof, 20), html(spoof), jekyll(spoof), shown(spoof)):
+        assert not any(ch in shown_text for ch in "\u202e\u2066\u2069\u200b\u00ad"), shown_text
+    assert shown(spoof) == "Safe txt.exe hidden zerowidth"

@@ -356,3 +356,21 @@ def test_oai_pmh_and_listing_files_are_not_feeds(path):
 )
 def test_find_links(text, links):
     assert find_links(text) == links
+
+
+@pytest.mark.parametrize("bad", ["\x1b[31m", "\x0c", "&#x1b;", "&#0;", "&#27;", "&#xFFFE;", "\x01"])
+def test_a_character_xml_forbids_costs_that_character_not_the_page(bad, caplog):
+    data = atom_feed(
+        atom_entry(id_="http://arxiv.org/abs/2611.01111v1", title=f"Bad{bad}title",
+                   extra=f"<author><name>B.{bad} Author</name></author>"),
+        atom_entry(id_="http://arxiv.org/abs/2611.02222v1", title="Clean title"),
+        total="2",
+    )
+    with caplog.at_level(logging.WARNING, logger="flows.candidates.feed"):
+        page = parse_api_feed(data, "q")
+    first, second = page.candidates
+    assert first.title.startswith("Bad") and first.title.endswith("title") and "\x1b" not in first.title
+    assert second.title == "Clean title" and not page.skipped
+    assert any("XML 1.0 forbids" in r.getMessage() for r in caplog.records)
+    legal = parse_api_feed(atom_feed(atom_entry(title="caf&#xe9; &#9;tab &#x1F600;")), "q")
+    assert legal.candidates[0].title == "caf\u00e9 tab \U0001F600"

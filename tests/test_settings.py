@@ -117,3 +117,60 @@ def test_an_env_file_named_by_top5_env_file_must_exist_the_default_may_not(tmp_p
     monkeypatch.setenv("TOP5_ENV_FILE", str(tmp_path / "missing.env"))
     with pytest.raises(ConfigError, match=r"^TOP5_ENV_FILE: no such file: .*missing\.env$"):
         Settings.from_env()
+
+
+@pytest.mark.parametrize("variable, value, expected", [
+    ("ARXIV_API_URL", "http://[::1/api", "ARXIV_API_URL: is not a valid URL"),
+    ("OPENAI_BASE_URL", "http://127.0.0.1:99999/v1", "OPENAI_BASE_URL: is not a valid URL"),
+    ("ARXIV_DELAY_SECONDS", "inf", "ARXIV_DELAY_SECONDS: Input should be a finite number"),
+    ("TOP5_BUDGET_USD", "nan", "TOP5_BUDGET_USD: Input should be a finite number"),
+    ("TOP5_PRICES", '{"m": [NaN, 1]}', "TOP5_PRICES"),
+])
+def test_urls_ports_and_numbers_are_checked_when_settings_are_read(variable, value, expected):
+    with pytest.raises(ConfigError) as err:
+        Settings.from_env({variable: value})
+    assert expected in err.value.message and err.value.message.count("\n") == 0
+
+
+def _from_dot_env(tmp_path, monkeypatch, data: bytes):
+    (tmp_path / ".env").write_bytes(data)
+    monkeypatch.chdir(tmp_path)
+    for name in ("TOP5_ENV_FILE", "OPENAI_BASE_URL", "OPENAI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    return Settings.from_env()
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "cp1252"])
+def test_a_dot_env_in_another_encoding_is_one_line_naming_it(tmp_path, monkeypatch, encoding):
+    with pytest.raises(ConfigError, match=r"\.env is not UTF-8"):
+        _from_dot_env(tmp_path, monkeypatch, "TOP5_STYLE=caf\u00e9\n".encode(encoding))
+
+
+def test_an_unterminated_quote_names_the_variable_instead_of_falling_back_silently(tmp_path, monkeypatch):
+    with pytest.raises(ConfigError) as err:
+        _from_dot_env(tmp_path, monkeypatch, b'TOP5_STYLE=weekly\nOPENAI_BASE_URL="http://127.0.0.1:8000/v1\n')
+    assert "line 2" in err.value.message and "OPENAI_BASE_URL" in err.value.message
+    assert "127.0.0.1" not in err.value.message
+
+
+def test_a_misspelled_setting_is_warned_about_with_the_close_name(tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("TOP5_SHORTLIST_SZE", "12")
+    monkeypatch.setenv("OPENAI_BASEURL", "http://127.0.0.1:1/v1")
+    with caplog.at_level("WARNING", logger="flows.config"):
+        _from_dot_env(tmp_path, monkeypatch, b"ARXIV_DELAY_SECOND=3\n")
+    assert "TOP5_SHORTLIST_SZE is not a setting of this tool and is ignored; did you mean TOP5_SHORTLIST_SIZE?" in caplog.text
+    assert "did you mean OPENAI_BASE_URL?" in caplog.text and "did you mean ARXIV_DELAY_SECONDS?" in caplog.text
+
+
+def test_an_unpriced_model_is_flagged_and_refused_under_a_dollar_budget():
+    from flows.errors import LLMError
+    from flows.llm.budget import Budget, Prices, Usage
+
+    flags = []
+    budget = Budget(Usage(), Prices({}), tokens=None, usd=1.0, on_stop=flags.append)
+    with pytest.raises(LLMError, match="has no price"):
+        budget.reserve("rank", "my-local-model", 1000, 100)
+    assert any("not in the price list" in f for f in flags)
+    counted = Budget(Usage(), Prices({}), tokens=500, usd=None, on_stop=flags.append)
+    with pytest.raises(LLMError, match="TOP5_BUDGET_TOKENS"):
+        counted.reserve("rank", "my-local-model", 1000, 100)  # tokens are still counted

@@ -84,8 +84,10 @@ class _Stream:
     """Elements of a feed as they complete (defusedxml iterparse); `root` once exhausted."""
 
     def __init__(self, data: bytes, source: str):
-        self.data = data.encode() if isinstance(data, str) else data
+        self.data, removed = xml_legal(data.encode() if isinstance(data, str) else data)
         self.source = source
+        if removed:
+            log.warning("%s: %d character(s) XML 1.0 forbids (control characters) became spaces", source, removed)
         self.root: Element | None = None
         self.count = 0
 
@@ -101,6 +103,31 @@ class _Stream:
             raise _unreadable(self.data, self.source, exc) from None
         if self.root is None:
             raise _unreadable(self.data, self.source, ParseError("no element found"))
+
+
+_FORBIDDEN_RAW = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_CHAR_REF = re.compile(rb"&#(?:x([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
+
+
+def xml_legal(data: bytes) -> tuple[bytes, int]:
+    """`data` (a UTF-8 feed) with every character XML 1.0 forbids (its production Char, section
+    2.2: C0 controls but tab, newline and return; surrogates; U+FFFE, U+FFFF), raw or as a
+    character reference (&#x1b;, &#0;), replaced by a space, and how many were. One such character
+    in one title would otherwise make the parser refuse the whole page."""
+    count = 0
+
+    def space(_match) -> bytes:
+        nonlocal count
+        count += 1
+        return b" "
+
+    def reference(match) -> bytes:
+        code = int(match[1], 16) if match[1] else int(match[2])
+        legal = code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= 0x10FFFF
+        return match[0] if legal else space(match)
+
+    data = _FORBIDDEN_RAW.sub(space, data)
+    return _CHAR_REF.sub(reference, data), count
 
 
 def _unreadable(data: bytes, source: str, exc: Exception) -> FeedError:

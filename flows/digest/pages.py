@@ -23,7 +23,7 @@ from flows import prompts
 from flows.candidates.candidate import Candidate
 from flows.digest.figures import with_all_images
 from flows.errors import DraftError
-from flows.files import edited_since_written, record_pending, sha256_text, write_atomic, write_json
+from flows.files import edited_since_written, record_pending, sha256_bytes, sha256_text, write_atomic, write_json
 from flows.run_record import RunRecord
 from flows.shortlist.ranking import Profile, Ranking, injected
 from flows.summaries.lint import lint_draft
@@ -133,11 +133,39 @@ def render_to(folder: Path, style: str, out: Path | None, profile: Profile) -> d
     written there with a copy of the week's figures/, so the images they link are found."""
     pages = render_again(folder, style, profile)
     if out is not None:
+        _check_out(folder, out, pages)
+        hashes = {name: sha256_text(text) for name, text in pages.items()}
+        write_json(out / RENDERED, {**_rendered(out), **hashes})  # first: a kill leaves pages known as ours
         for name, text in pages.items():
             write_atomic(out / name, text)
-        if (folder / "figures").is_dir() and out.resolve() != folder.resolve():
+        if (folder / "figures").is_dir():
             shutil.copytree(folder / "figures", out / "figures", dirs_exist_ok=True)
     return pages
+
+
+RENDERED = ".top5-rendered.json"  # in a `top5 render --out` folder: page -> sha256 of what render wrote there
+
+
+def _check_out(folder: Path, out: Path, pages: dict[str, str]) -> None:
+    """DraftError unless every page `render --out` would write is absent from `out` or is what an
+    earlier render wrote there: no file the tool did not write is ever replaced."""
+    if out.resolve() == folder.resolve():
+        raise DraftError(f"--out {out} is the week's own folder: its pages are the draft (and the editor's "
+                         "edits); render into another folder")
+    ours = _rendered(out)
+    for name in pages:
+        page = out / name
+        if page.exists() and sha256_bytes(page.read_bytes()) != ours.get(name):
+            raise DraftError(f"{page} exists and was not written by `top5 render` (or was edited since): "
+                             "nothing was written; move it aside or choose another --out folder")
+
+
+def _rendered(out: Path) -> dict:
+    try:
+        value = json.loads((out / RENDERED).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _candidate_row(scored, ranking: Ranking) -> dict:

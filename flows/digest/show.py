@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 from flows.errors import DraftError
+from flows.escape import shown
 from flows.text import clip
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # terminal escapes in a title must not reach the screen
@@ -57,7 +58,7 @@ def _paper(label: str, arxiv_id: str, row: dict) -> str:
 
 
 def _plain(value, limit: int = 300) -> str:
-    return clip(_CONTROL.sub(" ", str(value)), limit)
+    return clip(_CONTROL.sub(" ", shown(value)), limit)
 
 
 def _read(path: Path) -> dict:

@@ -8,6 +8,7 @@ and text from the cache, and its LLM answer from the LLM cache when it was asked
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,8 +88,11 @@ def _swap(folder: Path, position: int, choice: str, settings: Settings) -> Swapp
 def _resolve(choice: str, record: dict, rows: dict, week: str) -> str:
     """A runner-up as the pull request and `top5 show` number them (R1, or 1, is the first) or
     an arXiv id of the week's candidates."""
+    choice = choice.strip()
+    if not choice or any(not ch.isprintable() for ch in choice):
+        raise ConfigError(f"choice {choice[:40]!r} is not one runner-up (R1..R5) or one arXiv id: give exactly one")
     number = choice.upper().removeprefix("R")
-    if number.isdigit() and int(number) < 100:
+    if re.fullmatch(r"[0-9]{1,2}", number):  # ASCII digits only: "R²" is not a rank
         rank, count = int(number), len(record["runners_up"])
         if not 1 <= rank <= count:
             raise ConfigError(f"runner-up R{rank} does not exist for {week} (R1..R{count})")

@@ -123,11 +123,13 @@ class Budget:
         self._on_stop = on_stop
         self._lock = threading.Lock()
         self._held_tokens, self._held_usd = 0, 0.0
+        self._unpriced: set[str] = set()
 
     def reserve(self, stage: str, model: str, prompt_tokens: int, max_tokens: int) -> None:
         """Hold the call's worst case; raises LLMError (and tells on_stop) when it does not fit."""
         tokens, usd = prompt_tokens + max_tokens, self.prices.cost(model, prompt_tokens, max_tokens)
         with self._lock:
+            self._check_price(stage, model)
             used = self.usage.total()
             spent = used.prompt_tokens + used.completion_tokens + self._held_tokens
             if self.tokens is not None and spent + tokens > self.tokens:
@@ -140,6 +142,19 @@ class Budget:
                                  f"or in flight, over TOP5_BUDGET_USD={self.usd:g}", f"TOP5_BUDGET_USD={self.usd:g}")
             self._held_tokens += tokens
             self._held_usd += usd
+
+    def _check_price(self, stage: str, model: str) -> None:
+        """A model missing from the price list is flagged once; with TOP5_BUDGET_USD set its calls
+        are refused, since their cost cannot be counted (TOP5_BUDGET_TOKENS still can)."""
+        if self.prices.free or self.prices.of(model) is not None:
+            return
+        if model not in self._unpriced:
+            self._unpriced.add(model)
+            self._on_stop(f"model {model!r} is not in the price list: its cost is not counted (add it to TOP5_PRICES)")
+        if self.usd is not None:
+            raise self._stop(f"{stage}: budget: model {model!r} has no price, so TOP5_BUDGET_USD={self.usd:g} "
+                             "cannot be kept: add its price to TOP5_PRICES, or use TOP5_BUDGET_TOKENS",
+                             f"TOP5_BUDGET_USD={self.usd:g}")
 
     def release(self, model: str, prompt_tokens: int, max_tokens: int) -> None:
         with self._lock:

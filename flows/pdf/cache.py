@@ -7,8 +7,8 @@ import logging
 from pathlib import Path
 
 from flows.errors import PdfError
-from flows.files import write_json
-from flows.pdf.paper import Extraction, extraction_from_json, extraction_to_json
+from flows.files import read_back, write_json
+from flows.pdf.paper import REASONS, Extraction, extraction_from_json, extraction_to_json
 from flows.pdf.pool import extract_many
 
 log = logging.getLogger(__name__)
@@ -26,8 +26,8 @@ def read_texts(pdfs: dict[str, Path | PdfError], settings) -> dict[str, Extracti
     for arxiv_id, found in pdfs.items():
         if isinstance(found, PdfError):
             texts[arxiv_id] = Extraction(path="", text=None, reason=found.reason, detail=found.message)
-        elif (cache / f"{found.stem}.json").is_file():
-            texts[arxiv_id] = extraction_from_json(json.loads((cache / f"{found.stem}.json").read_text()))
+        elif (kept := read_back(cache / f"{found.stem}.json", _extraction, "cached PDF text")) is not None:
+            texts[arxiv_id] = kept
         else:
             todo[arxiv_id] = found
     done = extract_many(list(todo.values()), timeout=settings.pdf_timeout,
@@ -38,3 +38,16 @@ def read_texts(pdfs: dict[str, Path | PdfError], settings) -> dict[str, Extracti
             write_json(cache / f"{path.stem}.json", extraction_to_json(extraction))
     log.info("pdf text: %d read now, %d from earlier runs", len(todo), len(pdfs) - len(todo))
     return texts
+
+
+def _extraction(data: bytes) -> Extraction:
+    """A cache entry as extraction_to_json wrote it; any other shape raises (read_back: recompute)."""
+    found = extraction_from_json(json.loads(data.decode("utf-8")))
+    text = found.text
+    if text is None and found.reason not in REASONS:
+        raise ValueError("neither text nor a known reason")
+    if text is not None and not (isinstance(text.body, str) and isinstance(text.sections, dict)
+                                 and all(isinstance(v, str) for v in text.sections.values())
+                                 and all(isinstance(c.text, str) for c in text.captions)):
+        raise TypeError("text of another shape")
+    return found

@@ -5,18 +5,20 @@ they are what the learner (learned.py) learns the editor's taste from.
 
 from __future__ import annotations
 
-import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from flows.candidates.candidate import Candidate
 from flows.candidates.ledger import ordered_ids
-from flows.errors import ConfigError
-from flows.files import edited_since_written
+from flows.errors import ConfigError, UnreadableFile
+from flows.files import edited_since_written, read_editor_json, read_editor_text
 from flows.shortlist import archive, learned
 from flows.shortlist.embeddings import Embedder
 from flows.shortlist.learned import History, LearnedTaste
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -35,44 +37,79 @@ class Week:
         return History(self.name, self.candidates, frozenset(self.editor_picks) & {c.arxiv_id for c in self.candidates})
 
 
-def recorded_weeks(digests_dir: Path, merged: Mapping[str, str] | None = None) -> list[Week]:
-    """Weeks with a candidates.json and a final digest whose arXiv links are the editor's picks:
+def recorded_weeks(digests_dir: Path, merged: Mapping[str, str] | None = None,
+                   skipped: list[str] | None = None) -> list[Week]:
+    """Weeks with a candidates.json and a final digest whose paper links are the editor's picks:
     the README.md merged into the base branch (`merged`, week -> text) when there is one, else
-    the one in `digests_dir`."""
+    the one in `digests_dir`. A week whose files cannot be read (merge-conflict markers, cut
+    short, another shape) is left out and a README in another encoding read as detected; each
+    with one line naming the file and what to do appended to `skipped` (and logged)."""
     merged = merged or {}
     weeks = []
     for folder in sorted(p for p in digests_dir.glob("*") if (p / "candidates.json").is_file()):
-        record = json.loads((folder / "candidates.json").read_text(encoding="utf-8"))
         final = folder / "README.md"
         if folder.name not in merged and not final.is_file():
             continue
-        text = merged.get(folder.name) or final.read_text(encoding="utf-8")
-        cands = [Candidate.from_json(row) for row in record["candidates"]]
-        run_file = folder / "run.json"
-        run = json.loads(run_file.read_text(encoding="utf-8")) if run_file.is_file() else {}
-        weeks.append(Week(folder.name, cands, record.get("shortlist", []), record.get("picks", []),
-                          ordered_ids(text), run))
+        try:
+            weeks.append(_recorded(folder, merged.get(folder.name), skipped))
+        except (UnreadableFile, OSError) as exc:
+            _note(skipped, f"week {folder.name} left out of the taste: "
+                           f"{exc.message if isinstance(exc, UnreadableFile) else exc}")
     return weeks
 
 
-def edited_weeks(digests_dir: Path, merged: Mapping[str, str] | None = None) -> list[Week]:
+def _recorded(folder: Path, merged_text: str | None, skipped: list[str] | None) -> Week:
+    record = read_editor_json(folder / "candidates.json")
+    if merged_text is None:
+        read = read_editor_text(folder / "README.md")
+        merged_text = read.text
+        if read.note:
+            _note(skipped, read.note)
+    try:
+        cands = [Candidate.from_json(row) for row in record["candidates"]]
+        shortlist, draft_picks = list(record.get("shortlist", [])), list(record.get("picks", []))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise UnreadableFile(f"{folder / 'candidates.json'} is not shaped as the tool wrote it: "
+                             "restore it from git") from None
+    run = {}
+    if (folder / "run.json").is_file():
+        try:
+            run = read_editor_json(folder / "run.json")
+        except UnreadableFile as exc:
+            _note(skipped, f"{exc.message} (its token counts are left out)")
+    return Week(folder.name, cands, shortlist, draft_picks, ordered_ids(merged_text), run)
+
+
+def _note(skipped: list[str] | None, why: str) -> None:
+    log.warning("%s", why)
+    if skipped is not None:
+        skipped.append(why)
+
+
+def edited_weeks(digests_dir: Path, merged: Mapping[str, str] | None = None,
+                 skipped: list[str] | None = None) -> list[Week]:
     """Recorded weeks the editor merged into the base branch (`merged`, week -> README text) or
     whose README.md they edited since the tool wrote it: a draft nobody touched says nothing
     about their taste. Raises ConfigError when `digests_dir` is not a folder."""
     if not Path(digests_dir).is_dir():
         raise ConfigError(f"no such folder: {digests_dir}")
     merged = merged or {}
-    return [w for w in recorded_weeks(digests_dir, merged)
+    return [w for w in recorded_weeks(digests_dir, merged, skipped)
             if w.name in merged or edited_since_written(digests_dir / w.name / "README.md")]
 
 
 def editor_taste(settings, digests_dir: Path, merged: Mapping[str, str] | None, except_week: str,
-                 embedder: Embedder) -> LearnedTaste | None:
+                 embedder: Embedder, skipped: list[str] | None = None) -> LearnedTaste | None:
     """The taste learned from the imported history (settings.history_dir) and the weeks the
     editor merged or edited, minus `except_week`; a recorded week replaces an imported one of the
-    same name. Cached until that history changes; None while it holds no pick."""
-    weeks = {w.name: w for w in archive.read_history(settings.history_dir)}
+    same name. Cached until that history changes; None while it holds no pick. What could not be
+    read is left out, one line each in `skipped` (for the draft's flags)."""
+    try:
+        weeks = {w.name: w for w in archive.read_history(settings.history_dir, skipped)}
+    except UnreadableFile as exc:
+        _note(skipped, f"the imported history is left out of the taste: {exc.message}")
+        weeks = {}
     if Path(digests_dir).is_dir():  # a first run has no digests folder yet
-        weeks.update((w.name, w.history()) for w in edited_weeks(digests_dir, merged))
+        weeks.update((w.name, w.history()) for w in edited_weeks(digests_dir, merged, skipped))
     weeks.pop(except_week, None)
     return learned.fit_cached([weeks[name] for name in sorted(weeks)], embedder, settings.cache_dir)

@@ -23,9 +23,9 @@ from flows import prompts
 from flows.candidates.candidate import Candidate
 from flows.config import PROMPTS_DIR
 from flows.errors import ConfigError, LLMError
-from flows.files import edited_since_written
 from flows.guard import NOTE
 from flows.pdf import Caption, Extraction
+from flows.summaries.exemplar import editor_exemplars
 from flows.summaries.grounding import Ungrounded, check_section, mark_inline
 from flows.summaries.lint import PARTS, LintProblem, lint_section
 from flows.summaries.parts import ask_parts, instructions
@@ -108,37 +108,21 @@ class Voice:
     guide: str
     exemplar: str
     exemplar_source: str  # "editor: digests/<week>" or "style: <name>"
+    notes: tuple[str, ...] = ()  # what was taken out of the editor's exemplar, for the draft's flags
 
 
 def voice_for(style: str, digests_dir: Path | None = None, except_week: str | None = None,
               merged: dict[str, str] | None = None) -> Voice:
     """The style's guide, with the editor's latest finished section as the exemplar when there is
     one (a digest merged into the base branch, `merged`: week -> README text, or a page in
-    `digests_dir` the editor edited or wrote), else the style's own exemplar."""
+    `digests_dir` the editor edited or wrote; made safe and bounded by flows/summaries/exemplar.py),
+    else the style's own exemplar."""
     folder = digest_style_dir(style)
     guide = (folder / "style.md").read_text(encoding="utf-8")
     if style == "weekly" and digests_dir is not None:
-        for week, section in _editor_sections(digests_dir, except_week, merged or {}):
-            return Voice(guide, section, f"editor: {week}")
+        for found in editor_exemplars(digests_dir, except_week, merged or {}):
+            return Voice(guide, found.text, f"editor: {found.week}", found.notes)
     return Voice(guide, (folder / "exemplar.md").read_text(encoding="utf-8"), f"style: {style}")
-
-
-def _editor_sections(digests_dir: Path, except_week: str | None, merged: dict[str, str]):
-    """(week, first section) of each digest the editor finished, newest week first."""
-    local = {p.name: p / "README.md" for p in digests_dir.glob("*") if (p / "README.md").is_file()}
-    for week in sorted(set(local) | set(merged), reverse=True):
-        if week == except_week:
-            continue
-        if week in merged:
-            text = merged[week]
-        elif edited_since_written(local[week]):
-            text = local[week].read_text(encoding="utf-8")
-        else:
-            continue
-        match = re.search(r"^## Paper 1:.*?(?=^## |^#weeklytop5|\Z)", text, re.M | re.S)
-        if match:
-            section = re.sub(r"^<img[^>]*>\s*$|^> ⚠️.*$", "", match.group(0), flags=re.M)
-            yield week, re.sub(r"\n{3,}", "\n\n", section).strip()
 
 
 def summarize(cand: Candidate, extraction: Extraction | None, llm, voice: Voice | None = None) -> Section:
