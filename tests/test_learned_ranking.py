@@ -76,7 +76,7 @@ def test_a_cached_taste_is_reused_until_the_history_changes(editor_weeks, tmp_pa
     first = learned.fit_cached(weeks, embedder, tmp_path)
     assert learned.fit_cached(weeks, embedder, tmp_path).seconds == first.seconds  # read back, not refitted
     grown = learned.fit_cached(weeks + [editor_weeks[3]], embedder, tmp_path)
-    assert grown.weeks == 4 and len(list((tmp_path / "taste").glob("*.pickle"))) == 2
+    assert grown.weeks == 4 and len(list((tmp_path / "taste").glob("*.npz"))) == 2
 
 
 def test_taste_import_files_each_pick_in_the_week_arxiv_announced_it(tmp_path, settings_env, capsys):

@@ -1,17 +1,20 @@
 """The editor's taste, learned from their history: the papers they picked against every other
 candidate of the same weeks, with scikit-learn.
 
-Three linear models read three views of a paper (TF-IDF words and word pairs, a WordLlama
-embedding, listing metadata from features.py); each one's scores are standardised within the
-week and summed (late fusion), which beat one model over all views on real editors' weeks
-(docs/ranking.md). A profile written in plain words adds its embedding similarity, alone when
-there is no history yet. No LLM tokens; a fit takes seconds and is cached by its history.
+Linear models read views of a paper (TF-IDF words and word pairs, a WordLlama embedding,
+listing metadata from features.py, and readers' upvotes when the history has them); each one's
+scores are standardised within the week and summed (late fusion), which beat one model over all
+views and reciprocal-rank fusion on real editors' weeks (docs/ranking.md). A profile written in
+plain words adds its embedding similarity, alone when there is no history yet, and upvotes then
+count with the weight the replay chose (NO_HISTORY_POPULARITY). Papers the editor was shown and
+did not keep (a draft's picks swapped out, runners-up not taken) weigh HARD_NEGATIVE times an
+unseen paper as negatives. No LLM tokens; a fit takes seconds and is cached by its history
+(taste_store.py: arrays and JSON, never code).
 """
 
 from __future__ import annotations
 
 import logging
-import pickle
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,25 +29,32 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from flows.candidates.candidate import Candidate
-from flows.files import sha256_text, write_atomic
-from flows.shortlist import features
+from flows.files import read_back, sha256_text, write_atomic
+from flows.shortlist import features, taste_store
 from flows.shortlist.embeddings import Embedder
 
 log = logging.getLogger(__name__)
 
-VIEWS = ("tfidf", "embedding", "metadata")
-WEIGHTS = {"tfidf": 1.0, "embedding": 1.0, "metadata": 1.0}
+VIEWS = ("tfidf", "embedding", "metadata", "popularity")
+WEIGHTS = {"tfidf": 1.0, "embedding": 1.0, "metadata": 1.0, "popularity": 1.0}
 PRIOR_WEEKS = 4  # weeks of history the profile's words are worth (semantic_weight)
-MODEL_VERSION = 1  # bump when a cached fit must not be reused
+HARD_NEGATIVE = 3.0  # weight of a paper the editor was shown and did not keep, against 1 for the rest
+NO_HISTORY_POPULARITY = 0.5  # z(log upvotes) against z(profile words) without a learned popularity view
+RRF_K = 60  # reciprocal-rank fusion's constant (Cormack et al., SIGIR 2009)
+MODEL_VERSION = 2  # bump when a cached fit must not be reused
 
 
 @dataclass(frozen=True)
 class History:
-    """One past week: every candidate it listed and the arXiv ids the editor picked of them."""
+    """One past week: every candidate it listed, the arXiv ids the editor picked of them, those
+    they were shown and did not keep (`seen`: hard negatives), and readers' upvotes of the week's
+    candidates (arXiv id -> count; None when the signal is not known for that week)."""
 
     name: str
     candidates: list[Candidate]
     picks: frozenset[str]
+    seen: frozenset[str] = frozenset()
+    upvotes: dict[str, int] | None = None
 
 
 @dataclass
@@ -57,31 +67,46 @@ class LearnedTaste:
     picks: int
     seconds: dict[str, float] = field(default_factory=dict)
 
-    def view_scores(self, cands: list[Candidate], embedder: Embedder) -> dict[str, np.ndarray]:
-        """Per view, one decision value per candidate (higher: more like the editor's picks)."""
+    def view_scores(self, cands: list[Candidate], embedder: Embedder,
+                    upvotes: dict[str, int] | None = None) -> dict[str, np.ndarray]:
+        """Per view, one decision value per candidate (higher: more like the editor's picks); the
+        popularity view only when the week's `upvotes` are known."""
+        views = [v for v in self.models if v != "popularity" or upvotes is not None]
         with threadpool_limits(1):  # threaded BLAS is 20x slower on a loaded 2-core machine
-            return {view: model.decision_function(_inputs(view, cands, embedder, self.known_authors))
-                    for view, model in self.models.items()}
+            return {view: self.models[view].decision_function(
+                _inputs(view, cands, embedder, self.known_authors, upvotes)) for view in views}
 
 
 def fit(weeks: Sequence[History], embedder: Embedder, views: Sequence[str] = VIEWS) -> LearnedTaste | None:
-    """Fit one classifier per view on `weeks` (picks = 1, other candidates = 0); None when the
-    history has no pick or nothing but picks. Linear models with balanced class weights,
-    since picks are about 0.2% of candidates."""
-    labels = np.array([c.arxiv_id in w.picks for w in weeks for c in w.candidates], dtype=np.int8)
-    if not labels.any() or labels.all():
-        return None
+    """Fit one classifier per view on `weeks` (picks = 1, other candidates = 0, those the editor
+    saw and did not keep weighted HARD_NEGATIVE); None when the history has no pick or nothing
+    but picks. Linear models with balanced class weights, since picks are about 0.2% of
+    candidates. The popularity view learns from the weeks whose upvotes are known, and only when
+    they hold picks and non-picks."""
     known = dict(features.picked_authors(c for w in weeks for c in w.candidates if c.arxiv_id in w.picks))
     models, seconds = {}, {}
     for view in views:
+        used = [w for w in weeks if w.upvotes is not None] if view == "popularity" else list(weeks)
+        labels = np.array([c.arxiv_id in w.picks for w in used for c in w.candidates], dtype=np.int8)
+        if not labels.any() or labels.all():
+            continue
+        weights = np.array([HARD_NEGATIVE if c.arxiv_id in w.seen and c.arxiv_id not in w.picks else 1.0
+                            for w in used for c in w.candidates])
         began = time.perf_counter()
         with threadpool_limits(1):
-            models[view] = _model(view).fit(_train_inputs(view, embedder, known, weeks), labels)
-        seconds[view] = time.perf_counter() - began
-    return LearnedTaste(models, known, len(weeks), int(labels.sum()), seconds)
+            model = _model(view)
+            last = model.steps[-1][0] if hasattr(model, "steps") else None
+            model.fit(_train_inputs(view, embedder, known, used), labels,
+                      **{f"{last}__sample_weight" if last else "sample_weight": weights})
+        models[view], seconds[view] = model, time.perf_counter() - began
+    if not models:
+        return None
+    picks = sum(len(w.picks & {c.arxiv_id for c in w.candidates}) for w in weeks)
+    return LearnedTaste(models, known, len(weeks), picks, seconds)
 
 
 def _model(view: str):
+    """The unfitted model of a view (taste_store.py rebuilds fitted ones from their arrays)."""
     if view == "tfidf":
         return make_pipeline(TfidfTransformer(sublinear_tf=True),
                              LogisticRegression(C=4.0, class_weight="balanced", solver="liblinear"))
@@ -95,6 +120,8 @@ def _train_inputs(view, embedder, known, weeks):
         return sparse.vstack([features.word_counts(w.candidates) for w in weeks]).tocsr()
     if view == "embedding":
         return np.vstack([embedder.embed([features.text_of(c) for c in w.candidates]) for w in weeks])
+    if view == "popularity":
+        return np.vstack([features.popularity(w.candidates, w.upvotes or {}) for w in weeks])
     # An author's earlier picks, not the pick being learned: count each paper's own authors out.
     rows = []
     for week in weeks:
@@ -104,11 +131,14 @@ def _train_inputs(view, embedder, known, weeks):
     return np.vstack(rows)
 
 
-def _inputs(view: str, cands: list[Candidate], embedder: Embedder, known: dict[str, int]):
+def _inputs(view: str, cands: list[Candidate], embedder: Embedder, known: dict[str, int],
+            upvotes: dict[str, int] | None = None):
     if view == "tfidf":
         return features.word_counts(cands)
     if view == "embedding":
         return embedder.embed([features.text_of(c) for c in cands])
+    if view == "popularity":
+        return features.popularity(cands, upvotes or {})
     return features.metadata(cands, known)
 
 
@@ -135,32 +165,50 @@ def semantic_weight(taste: LearnedTaste | None) -> float:
 
 
 def blend(cands: list[Candidate], taste: LearnedTaste | None, description: str, embedder: Embedder,
-          words: float | None = None) -> np.ndarray:
-    """The stage-1 score of each candidate: the sum of the learned views' within-week z-scores
-    and the profile similarity's z-score weighted by `words` (default: semantic_weight(taste))."""
-    total = np.zeros(len(cands))
-    if taste is not None:
-        for view, values in taste.view_scores(cands, embedder).items():
-            total += WEIGHTS[view] * standardised(values)
+          words: float | None = None, upvotes: dict[str, int] | None = None, fusion: str = "z",
+          popularity: float | None = None) -> np.ndarray:
+    """The stage-1 score of each candidate: the learned views (popularity among them when the
+    taste learned it and the week's `upvotes` are known), the profile similarity weighted by
+    `words` (default: semantic_weight(taste)) and, when the taste has no popularity view,
+    log upvotes weighted by `popularity` (default: NO_HISTORY_POPULARITY). `fusion` "z" sums
+    within-week z-scores (the product), "rrf" sums the same weights times 1 / (RRF_K + rank)."""
+    terms: list[tuple[float, np.ndarray]] = []
+    views = taste.view_scores(cands, embedder, upvotes) if taste is not None else {}
+    terms += [(WEIGHTS[view], values) for view, values in views.items()]
     words = semantic_weight(taste) if words is None else words
     if description.strip() and words:
-        total += words * standardised(semantic(cands, description, embedder))
+        terms.append((words, semantic(cands, description, embedder)))
+    if upvotes is not None and "popularity" not in views:
+        weight = NO_HISTORY_POPULARITY if popularity is None else popularity
+        terms.append((weight, features.popularity(cands, upvotes)[:, 0]))
+    fused = standardised if fusion == "z" else reciprocal_ranks
+    total = np.zeros(len(cands))
+    for weight, values in terms:
+        if weight:
+            total += weight * fused(values)
     return total
 
 
+def reciprocal_ranks(values: np.ndarray) -> np.ndarray:
+    """1 / (RRF_K + rank) of each value, rank 1 the highest; ties share the best rank."""
+    ranks = len(values) - np.searchsorted(np.sort(values), values, side="right") + 1
+    return 1.0 / (RRF_K + ranks)
+
+
 def fit_cached(weeks: Sequence[History], embedder: Embedder, cache_dir: Path | None) -> LearnedTaste | None:
-    """fit(), reused while the history is the same: the key is every week's candidates and picks,
-    so a merged digest that adds or edits a week retrains the taste."""
+    """fit(), reused while the history is the same: the key is every week's candidates, picks,
+    papers seen and upvotes, so a merged digest that adds or edits a week retrains the taste. The
+    entry holds arrays and JSON (taste_store.py); a damaged one is a warning naming it and a refit."""
     if cache_dir is None:
         return fit(weeks, embedder)
-    key = sha256_text(repr((MODEL_VERSION, [(w.name, sorted(c.arxiv_id for c in w.candidates), sorted(w.picks))
+    key = sha256_text(repr((MODEL_VERSION, [(w.name, sorted(c.arxiv_id for c in w.candidates), sorted(w.picks),
+                                             sorted(w.seen), sorted((w.upvotes or {}).items()), w.upvotes is None)
                                             for w in weeks])))
-    path = cache_dir / "taste" / f"{key}.pickle"
-    if path.is_file():
-        try:
-            return pickle.loads(path.read_bytes())
-        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
-            log.warning("cached taste %s unreadable (%s): fitting again", path.name, type(exc).__name__)
+    path = cache_dir / "taste" / f"{key}.npz"
+    stored = read_back(path, lambda data: taste_store.load(data, LearnedTaste, _model, embedder), "cached taste")
+    if stored is not None:
+        return stored
     taste = fit(weeks, embedder)
-    write_atomic(path, pickle.dumps(taste))
+    if taste is not None:
+        write_atomic(path, taste_store.dump(taste))
     return taste
