@@ -17,7 +17,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,7 @@ from flows.candidates.candidate import Candidate
 from flows.files import read_back, sha256_text, write_atomic
 from flows.shortlist import features, taste_store
 from flows.shortlist.embeddings import Embedder
+from flows.text import VERSIONED_ARXIV_ID
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +107,29 @@ def fit(weeks: Sequence[History], embedder: Embedder, views: Sequence[str] = VIE
     return LearnedTaste(models, known, len(weeks), picks, seconds)
 
 
+WEEK_ZERO_VIEWS = ("tfidf", "embedding")  # an example is often a title alone: no metadata to learn from
+
+
+def week_zero(examples: Sequence[str], cands: list[Candidate]) -> History | None:
+    """The profile's `examples` as the picks of a week zero, against the week's `cands` as its
+    other candidates: an example that is an arXiv id of `cands` is that paper, any other line is a
+    paper of that title. None without examples."""
+    by_id = {c.arxiv_id: c for c in cands}
+    picked, written = [], []
+    for line in (e.strip() for e in examples if e.strip()):
+        match = VERSIONED_ARXIV_ID.fullmatch(line.removeprefix("arXiv:").removeprefix("arxiv:"))
+        if match and match.group("id") in by_id:
+            picked.append(by_id[match.group("id")])
+        elif not match:
+            written.append(replace(_EXAMPLE, arxiv_id=f"example-{len(written) + 1}", title=line[:300]))
+    if not picked and not written:
+        return None
+    return History("week zero", written + list(cands), frozenset(c.arxiv_id for c in picked + written))
+
+
+_EXAMPLE = Candidate("example", 1, "", "", (), "", (), datetime.min, datetime.min)
+
+
 def _model(view: str):
     """The unfitted model of a view (taste_store.py rebuilds fitted ones from their arrays)."""
     if view == "tfidf":
@@ -170,22 +195,36 @@ def blend(cands: list[Candidate], taste: LearnedTaste | None, description: str, 
     """The stage-1 score of each candidate: the learned views (popularity among them when the
     taste learned it and the week's `upvotes` are known), the profile similarity weighted by
     `words` (default: semantic_weight(taste)) and, when the taste has no popularity view,
-    log upvotes weighted by `popularity` (default: NO_HISTORY_POPULARITY). `fusion` "z" sums
-    within-week z-scores (the product), "rrf" sums the same weights times 1 / (RRF_K + rank)."""
-    terms: list[tuple[float, np.ndarray]] = []
+    log upvotes weighted by `popularity` (default: NO_HISTORY_POPULARITY); see fuse()."""
     views = taste.view_scores(cands, embedder, upvotes) if taste is not None else {}
-    terms += [(WEIGHTS[view], values) for view, values in views.items()]
     words = semantic_weight(taste) if words is None else words
-    if description.strip() and words:
-        terms.append((words, semantic(cands, description, embedder)))
-    if upvotes is not None and "popularity" not in views:
-        weight = NO_HISTORY_POPULARITY if popularity is None else popularity
-        terms.append((weight, features.popularity(cands, upvotes)[:, 0]))
+    similarity = semantic(cands, description, embedder) if words else None
+    return fuse(len(cands), views, similarity, words, _log_upvotes(cands, upvotes), popularity, fusion)
+
+
+def _log_upvotes(cands: list[Candidate], upvotes: dict[str, int] | None) -> np.ndarray | None:
+    return None if upvotes is None else features.popularity(cands, upvotes)[:, 0]
+
+
+def fuse(n: int, views: dict[str, np.ndarray], similarity: np.ndarray | None, words: float,
+         log_upvotes: np.ndarray | None, popularity: float | None = None, fusion: str = "z",
+         weights: dict[str, float] | None = None) -> np.ndarray:
+    """Late fusion of the scores of `n` candidates: each learned view times its weight (`weights`, default
+    WEIGHTS), the profile similarity times `words`, and log upvotes times `popularity` (default
+    NO_HISTORY_POPULARITY) unless a learned popularity view is among `views`. `fusion` "z" sums
+    within-week z-scores (the product's choice, docs/ranking.md), "rrf" sums the same weights
+    times 1 / (RRF_K + rank)."""
+    weights = weights or WEIGHTS
+    terms = [(weights[view], values) for view, values in views.items()]
+    if similarity is not None:
+        terms.append((words, similarity))
+    if log_upvotes is not None and "popularity" not in views:
+        terms.append((NO_HISTORY_POPULARITY if popularity is None else popularity, log_upvotes))
     fused = standardised if fusion == "z" else reciprocal_ranks
-    total = np.zeros(len(cands))
+    total = np.zeros(n)
     for weight, values in terms:
         if weight:
-            total += weight * fused(values)
+            total = total + weight * fused(values)
     return total
 
 

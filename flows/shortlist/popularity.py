@@ -15,6 +15,7 @@ import json
 import logging
 import time
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Annotated
 
 import httpx
@@ -23,6 +24,7 @@ from pydantic import BaseModel, Field, StrictInt, StringConstraints, ValidationE
 from flows.candidates.candidate import split_version
 from flows.candidates.week import Window
 from flows.config import Settings
+from flows.errors import ConfigError
 from flows.http import BodyTooLarge, DeadlineExceeded, fetch_within, safe_url
 from flows.text import ARXIV_ID
 
@@ -46,6 +48,31 @@ class _Paper(BaseModel):
 class _Listed(BaseModel):
     paper: _Paper
     upvotes: _Count | None = None  # some versions of the listing repeat it at the top level
+
+
+class Featured(BaseModel):
+    """One line of an upvotes file (`top5 eval --upvotes`): a paper featured on a day, with its upvotes."""
+
+    id: _Id
+    date: date
+    upvotes: _Count
+
+
+def read_featured(path: Path) -> tuple[list[Featured], int]:
+    """The papers of a JSONL file of {"id", "date", "upvotes"} lines, and how many lines were
+    ignored (not JSON, or values that fail the same checks as the live listing's). Raises
+    ConfigError naming the file when it cannot be read."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"upvotes file {path}: {exc}") from None
+    rows, ignored = [], 0
+    for line in filter(str.strip, lines):
+        try:
+            rows.append(Featured.model_validate_json(line))
+        except ValidationError:
+            ignored += 1
+    return rows, ignored
 
 
 def upvotes(window: Window, settings: Settings, *, transport: httpx.BaseTransport | None = None

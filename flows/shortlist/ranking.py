@@ -49,7 +49,7 @@ class Profile(BaseModel):
     topics: dict[str, float]
     exclude: list[str] = []  # words or phrases: a paper containing one (as whole words) is left out
     core_categories: list[str] = []
-    examples: list[str] = []  # a line each (a title, say) on papers the editor liked
+    examples: list[str] = []  # a line each (a title or an arXiv id) on papers the editor liked: picks of a week zero
 
     @property
     def description(self) -> str:
@@ -134,9 +134,15 @@ def score_all(candidates: list[Candidate], profile: Profile, taste: LearnedTaste
     """Stage 1, every candidate, no LLM: the learned taste blended with the profile's words and,
     when that signal was there (`upvotes` not None), readers' upvotes (learned.blend, in
     within-week standard deviations). Papers holding an exclusion of the profile are left out.
+    Without a history, the profile's examples are the picks of a week zero (learned.week_zero).
     Best first."""
     kept = [c for c in candidates if not profile.excluded(f"{c.title} {c.abstract} {c.comment}")]
-    values = learned.blend(kept, taste, profile.description, embedder or Embedder(), upvotes=upvotes)
+    embedder = embedder or Embedder()
+    zero = learned.week_zero(profile.examples, kept) if taste is None else None
+    if zero is not None:
+        taste = learned.fit([zero], embedder, views=learned.WEEK_ZERO_VIEWS)
+    words = 1.0 if zero is not None else None  # a week of examples does not fade the profile's words
+    values = learned.blend(kept, taste, profile.description, embedder, words, upvotes)
     scored = [Scored(c, float(v), (upvotes or {}).get(c.arxiv_id)) for c, v in zip(kept, values)]
     return sorted(scored, key=lambda s: (-s.cheap, s.candidate.arxiv_id))
 

@@ -29,10 +29,17 @@ class Week:
     draft_picks: list[str]
     editor_picks: list[str]
     run: dict = field(default_factory=dict)
+    runners_up: list[str] = field(default_factory=list)
+    upvotes: dict[str, int] | None = None  # the popularity signal as the run saw it; None when it had none
 
     def history(self) -> History:
-        """The week as the learner reads it: every candidate, and the editor's picks among them."""
-        return History(self.name, self.candidates, frozenset(self.editor_picks) & {c.arxiv_id for c in self.candidates})
+        """The week as the learner reads it: every candidate, the editor's picks among them, and
+        the papers they were shown and did not keep (the draft's picks they swapped out or cut,
+        the runners-up they did not take): hard negatives."""
+        listed = {c.arxiv_id for c in self.candidates}
+        picks = frozenset(self.editor_picks) & listed
+        seen = (frozenset(self.draft_picks) | frozenset(self.runners_up)) & listed - picks
+        return History(self.name, self.candidates, picks, seen, self.upvotes)
 
 
 def recorded_weeks(digests_dir: Path, merged: Mapping[str, str] | None = None) -> list[Week]:
@@ -50,8 +57,11 @@ def recorded_weeks(digests_dir: Path, merged: Mapping[str, str] | None = None) -
         cands = [Candidate.from_json(row) for row in record["candidates"]]
         run_file = folder / "run.json"
         run = json.loads(run_file.read_text(encoding="utf-8")) if run_file.is_file() else {}
+        counts = {row["arxiv_id"]: row["upvotes"] for row in record["candidates"]
+                  if type(row.get("upvotes")) is int and row["upvotes"] >= 0}
         weeks.append(Week(folder.name, cands, record.get("shortlist", []), record.get("picks", []),
-                          ordered_ids(text), run))
+                          ordered_ids(text), run, [r.get("arxiv_id") for r in record.get("runners_up", [])],
+                          counts or None))
     return weeks
 
 
