@@ -58,9 +58,11 @@ def picked_authors(picked: Iterable[Candidate]) -> Counter:
     return Counter(a.strip().lower() for c in picked for a in c.authors)
 
 
-def metadata(cands: list[Candidate], known: Counter) -> np.ndarray:
-    """One row of len(METADATA_COLUMNS) floats per candidate; `known` from picked_authors()."""
-    return np.array([_row(c, known) for c in cands], dtype=np.float64).reshape(len(cands), len(METADATA_COLUMNS))
+def metadata(cands: list[Candidate], known: Counter, upvotes: dict[str, int] | None = None) -> np.ndarray:
+    """One row of len(METADATA_COLUMNS) + len(POPULARITY_COLUMNS) floats per candidate; `known`
+    from picked_authors(), `upvotes` as popularity() reads them (None: nobody listed)."""
+    rows = np.array([_row(c, known) for c in cands], dtype=np.float64).reshape(len(cands), len(METADATA_COLUMNS))
+    return np.hstack([rows, popularity(cands, upvotes or {})])
 
 
 def _row(cand: Candidate, known: Counter) -> list[float]:

@@ -1,12 +1,12 @@
 """The editor's taste, learned from their history: the papers they picked against every other
 candidate of the same weeks, with scikit-learn.
 
-Linear models read views of a paper (TF-IDF words and word pairs, a WordLlama embedding,
-listing metadata from features.py, and readers' upvotes when the history has them); each one's
-scores are standardised within the week and summed (late fusion), which beat one model over all
-views and reciprocal-rank fusion on real editors' weeks (docs/ranking.md). A profile written in
-plain words adds its embedding similarity, alone when there is no history yet, and upvotes then
-count with the weight the replay chose (NO_HISTORY_POPULARITY). Papers the editor was shown and
+Linear models read three views of a paper (TF-IDF words and word pairs, a WordLlama embedding,
+listing metadata from features.py with readers' upvotes among its columns); each one's scores
+are standardised within the week and summed (late fusion), which beat one model over all views
+on real editors' weeks (docs/ranking.md). A profile written in plain words adds its embedding
+similarity, alone when there is no history yet; upvotes then count with the weight the replay
+chose (NO_HISTORY_POPULARITY), as they do when no week of the history had them. Papers the editor was shown and
 did not keep (a draft's picks swapped out, runners-up not taken) weigh HARD_NEGATIVE times an
 unseen paper as negatives. No LLM tokens; a fit takes seconds and is cached by its history
 (taste_store.py: arrays and JSON, never code).
@@ -37,13 +37,13 @@ from flows.text import VERSIONED_ARXIV_ID
 
 log = logging.getLogger(__name__)
 
-VIEWS = ("tfidf", "embedding", "metadata", "popularity")
-WEIGHTS = {"tfidf": 1.0, "embedding": 1.0, "metadata": 1.0, "popularity": 1.0}
+VIEWS = ("tfidf", "embedding", "metadata")
+WEIGHTS = {"tfidf": 1.0, "embedding": 1.0, "metadata": 1.0}
 PRIOR_WEEKS = 4  # weeks of history the profile's words are worth (semantic_weight)
 HARD_NEGATIVE = 3.0  # weight of a paper the editor was shown and did not keep, against 1 for the rest
 NO_HISTORY_POPULARITY = 0.5  # z(log upvotes) against z(profile words) without a learned popularity view
 RRF_K = 60  # reciprocal-rank fusion's constant (Cormack et al., SIGIR 2009)
-MODEL_VERSION = 2  # bump when a cached fit must not be reused
+MODEL_VERSION = 3  # bump when a cached fit must not be reused
 
 
 @dataclass(frozen=True)
@@ -68,27 +68,27 @@ class LearnedTaste:
     weeks: int
     picks: int
     seconds: dict[str, float] = field(default_factory=dict)
+    upvote_weeks: int = 0  # weeks of the history whose upvotes were known
 
     def view_scores(self, cands: list[Candidate], embedder: Embedder,
                     upvotes: dict[str, int] | None = None) -> dict[str, np.ndarray]:
-        """Per view, one decision value per candidate (higher: more like the editor's picks); the
-        popularity view only when the week's `upvotes` are known."""
-        views = [v for v in self.models if v != "popularity" or upvotes is not None]
+        """Per view, one decision value per candidate (higher: more like the editor's picks);
+        `upvotes` None or {} reads as nobody listed, the same for every candidate of the week."""
         with threadpool_limits(1):  # threaded BLAS is 20x slower on a loaded 2-core machine
-            return {view: self.models[view].decision_function(
-                _inputs(view, cands, embedder, self.known_authors, upvotes)) for view in views}
+            return {view: model.decision_function(_inputs(view, cands, embedder, self.known_authors, upvotes))
+                    for view, model in self.models.items()}
 
 
 def fit(weeks: Sequence[History], embedder: Embedder, views: Sequence[str] = VIEWS) -> LearnedTaste | None:
     """Fit one classifier per view on `weeks` (picks = 1, other candidates = 0, those the editor
     saw and did not keep weighted HARD_NEGATIVE); None when the history has no pick or nothing
     but picks. Linear models with balanced class weights, since picks are about 0.2% of
-    candidates. The popularity view learns from the weeks whose upvotes are known, and only when
-    they hold picks and non-picks."""
+    candidates. The metadata view learns upvotes from the weeks whose upvotes are known (in the
+    other weeks nobody reads as listed)."""
     known = dict(features.picked_authors(c for w in weeks for c in w.candidates if c.arxiv_id in w.picks))
     models, seconds = {}, {}
     for view in views:
-        used = [w for w in weeks if w.upvotes is not None] if view == "popularity" else list(weeks)
+        used = list(weeks)
         labels = np.array([c.arxiv_id in w.picks for w in used for c in w.candidates], dtype=np.int8)
         if not labels.any() or labels.all():
             continue
@@ -104,7 +104,7 @@ def fit(weeks: Sequence[History], embedder: Embedder, views: Sequence[str] = VIE
     if not models:
         return None
     picks = sum(len(w.picks & {c.arxiv_id for c in w.candidates}) for w in weeks)
-    return LearnedTaste(models, known, len(weeks), picks, seconds)
+    return LearnedTaste(models, known, len(weeks), picks, seconds, sum(w.upvotes is not None for w in weeks))
 
 
 WEEK_ZERO_VIEWS = ("tfidf", "embedding")  # an example is often a title alone: no metadata to learn from
@@ -145,14 +145,12 @@ def _train_inputs(view, embedder, known, weeks):
         return sparse.vstack([features.word_counts(w.candidates) for w in weeks]).tocsr()
     if view == "embedding":
         return np.vstack([embedder.embed([features.text_of(c) for c in w.candidates]) for w in weeks])
-    if view == "popularity":
-        return np.vstack([features.popularity(w.candidates, w.upvotes or {}) for w in weeks])
     # An author's earlier picks, not the pick being learned: count each paper's own authors out.
     rows = []
     for week in weeks:
         own = features.picked_authors(c for c in week.candidates if c.arxiv_id in week.picks)
         earlier = {a: n - own.get(a, 0) for a, n in known.items()}
-        rows.append(features.metadata(week.candidates, earlier))
+        rows.append(features.metadata(week.candidates, earlier, week.upvotes))
     return np.vstack(rows)
 
 
@@ -162,9 +160,7 @@ def _inputs(view: str, cands: list[Candidate], embedder: Embedder, known: dict[s
         return features.word_counts(cands)
     if view == "embedding":
         return embedder.embed([features.text_of(c) for c in cands])
-    if view == "popularity":
-        return features.popularity(cands, upvotes or {})
-    return features.metadata(cands, known)
+    return features.metadata(cands, known, upvotes)
 
 
 def standardised(values: np.ndarray) -> np.ndarray:
@@ -192,14 +188,21 @@ def semantic_weight(taste: LearnedTaste | None) -> float:
 def blend(cands: list[Candidate], taste: LearnedTaste | None, description: str, embedder: Embedder,
           words: float | None = None, upvotes: dict[str, int] | None = None, fusion: str = "z",
           popularity: float | None = None) -> np.ndarray:
-    """The stage-1 score of each candidate: the learned views (popularity among them when the
-    taste learned it and the week's `upvotes` are known), the profile similarity weighted by
-    `words` (default: semantic_weight(taste)) and, when the taste has no popularity view,
-    log upvotes weighted by `popularity` (default: NO_HISTORY_POPULARITY); see fuse()."""
+    """The stage-1 score of each candidate: the learned views (the week's `upvotes` among the
+    metadata's columns), the profile similarity weighted by `words` (default:
+    semantic_weight(taste)) and log upvotes weighted by `popularity` (default: popularity_weight);
+    see fuse()."""
     views = taste.view_scores(cands, embedder, upvotes) if taste is not None else {}
     words = semantic_weight(taste) if words is None else words
     similarity = semantic(cands, description, embedder) if words else None
+    popularity = popularity_weight(taste) if popularity is None else popularity
     return fuse(len(cands), views, similarity, words, _log_upvotes(cands, upvotes), popularity, fusion)
+
+
+def popularity_weight(taste: LearnedTaste | None) -> float:
+    """The weight of z(log upvotes) outside the learned views: none once the taste learned
+    upvotes from its history, NO_HISTORY_POPULARITY before (chosen on the replay, docs/ranking.md)."""
+    return 0.0 if taste is not None and taste.upvote_weeks else NO_HISTORY_POPULARITY
 
 
 def _log_upvotes(cands: list[Candidate], upvotes: dict[str, int] | None) -> np.ndarray | None:
@@ -207,19 +210,18 @@ def _log_upvotes(cands: list[Candidate], upvotes: dict[str, int] | None) -> np.n
 
 
 def fuse(n: int, views: dict[str, np.ndarray], similarity: np.ndarray | None, words: float,
-         log_upvotes: np.ndarray | None, popularity: float | None = None, fusion: str = "z",
+         log_upvotes: np.ndarray | None, popularity: float = 0.0, fusion: str = "z",
          weights: dict[str, float] | None = None) -> np.ndarray:
     """Late fusion of the scores of `n` candidates: each learned view times its weight (`weights`, default
-    WEIGHTS), the profile similarity times `words`, and log upvotes times `popularity` (default
-    NO_HISTORY_POPULARITY) unless a learned popularity view is among `views`. `fusion` "z" sums
+    WEIGHTS), the profile similarity times `words`, and log upvotes times `popularity`. `fusion` "z" sums
     within-week z-scores (the product's choice, docs/ranking.md), "rrf" sums the same weights
     times 1 / (RRF_K + rank)."""
     weights = weights or WEIGHTS
     terms = [(weights[view], values) for view, values in views.items()]
     if similarity is not None:
         terms.append((words, similarity))
-    if log_upvotes is not None and "popularity" not in views:
-        terms.append((NO_HISTORY_POPULARITY if popularity is None else popularity, log_upvotes))
+    if log_upvotes is not None:
+        terms.append((popularity, log_upvotes))
     fused = standardised if fusion == "z" else reciprocal_ranks
     total = np.zeros(n)
     for weight, values in terms:

@@ -69,6 +69,7 @@ class Learned:
     score_seconds: float
     similarity: np.ndarray | None = None
     log_upvotes: np.ndarray | None = None
+    unpopular: dict[str, np.ndarray] = field(default_factory=dict)  # the views with nobody listed
 
 
 def replay(weeks: Sequence[History], rankers: dict[str, Ranker], embedder: Embedder,
@@ -88,7 +89,8 @@ def replay(weeks: Sequence[History], rankers: dict[str, Ranker], embedder: Embed
         views = taste.view_scores(week.candidates, embedder, week.upvotes) if taste else {}
         got = Learned(taste, fitted, views, time.perf_counter() - began,
                       learned.semantic(week.candidates, description, embedder),
-                      None if week.upvotes is None else features.popularity(week.candidates, week.upvotes)[:, 0])
+                      None if week.upvotes is None else features.popularity(week.candidates, week.upvotes)[:, 0],
+                      taste.view_scores(week.candidates, embedder, {}) if taste and week.upvotes else views)
         log.info("%s: learned from %d weeks in %.1f s", week.name, len(past), fitted)
         for name, ranker in rankers.items():
             began = time.perf_counter()
@@ -124,7 +126,6 @@ def table(tallies: dict[str, Tally]) -> str:
 
 
 POPULARITY_GRID = (0.25, 0.5, 1.0, 2.0)  # weights of log upvotes tried without a history
-VIEW_GRID = (0.5, 2.0)  # weights of the learned popularity view tried against the product's 1
 
 
 def _view(name: str) -> Ranker:
@@ -135,7 +136,7 @@ def rankers(profile, embedder: Embedder, upvotes: bool = False, history: bool = 
             keywords: dict[str, np.ndarray] | None = None) -> dict[str, Ranker]:
     """Every stage-1 ranker the eval compares, by the name it prints: today's keyword score,
     the profile's words alone, upvotes alone (when `upvotes`), and with a `history` each
-    learned view alone and the blends (the popularity view's weight, reciprocal-rank fusion);
+    learned view alone and the blends (upvotes learned, added or left out; reciprocal-rank fusion);
     without one, the profile's words with log upvotes at each weight of POPULARITY_GRID. The
     product's row ends in "(product)". `keywords` keeps the keyword scores per week between calls."""
     from flows.shortlist.ranking import cheap_score
@@ -148,12 +149,12 @@ def rankers(profile, embedder: Embedder, upvotes: bool = False, history: bool = 
         return keywords[week.name]
 
     def fused(words: float | None = None, popularity: float | None = None, fusion: str = "z",
-              weights: dict[str, float] | None = None, drop: str = "") -> Ranker:
+              learned_upvotes: bool = True) -> Ranker:
         def rank(week: History, got: Learned) -> np.ndarray:
-            views = {v: s for v, s in got.views.items() if v != drop}
+            views = got.views if learned_upvotes else got.unpopular
             weight = learned.semantic_weight(got.taste) if words is None else words
-            return learned.fuse(len(week.candidates), views, got.similarity, weight,
-                                got.log_upvotes, popularity, fusion, weights)
+            added = learned.popularity_weight(got.taste) if popularity is None else popularity
+            return learned.fuse(len(week.candidates), views, got.similarity, weight, got.log_upvotes, added, fusion)
         return rank
 
     chosen: dict[str, Ranker] = {"keyword score (topics)": keyword,
@@ -166,14 +167,12 @@ def rankers(profile, embedder: Embedder, upvotes: bool = False, history: bool = 
         chosen["words + upvotes, reciprocal-rank fusion" if upvotes else "profile words, fused"] = fused(fusion="rrf")
         chosen["profile words + upvotes (product)" if upvotes else "profile words (product)"] = fused()
         return chosen
-    views = learned.VIEWS if upvotes else learned.VIEWS[:3]
-    chosen.update({f"learned {name}": _view(name) for name in views})
+    chosen.update({f"learned {name}": _view(name) for name in learned.VIEWS})
     chosen["blend (learned views)"] = fused(words=0.0)
     if upvotes:
-        chosen["blend + words, no popularity view"] = fused(drop="popularity")
-        for weight in VIEW_GRID:
-            chosen[f"blend + words, popularity view x{weight:g}"] = fused(
-                weights={**learned.WEIGHTS, "popularity": weight})
+        chosen["blend + words, upvotes left out"] = fused(popularity=0.0, learned_upvotes=False)
+        for weight in POPULARITY_GRID[:3]:
+            chosen[f"blend + words + upvotes x{weight:g} (added)"] = fused(popularity=weight, learned_upvotes=False)
     chosen["blend + words, reciprocal-rank fusion"] = fused(fusion="rrf")
     chosen["blend + profile words (product)"] = fused()
     return chosen

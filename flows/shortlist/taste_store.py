@@ -19,8 +19,8 @@ from flows.shortlist.embeddings import Embedder
 # The fitted attributes scikit-learn's estimators read when they transform or score.
 FITTED = {"TfidfTransformer": ("idf_",), "StandardScaler": ("mean_", "scale_", "var_"),
           "LogisticRegression": ("coef_", "intercept_", "classes_")}
-_INPUT_WIDTH = {"tfidf": features.N_FEATURES, "metadata": len(features.METADATA_COLUMNS),
-                "popularity": len(features.POPULARITY_COLUMNS)}
+_INPUT_WIDTH = {"tfidf": features.N_FEATURES,
+                "metadata": len(features.METADATA_COLUMNS) + len(features.POPULARITY_COLUMNS)}
 
 
 def _steps(model) -> list:
@@ -35,7 +35,7 @@ def dump(taste) -> bytes:
             for name in FITTED[type(step).__name__]:
                 arrays[f"{view}.{i}.{name}"] = np.asarray(getattr(step, name))
     meta = {"views": list(taste.models), "known_authors": taste.known_authors, "weeks": taste.weeks,
-            "picks": taste.picks, "seconds": taste.seconds}
+            "picks": taste.picks, "seconds": taste.seconds, "upvote_weeks": taste.upvote_weeks}
     arrays["meta"] = np.array(json.dumps(meta))
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)
@@ -54,7 +54,7 @@ def load(data: bytes, taste_class: type, unfitted: Callable[[str], object], embe
             models[view] = _rebuilt(view, unfitted(view), stored, width)
     known = {str(a): int(n) for a, n in dict(meta["known_authors"]).items()}
     seconds = {str(v): float(s) for v, s in dict(meta["seconds"]).items()}
-    return taste_class(models, known, int(meta["weeks"]), int(meta["picks"]), seconds)
+    return taste_class(models, known, int(meta["weeks"]), int(meta["picks"]), seconds, int(meta["upvote_weeks"]))
 
 
 def _rebuilt(view: str, model, stored, width: int):
