@@ -178,6 +178,21 @@ def rankers(profile, embedder: Embedder, upvotes: bool = False, history: bool = 
     return chosen
 
 
+def _with_examples(profile, embedder: Embedder, examples: list[str], upvotes: bool) -> dict[str, Ranker]:
+    """The product without a history, without and with `examples` as the picks of a week zero."""
+    from flows.shortlist.ranking import score_all
+
+    def product(profile) -> Ranker:
+        def rank(week: History, got: Learned) -> np.ndarray:
+            by_id = {s.candidate.arxiv_id: s.cheap for s in score_all(week.candidates, profile, None,
+                                                                       week.upvotes, embedder)}
+            return np.array([by_id.get(c.arxiv_id, -np.inf) for c in week.candidates])
+        return rank
+
+    return {"no examples (product)": product(profile.model_copy(update={"examples": []})),
+            "examples as week zero (product)": product(profile.model_copy(update={"examples": examples}))}
+
+
 def with_upvotes(weeks: Sequence[History], featured: Sequence[popularity.Featured]) -> list[History]:
     """`weeks` with the upvotes of their candidates that were featured by the week's Sunday plus
     ANNOUNCEMENT_LAG, as a Monday run would see them (weeks named YYYY-Www)."""
@@ -217,6 +232,11 @@ def report(weeks: Sequence[History], profile, embedder: Embedder) -> str:
         (f"No history: the profile's words{' and upvotes' if upvotes else ''} (weeks 1-{len(weeks)} measured)",
          replay(weeks, without, embedder, history=0, first=0, description=words)),
     ]
+    examples = [c.title for c in weeks[0].candidates if c.arxiv_id in weeks[0].picks]
+    tables.append((f"A new user who wrote the {len(examples)} titles the editor picked in {weeks[0].name} as the "
+                   f"profile's examples (weeks 2-{len(weeks)} measured)",
+                   replay(weeks, _with_examples(profile, embedder, examples, upvotes), embedder, history=0, first=1,
+                          description=words)))
     note = ("" if upvotes else "\n(no upvotes given: --upvotes FILE replays the popularity signal)")
     return "\n\n".join(f"{title}\n{table(tallies)}" for title, tallies in tables) + note
 
