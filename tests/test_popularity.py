@@ -20,7 +20,20 @@ from tests.loopback import Loopback
 WINDOW = window_between("2026-11-16", "2026-11-17")
 
 
-class DailyPapers(BaseHTTPRequestHandler):
+class Listing(BaseHTTPRequestHandler):
+    """A listing server: `answer` sends a JSON body with status 200."""
+
+    def answer(self, body: bytes) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+class DailyPapers(Listing):
     """The listing's shape: [{"paper": {"id": ..., "upvotes": ...}, "title": ...}, ...] per date."""
 
     days = {"2026-11-18": [{"paper": {"id": "2611.00001", "upvotes": 42}, "title": "A"},
@@ -31,14 +44,7 @@ class DailyPapers(BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802
         day = parse_qs(urlparse(self.path).query)["date"][0]
         DailyPapers.asked.append(day)
-        body = json.dumps(self.days.get(day, [])).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+        self.answer(json.dumps(self.days.get(day, [])).encode())
 
 
 def test_upvotes_for_the_window_and_the_days_it_is_announced():
@@ -98,7 +104,7 @@ def test_a_dripping_listing_meets_its_deadline_and_the_run_goes_on(monkeypatch):
     assert time.monotonic() - began < 10  # the whole drip would take 100 s
 
 
-class Hostile(BaseHTTPRequestHandler):
+class Hostile(Listing):
     """Days of a listing gone wrong: one day fails, one answers 10 MB, one holds hostile values."""
 
     def do_GET(self):  # noqa: N802
@@ -118,13 +124,7 @@ class Hostile(BaseHTTPRequestHandler):
                     ).encode()
         else:
             body = json.dumps([{"paper": {"id": "2611.00007", "upvotes": 4}}] if day == "2026-11-16" else []).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+        self.answer(body)
 
 
 def test_a_failed_day_keeps_the_other_days_and_hostile_values_are_ignored_with_a_flag():
@@ -141,20 +141,14 @@ def test_a_failed_day_keeps_the_other_days_and_hostile_values_are_ignored_with_a
     assert ranked[0].candidate.arxiv_id == "2611.00006"  # scoring never meets the absurd count
 
 
-class Slow(BaseHTTPRequestHandler):
+class Slow(Listing):
     """Each day answered after a pause, within any per-day deadline."""
 
     pause = 1.0
 
     def do_GET(self):  # noqa: N802
         time.sleep(self.pause)
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(b'[{"paper": {"id": "2611.00001", "upvotes": 3}}]')
-
-    def log_message(self, *args):
-        pass
+        self.answer(b'[{"paper": {"id": "2611.00001", "upvotes": 3}}]')
 
 
 @pytest.mark.timeout(60)
