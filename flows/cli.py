@@ -70,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--shortlist-size", type=int, default=None, help="default: TOP5_SHORTLIST_SIZE or 40")
     evaluate.add_argument("--editor-weeks", help="a history folder (picks.json and <week>.jsonl.gz listings, as "
                           "`top5 taste import` writes) instead of the weeks recorded in --digests-dir")
+    evaluate.add_argument("--upvotes", help="a JSONL file of Hugging Face upvotes ({\"id\", \"date\", \"upvotes\"} "
+                          "a line) to replay the popularity signal with")
     _profile_option(evaluate)
     taste = _command(commands, "taste", _taste, "import an editor's past digests and learn their taste")
     taste.add_argument("action", choices=("import",), help="import: read SOURCE, fetch its weeks' listings, learn")
@@ -219,11 +221,12 @@ def _eval(args) -> int:
     settings = Settings.from_env()
     profile, embedder = Profile.load(settings.profile), Embedder(settings.cache_dir)
     if args.editor_weeks:
-        print(replay.report(archive.read_history(Path(args.editor_weeks)), profile, embedder))
+        print(replay.report(replay.upvotes_from(args.upvotes, archive.read_history(Path(args.editor_weeks))),
+                            profile, embedder))
         return 0
     digests = Path(args.digests_dir)
     merged = merged_readmes(digests)
-    weeks = [w.history() for w in edited_weeks(digests, merged)]
+    weeks = replay.upvotes_from(args.upvotes, [w.history() for w in edited_weeks(digests, merged)])
     if not weeks:
         raise Top5Error(f"nothing to evaluate in {digests}: no recorded week (candidates.json) whose digest "
                         "the editor merged into the base branch or edited")

@@ -76,7 +76,7 @@ def test_a_cached_taste_is_reused_until_the_history_changes(editor_weeks, tmp_pa
     first = learned.fit_cached(weeks, embedder, tmp_path)
     assert learned.fit_cached(weeks, embedder, tmp_path).seconds == first.seconds  # read back, not refitted
     grown = learned.fit_cached(weeks + [editor_weeks[3]], embedder, tmp_path)
-    assert grown.weeks == 4 and len(list((tmp_path / "taste").glob("*.pickle"))) == 2
+    assert grown.weeks == 4 and len(list((tmp_path / "taste").glob("*.npz"))) == 2
 
 
 def test_taste_import_files_each_pick_in_the_week_arxiv_announced_it(tmp_path, settings_env, capsys):
@@ -147,3 +147,18 @@ def test_profile_option_and_variable_choose_the_profile(tmp_path, settings_env, 
     settings_env.setenv("TOP5_PROFILE", str(tmp_path / "other.toml"))
     assert main(["eval", "--digests-dir", str(tmp_path)]) == 2
     assert "other.toml" in capsys.readouterr().err
+
+
+def test_an_example_in_the_profile_moves_the_no_history_shortlist(editor_weeks):
+    week, earlier = editor_weeks[10], editor_weeks[9]
+    embedder = Embedder()
+
+    def top(profile: Profile, k: int = 40) -> list[str]:
+        return [s.candidate.arxiv_id for s in score_all(week.candidates, profile, embedder=embedder)[:k]]
+
+    plain = top(PROFILE)
+    deep = next(p for p in sorted(week.picks) if p not in top(PROFILE, 200))
+    liked = [c.title for c in earlier.candidates if c.arxiv_id in earlier.picks]  # titles from a week before
+    shown = top(PROFILE.model_copy(update={"examples": [*liked, f"arXiv:{deep}"]}))
+    assert deep in shown  # a paper the editor named is a pick of week zero: it leads its own week
+    assert len(set(shown) - set(plain)) >= 10

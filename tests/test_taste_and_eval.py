@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import numpy as np
+
 from flows.digest import write
 from flows.run_record import RunRecord
 from flows.shortlist import learned
@@ -112,3 +114,23 @@ def test_a_first_run_without_a_digests_folder_learns_from_nothing(tmp_path):
 
     settings = Settings(history_dir=tmp_path / "history", cache_dir=tmp_path / "cache")
     assert editor_taste(settings, tmp_path / "digests", {}, "2026-W01", Embedder()) is None
+
+
+def test_a_swapped_out_pick_becomes_a_hard_negative_in_the_next_fit(tmp_path, monkeypatch):
+    week = _week("2601")  # three graph papers, six on prompting
+    gnn, prompting = week[:3], week[3:]
+    swapped_out = prompting[0]
+    _record_week(tmp_path, "2026-W01", week, picks=[gnn[0].arxiv_id, gnn[1].arxiv_id, swapped_out.arxiv_id],
+                 editor_swap=(swapped_out.arxiv_id, gnn[2].arxiv_id))
+    _record_week(tmp_path, "2026-W02", _week("2602"), picks=[c.arxiv_id for c in _week("2602")[:3]])
+    history = [w.history() for w in recorded_weeks(tmp_path)]
+    assert swapped_out.arxiv_id in history[0].seen and swapped_out.arxiv_id not in history[0].picks
+    embedder = Embedder()
+
+    def score(weight: float) -> float:
+        monkeypatch.setattr(learned, "HARD_NEGATIVE", weight)
+        taste = learned.fit(history, embedder, views=("tfidf",))
+        values = taste.view_scores(week, embedder)["tfidf"]
+        return float(np.mean(values[3:]) - np.mean(values[:3]))  # papers like the swapped-out one, against picks
+
+    assert score(learned.HARD_NEGATIVE) < score(1.0) - 0.05

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from flows.errors import ConfigError
-from flows.files import sha256_text, write_atomic
+from flows.files import read_back, sha256_text, write_atomic
 
 DIM = 256
 
@@ -33,7 +33,11 @@ def _model():
 
 
 class Embedder:
-    """Unit-length vectors, shape (len(texts), 256), float32; cached in memory and on disk."""
+    """Unit-length vectors, shape (len(texts), DIM), float32; cached in memory and on disk by
+    content. A damaged entry on disk (cut short, of another shape) is a warning naming it and a
+    recompute."""
+
+    dim = DIM
 
     def __init__(self, cache_dir: Path | None = None):
         self.folder = cache_dir / "embeddings" if cache_dir else None
@@ -46,14 +50,18 @@ class Embedder:
         key = sha256_text("\x00".join(texts))
         with self._lock:
             if key not in self._memory:
-                self._memory[key] = self._load(key) if self._on_disk(key) else self._compute(key, texts)
+                stored = self._load(key, len(texts)) if self.folder is not None else None
+                self._memory[key] = stored if stored is not None else self._compute(key, texts)
             return self._memory[key]
 
-    def _on_disk(self, key: str) -> bool:
-        return self.folder is not None and (self.folder / f"{key}.npy").is_file()
+    def _load(self, key: str, rows: int) -> np.ndarray | None:
+        def vectors(data: bytes) -> np.ndarray:
+            array = np.load(io.BytesIO(data), allow_pickle=False)
+            if array.shape != (rows, DIM) or array.dtype != np.float32 or not np.isfinite(array).all():
+                raise ValueError(f"shape {array.shape} {array.dtype}, expected ({rows}, {DIM}) float32")
+            return array
 
-    def _load(self, key: str) -> np.ndarray:
-        return np.load(self.folder / f"{key}.npy")
+        return read_back(self.folder / f"{key}.npy", vectors, "cached embeddings")
 
     def _compute(self, key: str, texts: list[str]) -> np.ndarray:
         vectors = np.asarray(_model().embed(texts, norm=True), dtype=np.float32)

@@ -38,12 +38,13 @@ def text_of(cand: Candidate) -> str:
 
 # Hashed word and word-pair counts: stateless, so a week is counted once and reused by every
 # fit that learns from it; the IDF weighting is fitted on the history (learned.py).
+N_FEATURES = 2**20
 _HASHER = HashingVectorizer(ngram_range=(1, 2), stop_words="english", alternate_sign=False, norm=None,
-                            n_features=2**20, dtype=np.float32)
+                            n_features=N_FEATURES, dtype=np.float32)
 
 
 def word_counts(cands: list[Candidate]) -> sparse.csr_matrix:
-    """Counts of words and word pairs of text_of(c), shape (len(cands), 2**20)."""
+    """Counts of words and word pairs of text_of(c), shape (len(cands), N_FEATURES)."""
     return _counts(tuple(text_of(c) for c in cands))
 
 
@@ -57,9 +58,11 @@ def picked_authors(picked: Iterable[Candidate]) -> Counter:
     return Counter(a.strip().lower() for c in picked for a in c.authors)
 
 
-def metadata(cands: list[Candidate], known: Counter) -> np.ndarray:
-    """One row of len(METADATA_COLUMNS) floats per candidate; `known` from picked_authors()."""
-    return np.array([_row(c, known) for c in cands], dtype=np.float64).reshape(len(cands), len(METADATA_COLUMNS))
+def metadata(cands: list[Candidate], known: Counter, upvotes: dict[str, int] | None = None) -> np.ndarray:
+    """One row of len(METADATA_COLUMNS) + len(POPULARITY_COLUMNS) floats per candidate; `known`
+    from picked_authors(), `upvotes` as popularity() reads them (None: nobody listed)."""
+    rows = np.array([_row(c, known) for c in cands], dtype=np.float64).reshape(len(cands), len(METADATA_COLUMNS))
+    return np.hstack([rows, popularity(cands, upvotes or {})])
 
 
 def _row(cand: Candidate, known: Counter) -> list[float]:
@@ -77,3 +80,18 @@ def _row(cand: Candidate, known: Counter) -> list[float]:
         *(float(cand.primary_category == c) for c in MAIN_CATEGORIES),
         *(float(c in cand.categories) for c in MAIN_CATEGORIES),
     ]
+
+
+POPULARITY_COLUMNS = ("log upvotes", "listed at all", "rank within the week")
+
+
+def popularity(cands: list[Candidate], upvotes: dict[str, int]) -> np.ndarray:
+    """Readers' upvotes (arXiv id -> count, validated by popularity.py) as len(POPULARITY_COLUMNS)
+    floats per candidate: log(1 + upvotes), 1 when the paper was listed at all, and its place
+    among the week's listed candidates (1 for the most upvoted, towards 0 for the least, 0 when
+    not listed)."""
+    counts = [upvotes.get(c.arxiv_id) for c in cands]
+    listed = sorted((n for n in counts if n is not None), reverse=True)
+    rows = [[math.log1p(n), 1.0, 1.0 - listed.index(n) / len(listed)] if n is not None else [0.0, 0.0, 0.0]
+            for n in counts]
+    return np.array(rows, dtype=np.float64).reshape(len(cands), len(POPULARITY_COLUMNS))

@@ -1,20 +1,24 @@
 """The editor's taste, learned from their history: the papers they picked against every other
 candidate of the same weeks, with scikit-learn.
 
-Three linear models read three views of a paper (TF-IDF words and word pairs, a WordLlama
-embedding, listing metadata from features.py); each one's scores are standardised within the
-week and summed (late fusion), which beat one model over all views on real editors' weeks
-(docs/ranking.md). A profile written in plain words adds its embedding similarity, alone when
-there is no history yet. No LLM tokens; a fit takes seconds and is cached by its history.
+Linear models read three views of a paper (TF-IDF words and word pairs, a WordLlama embedding,
+listing metadata from features.py with readers' upvotes among its columns); each one's scores
+are standardised within the week and summed (late fusion), which beat one model over all views
+on real editors' weeks (docs/ranking.md). A profile written in plain words adds its embedding
+similarity, alone when there is no history yet; upvotes then count with the weight the replay
+chose (NO_HISTORY_POPULARITY), as they do when no week of the history had them. Papers the editor was shown and
+did not keep (a draft's picks swapped out, runners-up not taken) weigh HARD_NEGATIVE times an
+unseen paper as negatives. No LLM tokens; a fit takes seconds and is cached by its history
+(taste_store.py: arrays and JSON, never code).
 """
 
 from __future__ import annotations
 
 import logging
-import pickle
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -26,25 +30,33 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from flows.candidates.candidate import Candidate
-from flows.files import sha256_text, write_atomic
-from flows.shortlist import features
+from flows.files import read_back, sha256_text, write_atomic
+from flows.shortlist import features, taste_store
 from flows.shortlist.embeddings import Embedder
+from flows.text import VERSIONED_ARXIV_ID
 
 log = logging.getLogger(__name__)
 
 VIEWS = ("tfidf", "embedding", "metadata")
 WEIGHTS = {"tfidf": 1.0, "embedding": 1.0, "metadata": 1.0}
 PRIOR_WEEKS = 4  # weeks of history the profile's words are worth (semantic_weight)
-MODEL_VERSION = 1  # bump when a cached fit must not be reused
+HARD_NEGATIVE = 3.0  # weight of a paper the editor was shown and did not keep, against 1 for the rest
+NO_HISTORY_POPULARITY = 0.5  # z(log upvotes) against z(profile words) without a learned popularity view
+RRF_K = 60  # reciprocal-rank fusion's constant (Cormack et al., SIGIR 2009)
+MODEL_VERSION = 3  # bump when a cached fit must not be reused
 
 
 @dataclass(frozen=True)
 class History:
-    """One past week: every candidate it listed and the arXiv ids the editor picked of them."""
+    """One past week: every candidate it listed, the arXiv ids the editor picked of them, those
+    they were shown and did not keep (`seen`: hard negatives), and readers' upvotes of the week's
+    candidates (arXiv id -> count; None when the signal is not known for that week)."""
 
     name: str
     candidates: list[Candidate]
     picks: frozenset[str]
+    seen: frozenset[str] = frozenset()
+    upvotes: dict[str, int] | None = None
 
 
 @dataclass
@@ -56,32 +68,70 @@ class LearnedTaste:
     weeks: int
     picks: int
     seconds: dict[str, float] = field(default_factory=dict)
+    upvote_weeks: int = 0  # weeks of the history whose upvotes were known
 
-    def view_scores(self, cands: list[Candidate], embedder: Embedder) -> dict[str, np.ndarray]:
-        """Per view, one decision value per candidate (higher: more like the editor's picks)."""
+    def view_scores(self, cands: list[Candidate], embedder: Embedder,
+                    upvotes: dict[str, int] | None = None) -> dict[str, np.ndarray]:
+        """Per view, one decision value per candidate (higher: more like the editor's picks);
+        `upvotes` None or {} reads as nobody listed, the same for every candidate of the week."""
         with threadpool_limits(1):  # threaded BLAS is 20x slower on a loaded 2-core machine
-            return {view: model.decision_function(_inputs(view, cands, embedder, self.known_authors))
+            return {view: model.decision_function(_inputs(view, cands, embedder, self.known_authors, upvotes))
                     for view, model in self.models.items()}
 
 
 def fit(weeks: Sequence[History], embedder: Embedder, views: Sequence[str] = VIEWS) -> LearnedTaste | None:
-    """Fit one classifier per view on `weeks` (picks = 1, other candidates = 0); None when the
-    history has no pick or nothing but picks. Linear models with balanced class weights,
-    since picks are about 0.2% of candidates."""
-    labels = np.array([c.arxiv_id in w.picks for w in weeks for c in w.candidates], dtype=np.int8)
-    if not labels.any() or labels.all():
-        return None
+    """Fit one classifier per view on `weeks` (picks = 1, other candidates = 0, those the editor
+    saw and did not keep weighted HARD_NEGATIVE); None when the history has no pick or nothing
+    but picks. Linear models with balanced class weights, since picks are about 0.2% of
+    candidates. The metadata view learns upvotes from the weeks whose upvotes are known (in the
+    other weeks nobody reads as listed)."""
     known = dict(features.picked_authors(c for w in weeks for c in w.candidates if c.arxiv_id in w.picks))
     models, seconds = {}, {}
     for view in views:
+        used = list(weeks)
+        labels = np.array([c.arxiv_id in w.picks for w in used for c in w.candidates], dtype=np.int8)
+        if not labels.any() or labels.all():
+            continue
+        weights = np.array([HARD_NEGATIVE if c.arxiv_id in w.seen and c.arxiv_id not in w.picks else 1.0
+                            for w in used for c in w.candidates])
         began = time.perf_counter()
         with threadpool_limits(1):
-            models[view] = _model(view).fit(_train_inputs(view, embedder, known, weeks), labels)
-        seconds[view] = time.perf_counter() - began
-    return LearnedTaste(models, known, len(weeks), int(labels.sum()), seconds)
+            model = _model(view)
+            last = model.steps[-1][0] if hasattr(model, "steps") else None
+            model.fit(_train_inputs(view, embedder, known, used), labels,
+                      **{f"{last}__sample_weight" if last else "sample_weight": weights})
+        models[view], seconds[view] = model, time.perf_counter() - began
+    if not models:
+        return None
+    picks = sum(len(w.picks & {c.arxiv_id for c in w.candidates}) for w in weeks)
+    return LearnedTaste(models, known, len(weeks), picks, seconds, sum(w.upvotes is not None for w in weeks))
+
+
+WEEK_ZERO_VIEWS = ("tfidf", "embedding")  # an example is often a title alone: no metadata to learn from
+
+
+def week_zero(examples: Sequence[str], cands: list[Candidate]) -> History | None:
+    """The profile's `examples` as the picks of a week zero, against the week's `cands` as its
+    other candidates: an example that is an arXiv id of `cands` is that paper, any other line is a
+    paper of that title. None without examples."""
+    by_id = {c.arxiv_id: c for c in cands}
+    picked, written = [], []
+    for line in (e.strip() for e in examples if e.strip()):
+        match = VERSIONED_ARXIV_ID.fullmatch(line.removeprefix("arXiv:").removeprefix("arxiv:"))
+        if match and match.group("id") in by_id:
+            picked.append(by_id[match.group("id")])
+        elif not match:
+            written.append(replace(_EXAMPLE, arxiv_id=f"example-{len(written) + 1}", title=line[:300]))
+    if not picked and not written:
+        return None
+    return History("week zero", written + list(cands), frozenset(c.arxiv_id for c in picked + written))
+
+
+_EXAMPLE = Candidate("example", 1, "", "", (), "", (), datetime.min, datetime.min)
 
 
 def _model(view: str):
+    """The unfitted model of a view (taste_store.py rebuilds fitted ones from their arrays)."""
     if view == "tfidf":
         return make_pipeline(TfidfTransformer(sublinear_tf=True),
                              LogisticRegression(C=4.0, class_weight="balanced", solver="liblinear"))
@@ -100,16 +150,17 @@ def _train_inputs(view, embedder, known, weeks):
     for week in weeks:
         own = features.picked_authors(c for c in week.candidates if c.arxiv_id in week.picks)
         earlier = {a: n - own.get(a, 0) for a, n in known.items()}
-        rows.append(features.metadata(week.candidates, earlier))
+        rows.append(features.metadata(week.candidates, earlier, week.upvotes))
     return np.vstack(rows)
 
 
-def _inputs(view: str, cands: list[Candidate], embedder: Embedder, known: dict[str, int]):
+def _inputs(view: str, cands: list[Candidate], embedder: Embedder, known: dict[str, int],
+            upvotes: dict[str, int] | None = None):
     if view == "tfidf":
         return features.word_counts(cands)
     if view == "embedding":
         return embedder.embed([features.text_of(c) for c in cands])
-    return features.metadata(cands, known)
+    return features.metadata(cands, known, upvotes)
 
 
 def standardised(values: np.ndarray) -> np.ndarray:
@@ -135,32 +186,70 @@ def semantic_weight(taste: LearnedTaste | None) -> float:
 
 
 def blend(cands: list[Candidate], taste: LearnedTaste | None, description: str, embedder: Embedder,
-          words: float | None = None) -> np.ndarray:
-    """The stage-1 score of each candidate: the sum of the learned views' within-week z-scores
-    and the profile similarity's z-score weighted by `words` (default: semantic_weight(taste))."""
-    total = np.zeros(len(cands))
-    if taste is not None:
-        for view, values in taste.view_scores(cands, embedder).items():
-            total += WEIGHTS[view] * standardised(values)
+          words: float | None = None, upvotes: dict[str, int] | None = None, fusion: str = "z",
+          popularity: float | None = None) -> np.ndarray:
+    """The stage-1 score of each candidate: the learned views (the week's `upvotes` among the
+    metadata's columns), the profile similarity weighted by `words` (default:
+    semantic_weight(taste)) and log upvotes weighted by `popularity` (default: popularity_weight);
+    see fuse()."""
+    views = taste.view_scores(cands, embedder, upvotes) if taste is not None else {}
     words = semantic_weight(taste) if words is None else words
-    if description.strip() and words:
-        total += words * standardised(semantic(cands, description, embedder))
+    similarity = semantic(cands, description, embedder) if words else None
+    popularity = popularity_weight(taste) if popularity is None else popularity
+    return fuse(len(cands), views, similarity, words, _log_upvotes(cands, upvotes), popularity, fusion)
+
+
+def popularity_weight(taste: LearnedTaste | None) -> float:
+    """The weight of z(log upvotes) outside the learned views: none once the taste learned
+    upvotes from its history, NO_HISTORY_POPULARITY before (chosen on the replay, docs/ranking.md)."""
+    return 0.0 if taste is not None and taste.upvote_weeks else NO_HISTORY_POPULARITY
+
+
+def _log_upvotes(cands: list[Candidate], upvotes: dict[str, int] | None) -> np.ndarray | None:
+    return None if upvotes is None else features.popularity(cands, upvotes)[:, 0]
+
+
+def fuse(n: int, views: dict[str, np.ndarray], similarity: np.ndarray | None, words: float,
+         log_upvotes: np.ndarray | None, popularity: float = 0.0, fusion: str = "z",
+         weights: dict[str, float] | None = None) -> np.ndarray:
+    """Late fusion of the scores of `n` candidates: each learned view times its weight (`weights`, default
+    WEIGHTS), the profile similarity times `words`, and log upvotes times `popularity`. `fusion` "z" sums
+    within-week z-scores (the product's choice, docs/ranking.md), "rrf" sums the same weights
+    times 1 / (RRF_K + rank)."""
+    weights = weights or WEIGHTS
+    terms = [(weights[view], values) for view, values in views.items()]
+    if similarity is not None:
+        terms.append((words, similarity))
+    if log_upvotes is not None:
+        terms.append((popularity, log_upvotes))
+    fused = standardised if fusion == "z" else reciprocal_ranks
+    total = np.zeros(n)
+    for weight, values in terms:
+        if weight:
+            total = total + weight * fused(values)
     return total
 
 
+def reciprocal_ranks(values: np.ndarray) -> np.ndarray:
+    """1 / (RRF_K + rank) of each value, rank 1 the highest; ties share the best rank."""
+    ranks = len(values) - np.searchsorted(np.sort(values), values, side="right") + 1
+    return 1.0 / (RRF_K + ranks)
+
+
 def fit_cached(weeks: Sequence[History], embedder: Embedder, cache_dir: Path | None) -> LearnedTaste | None:
-    """fit(), reused while the history is the same: the key is every week's candidates and picks,
-    so a merged digest that adds or edits a week retrains the taste."""
+    """fit(), reused while the history is the same: the key is every week's candidates, picks,
+    papers seen and upvotes, so a merged digest that adds or edits a week retrains the taste. The
+    entry holds arrays and JSON (taste_store.py); a damaged one is a warning naming it and a refit."""
     if cache_dir is None:
         return fit(weeks, embedder)
-    key = sha256_text(repr((MODEL_VERSION, [(w.name, sorted(c.arxiv_id for c in w.candidates), sorted(w.picks))
+    key = sha256_text(repr((MODEL_VERSION, [(w.name, sorted(c.arxiv_id for c in w.candidates), sorted(w.picks),
+                                             sorted(w.seen), sorted((w.upvotes or {}).items()), w.upvotes is None)
                                             for w in weeks])))
-    path = cache_dir / "taste" / f"{key}.pickle"
-    if path.is_file():
-        try:
-            return pickle.loads(path.read_bytes())
-        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
-            log.warning("cached taste %s unreadable (%s): fitting again", path.name, type(exc).__name__)
+    path = cache_dir / "taste" / f"{key}.npz"
+    stored = read_back(path, lambda data: taste_store.load(data, LearnedTaste, _model, embedder), "cached taste")
+    if stored is not None:
+        return stored
     taste = fit(weeks, embedder)
-    write_atomic(path, pickle.dumps(taste))
+    if taste is not None:
+        write_atomic(path, taste_store.dump(taste))
     return taste

@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 RANK_BATCH = 10
 FINAL_ROUND = 12  # the best dozen are compared side by side
 MAX_PER_TOPIC = 2  # the five picks are not five papers on one topic
-POPULARITY_WEIGHT = 0.5  # per log(1 + upvotes), against stage-1 scores in within-week standard deviations
 DEFAULT_PROFILE = PROMPTS_DIR / "profile.toml"
 DISAGREEMENT = 4.0  # points (of 10) the two readings of a paper may differ by (see _Judge)
 
@@ -50,7 +49,7 @@ class Profile(BaseModel):
     topics: dict[str, float]
     exclude: list[str] = []  # words or phrases: a paper containing one (as whole words) is left out
     core_categories: list[str] = []
-    examples: list[str] = []  # a line each (a title, say) on papers the editor liked
+    examples: list[str] = []  # a line each (a title or an arXiv id) on papers the editor liked: picks of a week zero
 
     @property
     def description(self) -> str:
@@ -132,14 +131,19 @@ def cheap_score(cand: Candidate, profile: Profile, upvotes: int = 0) -> float:
 
 def score_all(candidates: list[Candidate], profile: Profile, taste: LearnedTaste | None = None,
               upvotes: dict[str, int] | None = None, embedder: Embedder | None = None) -> list[Scored]:
-    """Stage 1, every candidate, no LLM: the learned taste blended with the profile's words
-    (learned.blend, in within-week standard deviations), plus readers' upvotes when that signal
-    was there. Papers holding an exclusion of the profile are left out. Best first."""
-    upvotes = upvotes or {}
+    """Stage 1, every candidate, no LLM: the learned taste blended with the profile's words and,
+    when that signal was there (`upvotes` not None), readers' upvotes (learned.blend, in
+    within-week standard deviations). Papers holding an exclusion of the profile are left out.
+    Without a history, the profile's examples are the picks of a week zero (learned.week_zero).
+    Best first."""
     kept = [c for c in candidates if not profile.excluded(f"{c.title} {c.abstract} {c.comment}")]
-    values = learned.blend(kept, taste, profile.description, embedder or Embedder())
-    scored = [Scored(c, float(v) + POPULARITY_WEIGHT * math.log1p(upvotes.get(c.arxiv_id, 0)), upvotes.get(c.arxiv_id))
-              for c, v in zip(kept, values)]
+    embedder = embedder or Embedder()
+    zero = learned.week_zero(profile.examples, kept) if taste is None else None
+    if zero is not None:
+        taste = learned.fit([zero], embedder, views=learned.WEEK_ZERO_VIEWS)
+    words = 1.0 if zero is not None else None  # a week of examples does not fade the profile's words
+    values = learned.blend(kept, taste, profile.description, embedder, words, upvotes)
+    scored = [Scored(c, float(v), (upvotes or {}).get(c.arxiv_id)) for c, v in zip(kept, values)]
     return sorted(scored, key=lambda s: (-s.cheap, s.candidate.arxiv_id))
 
 

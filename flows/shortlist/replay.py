@@ -11,12 +11,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
 
 import numpy as np
 
+from flows.candidates.candidate import split_version
 from flows.errors import ConfigError
-from flows.shortlist import learned
+from flows.shortlist import features, learned, popularity
 from flows.shortlist.embeddings import Embedder
 from flows.shortlist.learned import History
 
@@ -51,34 +54,43 @@ class Tally:
                 "s/week": float(np.mean(self.seconds)), "weeks": len(self.seconds), "picks": len(self.ranks)}
 
 
-# A ranker: (the week, what was learned before it, when learning began) -> one score per candidate
+# A ranker: (the week, what was learned before it) -> one score per candidate
 Ranker = Callable[[History, "Learned"], np.ndarray]
 
 
 @dataclass
 class Learned:
+    """What a week's rankers share: the taste learned before it, its views' scores of the week,
+    the profile similarity and log upvotes (None when the week's upvotes are not known)."""
+
     taste: learned.LearnedTaste | None
     seconds: float
     views: dict[str, np.ndarray]
     score_seconds: float
+    similarity: np.ndarray | None = None
+    log_upvotes: np.ndarray | None = None
+    unpopular: dict[str, np.ndarray] = field(default_factory=dict)  # the views with nobody listed
 
 
 def replay(weeks: Sequence[History], rankers: dict[str, Ranker], embedder: Embedder,
-           history: int | None = None, first: int = MIN_HISTORY) -> dict[str, Tally]:
+           history: int | None = None, first: int = MIN_HISTORY, description: str = "") -> dict[str, Tally]:
     """Rank weeks[first:] with each ranker, learning from the `history` weeks before each one
-    (all earlier weeks when None); weeks without picks are skipped."""
+    (all earlier weeks when None, none at all when 0); weeks without picks are skipped."""
     tallies = {name: Tally() for name in rankers}
     for t in range(first, len(weeks)):
         week = weeks[t]
         if not week.picks:
             continue
-        past = weeks[:t] if history is None else weeks[max(0, t - history):t]
+        past = weeks[:t] if history is None else weeks[max(0, t - history):t] if history else []
         began = time.perf_counter()
-        taste = learned.fit(past, embedder)
+        taste = learned.fit(past, embedder) if past else None
         fitted = time.perf_counter() - began
         began = time.perf_counter()
-        views = taste.view_scores(week.candidates, embedder) if taste else {}
-        got = Learned(taste, fitted, views, time.perf_counter() - began)
+        views = taste.view_scores(week.candidates, embedder, week.upvotes) if taste else {}
+        got = Learned(taste, fitted, views, time.perf_counter() - began,
+                      learned.semantic(week.candidates, description, embedder),
+                      None if week.upvotes is None else features.popularity(week.candidates, week.upvotes)[:, 0],
+                      taste.view_scores(week.candidates, embedder, {}) if taste and week.upvotes else views)
         log.info("%s: learned from %d weeks in %.1f s", week.name, len(past), fitted)
         for name, ranker in rankers.items():
             began = time.perf_counter()
@@ -97,59 +109,145 @@ def _learning_seconds(name: str, got: Learned) -> float:
 
 
 def table(tallies: dict[str, Tally]) -> str:
-    """A fixed-width table: one row per ranker."""
-    head = (f"{'ranker':<32} {'weeks':>5} {'picks':>5} " + " ".join(f"{'R@' + str(k):>6}" for k in CUTOFFS)
-            + f" {'median rank':>11} {'N for 90%':>9} {'s/week':>7}")
+    """A fixed-width table: one row per ranker; `R@40 a`/`b` are recall@40 over the first and
+    the second half of the weeks measured (weights are chosen on a, b is what holds)."""
+    head = (f"{'ranker':<40} {'weeks':>5} {'picks':>5} " + " ".join(f"{'R@' + str(k):>6}" for k in CUTOFFS)
+            + f" {'R@40 a':>6} {'R@40 b':>6} {'median rank':>11} {'N for 90%':>9} {'s/week':>7}")
     lines = [head]
     for name, tally in tallies.items():
         if not tally.ranks:
             continue
-        r = tally.row()
-        lines.append(f"{name:<32} {r['weeks']:>5} {r['picks']:>5} "
+        r, half = tally.row(), len(tally.recalls[40]) // 2
+        a, b = (float(np.mean(part)) for part in (tally.recalls[40][:half] or [0], tally.recalls[40][half:]))
+        lines.append(f"{name:<40} {r['weeks']:>5} {r['picks']:>5} "
                      + " ".join(f"{r[f'recall@{k}']:>6.3f}" for k in CUTOFFS)
-                     + f" {r['median rank']:>11.0f} {r['N for 90%']:>9} {r['s/week']:>7.2f}")
+                     + f" {a:>6.3f} {b:>6.3f} {r['median rank']:>11.0f} {r['N for 90%']:>9} {r['s/week']:>7.2f}")
     return "\n".join(lines)
 
 
-def rankers(profile, embedder: Embedder) -> dict[str, Ranker]:
+POPULARITY_GRID = (0.25, 0.5, 1.0, 2.0)  # weights of log upvotes tried without a history
+
+
+def _view(name: str) -> Ranker:
+    return lambda week, got: got.views.get(name, np.zeros(len(week.candidates)))
+
+
+def rankers(profile, embedder: Embedder, upvotes: bool = False, history: bool = True,
+            keywords: dict[str, np.ndarray] | None = None) -> dict[str, Ranker]:
     """Every stage-1 ranker the eval compares, by the name it prints: today's keyword score,
-    each learned view alone, the profile's words alone, and the blends."""
+    the profile's words alone, upvotes alone (when `upvotes`), and with a `history` each
+    learned view alone and the blends (upvotes learned, added or left out; reciprocal-rank fusion);
+    without one, the profile's words with log upvotes at each weight of POPULARITY_GRID. The
+    product's row ends in "(product)". `keywords` keeps the keyword scores per week between calls."""
     from flows.shortlist.ranking import cheap_score
 
+    keywords = {} if keywords is None else keywords
+
     def keyword(week: History, got: Learned) -> np.ndarray:
-        return np.array([cheap_score(c, profile) for c in week.candidates])
+        if week.name not in keywords:
+            keywords[week.name] = np.array([cheap_score(c, profile) for c in week.candidates])
+        return keywords[week.name]
 
-    def view(name: str) -> Ranker:
-        return lambda week, got: got.views.get(name, np.zeros(len(week.candidates)))
+    def fused(words: float | None = None, popularity: float | None = None, fusion: str = "z",
+              learned_upvotes: bool = True) -> Ranker:
+        def rank(week: History, got: Learned) -> np.ndarray:
+            views = got.views if learned_upvotes else got.unpopular
+            weight = learned.semantic_weight(got.taste) if words is None else words
+            added = learned.popularity_weight(got.taste) if popularity is None else popularity
+            return learned.fuse(len(week.candidates), views, got.similarity, weight, got.log_upvotes, added, fusion)
+        return rank
 
-    def blend(words: float | None) -> Ranker:
-        return lambda week, got: learned.blend(week.candidates, got.taste, profile.description, embedder, words)
+    chosen: dict[str, Ranker] = {"keyword score (topics)": keyword,
+                                 "profile words (semantic)": lambda week, got: got.similarity}
+    if upvotes:
+        chosen["upvotes alone (log)"] = lambda week, got: got.log_upvotes
+    if not history:
+        for weight in POPULARITY_GRID if upvotes else ():
+            chosen[f"words + upvotes x{weight:g}"] = fused(popularity=weight)
+        chosen["words + upvotes, reciprocal-rank fusion" if upvotes else "profile words, fused"] = fused(fusion="rrf")
+        chosen["profile words + upvotes (product)" if upvotes else "profile words (product)"] = fused()
+        return chosen
+    chosen.update({f"learned {name}": _view(name) for name in learned.VIEWS})
+    chosen["blend (learned views)"] = fused(words=0.0)
+    if upvotes:
+        chosen["blend + words, upvotes left out"] = fused(popularity=0.0, learned_upvotes=False)
+        for weight in POPULARITY_GRID[:3]:
+            chosen[f"blend + words + upvotes x{weight:g} (added)"] = fused(popularity=weight, learned_upvotes=False)
+    chosen["blend + words, reciprocal-rank fusion"] = fused(fusion="rrf")
+    chosen["blend + profile words (product)"] = fused()
+    return chosen
 
-    def with_keyword(week: History, got: Learned) -> np.ndarray:
-        return blend(None)(week, got) + learned.standardised(keyword(week, got))
 
-    return {"keyword score (topics)": keyword, "profile words (semantic)": _semantic(profile, embedder),
-            **{f"learned {name}": view(name) for name in learned.VIEWS},
-            "blend (learned views)": blend(0.0), "blend + profile words (product)": blend(None),
-            "blend + words + keywords": with_keyword}
+def _with_examples(profile, embedder: Embedder, examples: list[str], upvotes: bool) -> dict[str, Ranker]:
+    """The product without a history, without and with `examples` as the picks of a week zero."""
+    from flows.shortlist.ranking import score_all
+
+    def product(profile) -> Ranker:
+        def rank(week: History, got: Learned) -> np.ndarray:
+            by_id = {s.candidate.arxiv_id: s.cheap for s in score_all(week.candidates, profile, None,
+                                                                       week.upvotes, embedder)}
+            return np.array([by_id.get(c.arxiv_id, -np.inf) for c in week.candidates])
+        return rank
+
+    return {"no examples (product)": product(profile.model_copy(update={"examples": []})),
+            "examples as week zero (product)": product(profile.model_copy(update={"examples": examples}))}
 
 
-def _semantic(profile, embedder: Embedder) -> Ranker:
-    return lambda week, got: learned.semantic(week.candidates, profile.description, embedder)
+def with_upvotes(weeks: Sequence[History], featured: Sequence[popularity.Featured]) -> list[History]:
+    """`weeks` with the upvotes of their candidates that were featured by the week's Sunday plus
+    ANNOUNCEMENT_LAG, as a Monday run would see them (weeks named YYYY-Www)."""
+    by_id: dict[str, list[popularity.Featured]] = {}
+    for row in featured:
+        by_id.setdefault(split_version(row.id)[0], []).append(row)
+    out = []
+    for week in weeks:
+        year, number = (int(part) for part in week.name.split("-W"))
+        cutoff = date.fromisocalendar(year, number, 7) + popularity.ANNOUNCEMENT_LAG
+        seen = {c.arxiv_id: max(r.upvotes for r in by_id[c.arxiv_id] if r.date <= cutoff) for c in week.candidates
+                if any(r.date <= cutoff for r in by_id.get(c.arxiv_id, ()))}
+        out.append(replace(week, upvotes=seen))
+    return out
 
 
 def report(weeks: Sequence[History], profile, embedder: Embedder) -> str:
-    """Both tables of `top5 eval`: learning from every earlier week (from week MIN_HISTORY + 1
-    on, or from the second week when there are fewer), and a cold start from the COLD_WEEKS
-    before each week. Raises ConfigError when fewer than two weeks have picks."""
+    """The three tables of `top5 eval`: learning from every earlier week (from week
+    MIN_HISTORY + 1 on, or from the second week when there are fewer), a cold start from the
+    COLD_WEEKS before each week, and no history at all (a new user: profile words and upvotes,
+    every week measured). Raises ConfigError when fewer than two weeks have picks."""
     weeks = [w for w in weeks if w.picks]
     if len(weeks) < 2:
         raise ConfigError(f"nothing to evaluate: {len(weeks)} week(s) with the editor's picks "
                           "(need two: one to learn from, one to measure)")
-    chosen = rankers(profile, embedder)
-    first = min(MIN_HISTORY, len(weeks) - 1)
-    cold = min(COLD_WEEKS, len(weeks) - 1)
-    full_table = table(replay(weeks, chosen, embedder, history=None, first=first))
-    cold_table = table(replay(weeks, chosen, embedder, history=cold, first=cold))
-    return (f"History: every earlier week (weeks {first + 1}-{len(weeks)} of {len(weeks)} measured)\n{full_table}\n\n"
-            f"Cold start: only the {cold} weeks before (weeks {cold + 1}-{len(weeks)} measured)\n{cold_table}")
+    upvotes = any(w.upvotes is not None for w in weeks)
+    keywords: dict[str, np.ndarray] = {}
+    with_history = rankers(profile, embedder, upvotes, keywords=keywords)
+    without = rankers(profile, embedder, upvotes, history=False, keywords=keywords)
+    first, cold = min(MIN_HISTORY, len(weeks) - 1), min(COLD_WEEKS, len(weeks) - 1)
+    words = profile.description
+    tables = [
+        (f"History: every earlier week (weeks {first + 1}-{len(weeks)} of {len(weeks)} measured)",
+         replay(weeks, with_history, embedder, history=None, first=first, description=words)),
+        (f"Cold start: only the {cold} weeks before (weeks {cold + 1}-{len(weeks)} measured)",
+         replay(weeks, with_history, embedder, history=cold, first=cold, description=words)),
+        (f"No history: the profile's words{' and upvotes' if upvotes else ''} (weeks 1-{len(weeks)} measured)",
+         replay(weeks, without, embedder, history=0, first=0, description=words)),
+    ]
+    examples = [c.title for c in weeks[0].candidates if c.arxiv_id in weeks[0].picks]
+    tables.append((f"A new user who wrote the {len(examples)} titles the editor picked in {weeks[0].name} as the "
+                   f"profile's examples (weeks 2-{len(weeks)} measured)",
+                   replay(weeks, _with_examples(profile, embedder, examples, upvotes), embedder, history=0, first=1,
+                          description=words)))
+    note = ("" if upvotes else "\n(no upvotes given: --upvotes FILE replays the popularity signal)")
+    return "\n\n".join(f"{title}\n{table(tallies)}" for title, tallies in tables) + note
+
+
+def upvotes_from(path: str | None, weeks: list[History]) -> list[History]:
+    """`weeks` with the upvotes of the JSONL file at `path` (`top5 eval --upvotes`), or as they
+    are when `path` is None; the lines ignored are logged as one warning naming the file."""
+    if not path:
+        return weeks
+    featured, ignored = popularity.read_featured(Path(path))
+    if ignored:
+        log.warning("upvotes file %s: %d lines ignored (not JSON, or values that are no arXiv id, date "
+                    "or count)", path, ignored)
+    return with_upvotes(weeks, featured)

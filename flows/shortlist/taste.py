@@ -14,6 +14,7 @@ from flows.candidates.candidate import Candidate
 from flows.candidates.ledger import ordered_ids
 from flows.errors import ConfigError, UnreadableFile
 from flows.files import edited_since_written, read_editor_json, read_editor_text
+from flows.review.period import is_review_label
 from flows.shortlist import archive, learned
 from flows.shortlist.embeddings import Embedder
 from flows.shortlist.learned import History, LearnedTaste
@@ -31,10 +32,17 @@ class Week:
     draft_picks: list[str]
     editor_picks: list[str]
     run: dict = field(default_factory=dict)
+    runners_up: list[str] = field(default_factory=list)
+    upvotes: dict[str, int] | None = None  # the popularity signal as the run saw it; None when it had none
 
     def history(self) -> History:
-        """The week as the learner reads it: every candidate, and the editor's picks among them."""
-        return History(self.name, self.candidates, frozenset(self.editor_picks) & {c.arxiv_id for c in self.candidates})
+        """The week as the learner reads it: every candidate, the editor's picks among them, and
+        the papers they were shown and did not keep (the draft's picks they swapped out or cut,
+        the runners-up they did not take): hard negatives."""
+        listed = {c.arxiv_id for c in self.candidates}
+        picks = frozenset(self.editor_picks) & listed
+        seen = (frozenset(self.draft_picks) | frozenset(self.runners_up)) & listed - picks
+        return History(self.name, self.candidates, picks, seen, self.upvotes)
 
 
 def recorded_weeks(digests_dir: Path, merged: Mapping[str, str] | None = None,
@@ -46,7 +54,8 @@ def recorded_weeks(digests_dir: Path, merged: Mapping[str, str] | None = None,
     with one line naming the file and what to do appended to `skipped` (and logged)."""
     merged = merged or {}
     weeks = []
-    for folder in sorted(p for p in digests_dir.glob("*") if (p / "candidates.json").is_file()):
+    for folder in sorted(p for p in digests_dir.glob("*") if (p / "candidates.json").is_file()
+                         and not is_review_label(p.name)):  # a year in review is not a week
         final = folder / "README.md"
         if folder.name not in merged and not final.is_file():
             continue
@@ -68,6 +77,9 @@ def _recorded(folder: Path, merged_text: str | None, skipped: list[str] | None) 
     try:
         cands = [Candidate.from_json(row) for row in record["candidates"]]
         shortlist, draft_picks = list(record.get("shortlist", [])), list(record.get("picks", []))
+        upvotes = {row["arxiv_id"]: row["upvotes"] for row in record["candidates"]
+                   if type(row.get("upvotes")) is int and row["upvotes"] >= 0}
+        runners_up = [r.get("arxiv_id") for r in record.get("runners_up", []) if isinstance(r, dict)]
     except (KeyError, TypeError, ValueError, AttributeError):
         raise UnreadableFile(f"{folder / 'candidates.json'} is not shaped as the tool wrote it: "
                              "restore it from git") from None
@@ -77,7 +89,8 @@ def _recorded(folder: Path, merged_text: str | None, skipped: list[str] | None) 
             run = read_editor_json(folder / "run.json")
         except UnreadableFile as exc:
             _note(skipped, f"{exc.message} (its token counts are left out)")
-    return Week(folder.name, cands, shortlist, draft_picks, ordered_ids(merged_text), run)
+    return Week(folder.name, cands, shortlist, draft_picks, ordered_ids(merged_text), run, runners_up,
+                upvotes or None)
 
 
 def _note(skipped: list[str] | None, why: str) -> None:
