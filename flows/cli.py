@@ -165,7 +165,12 @@ def _swap(args) -> int:
     from flows.digest.swap import swap
 
     folder = Path(args.digests_dir) / args.week
-    done = swap(folder, args.position, args.choice, Settings.from_env())
+    settings = Settings.from_env()
+    _synced(folder.parent)
+    if not args.no_pr and pull_request.in_git_repo(folder):  # refuse before the draft is rewritten
+        pull_request.check_not_merged(folder, settings)
+        pull_request.check_branch(folder, settings)
+    done = swap(folder, args.position, args.choice, settings)
     print(f"Paper {done.position} of {args.week}: {done.removed} replaced by {done.added} ({done.draft})")
     if not args.no_pr and pull_request.in_git_repo(folder):
         print(pull_request.open_pull_request(folder).message)
@@ -180,6 +185,7 @@ def _render(args) -> int:
     from flows.shortlist import Profile
 
     profile = Profile.load(Settings.from_env().profile)
+    _synced(Path(args.digests_dir))
     pages = render_to(Path(args.digests_dir) / args.week, args.style, Path(args.out) if args.out else None, profile)
     if args.out:
         print(f"Rendered {args.week} in style {args.style}: {args.out}")
@@ -193,8 +199,18 @@ def _show(args) -> int:
 
     from flows.digest import show
 
+    _synced(Path(args.digests_dir))
     print(show(Path(args.digests_dir) / args.week), end="")
     return 0
+
+
+def _synced(digests_dir) -> None:
+    """The digests clone fast-forwarded to the merged base branch, so a command reads the editor's
+    merged text; when it cannot be, the one line saying why (nothing was changed)."""
+    from flows.pull_request import sync
+
+    if message := sync(digests_dir).message:
+        print(f"top5: {message}", file=sys.stderr)
 
 
 def _eval(args) -> int:
