@@ -60,7 +60,8 @@ def _parser() -> argparse.ArgumentParser:
     swap.add_argument("--no-pr", action="store_true", help="do not update the pull request")
     render = _command(commands, "render", _render, "render a drafted week in another style (no LLM, no network)")
     render.add_argument("week", help=WEEK_HELP)
-    render.add_argument("--style", required=True, help="a style of prompts/styles/, e.g. bookmarks")
+    render.add_argument("--style", required=True, help="a style of prompts/styles/, e.g. bookmarks; email: the merged digest as "
+                        "a self-contained HTML newsletter and its plain-text part")
     render.add_argument("--out", help="folder for the pages and their figures/ (default: print README.md)")
     show = _command(commands, "show", _show, "print a draft's picks, runners-up with reasons, flags and cost")
     show.add_argument("week", help=WEEK_HELP)
@@ -190,7 +191,7 @@ def _render(args) -> int:
     if args.out:
         print(f"Rendered {args.week} in style {args.style}: {args.out}")
     else:
-        print(pages["README.md"], end="")
+        print(pages.get("README.md") or pages["newsletter.html"], end="")
     return 0
 
 
