@@ -97,6 +97,8 @@ def _run_parser(commands) -> None:
     run.add_argument("--end", help="explicit window end date YYYY-MM-DD, inclusive")
     _selection(run)
     run.add_argument("--no-pr", action="store_true", help="write the draft only: no branch, no pull request")
+    run.add_argument("--dry-run", action="store_true", help="fetch the week and score it with stage 1, then print "
+                     "the LLM requests, tokens and cost the run would spend; nothing sent to the LLM, nothing written")
     run.add_argument("--style", help="a style of prompts/styles/ (default: TOP5_STYLE or weekly)")
     _profile_option(run)
 
@@ -138,6 +140,8 @@ def _run(args) -> int:
     request = check_run(week=args.week or args.week_option, start=args.start, end=args.end,
                         categories=args.categories, top_k=args.top_k, digests_dir=args.digests_dir,
                         style=args.style)
+    if args.dry_run:
+        return _dry_run(request)
     _stop_on_sigterm()
     from flows.weekly_digest import weekly_digest  # imports Prefect: after every argument was checked
 
@@ -155,6 +159,22 @@ def _run(args) -> int:
         return EXIT_NO_DRAFT
     print(f"Draft written: {draft}\n{progress.closing_line(draft)}\n"
           f"Review it (`top5 show {request.week or 'WEEK'}`), edit it, then merge it.")
+    return 0
+
+
+def _dry_run(request) -> int:
+    from flows.config import Settings
+    from flows.errors import ConfigError
+    from flows.estimate import check_budget
+    from flows.estimate.dry_run import dry_run
+
+    settings = Settings.from_env()
+    estimate = dry_run(request, settings)
+    print("\n".join(["Dry run: no LLM request sent, nothing written", *estimate.lines()]))
+    try:
+        check_budget(estimate, settings.budget_usd, settings.budget_tokens)
+    except ConfigError as exc:
+        print(f"A real run would be refused: {exc.message}")
     return 0
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows import digest, pdf, progress, pull_request, shortlist, summaries
+from flows import digest, estimate, pdf, progress, pull_request, shortlist, summaries
 from flows.candidates import ArxivClient, Candidate
 from flows.config import Settings
 from flows.errors import PdfError, Top5Error
@@ -40,6 +40,10 @@ def rank(run: Run, fresh: list[Candidate], upvotes: dict[str, int], llm, setting
     embedder = shortlist.Embedder(settings.cache_dir)
     taste = shortlist.editor_taste(settings, run.digests_dir, run.merged, run.week, embedder)
     scored = shortlist.score_all(fresh, run.profile, taste, upvotes, embedder)
+    guess = estimate.estimate_run(scored, run.record.counts["candidates"], run.profile, llm, run.voice,
+                                  size=settings.shortlist_size, screen_size=settings.screen_size, top_k=run.top_k)
+    get_run_logger().info("%s", "\n".join(guess.lines()))  # before the first LLM request
+    estimate.check_budget(guess, settings.budget_usd, settings.budget_tokens)
     return shortlist.rank(scored, run.profile, llm, settings.shortlist_size, run.top_k, settings.screen_size)
 
 
