@@ -10,10 +10,15 @@ from flows.shortlist import ranking as cascade
 from flows.shortlist import screen
 from flows.summaries.section import SUMMARY_TOKENS, TEXT_BUDGET_TOKENS, SectionFields, request_messages
 from flows.summaries.source import paper_source
+from flows.text import estimate_tokens
 
 # tokens of a good model's answer: a title score ({"id", "score"}), an abstract score with its
 # one-line reason, a section's five fields in the house style (2-5 short paragraphs)
 COMPLETION_TOKENS = {"screen": 12, "rank": 45, "summaries": SUMMARY_TOKENS // 2}
+# the share of its TEXT_BUDGET_TOKENS a pick's PDF text takes in the prompt: the sections it is chosen
+# from (abstract, introduction, results, conclusion, captions) averaged ~1,100 of 3,000 tokens on the
+# shared week's PDFs (bench/dry_run.py prints the estimate against the run)
+TEXT_FILL = 0.4
 
 
 @dataclass(frozen=True)
@@ -111,12 +116,12 @@ def _rank(shortlist: list, profile, llm) -> StageEstimate:
 
 
 def _summaries(picks: list, llm, voice) -> StageEstimate:
-    """One request per pick, its PDF text filling the prompt budget (the abstract stands in, padded)."""
+    """One request per pick, its PDF text TEXT_FILL of the prompt budget (the abstract stands in, padded)."""
     prompt, answers = [], []
     for cand in picks:
         source = paper_source(cand, None, TEXT_BUDGET_TOKENS)
         tokens = llm.prompt_tokens(request_messages(source.paper, source.text, voice), SectionFields)
-        prompt.append(tokens + max(0, TEXT_BUDGET_TOKENS - len(source.text) // 4))
+        prompt.append(tokens + max(0, int(TEXT_FILL * TEXT_BUDGET_TOKENS) - estimate_tokens(source.text)))
         answers.append(COMPLETION_TOKENS["summaries"])
     return _stage("summaries", "summarize", llm, prompt, answers)
 
