@@ -48,6 +48,12 @@ def rank(run: Run, fresh: list[Candidate], upvotes: dict[str, int], llm, setting
 
 
 @stage
+def what_was_learned(run: Run, settings: Settings) -> dict:
+    return digest.what_was_learned(settings, run.digests_dir, run.merged, run.week, run.profile,
+                                   shortlist.Embedder(settings.cache_dir))
+
+
+@stage
 def fetch_pdfs(picks: list[Candidate], settings: Settings) -> dict[str, Path | PdfError]:
     with ArxivClient(settings) as client:
         return client.download_pdfs(picks, settings.cache_dir / "pdf")
@@ -111,6 +117,7 @@ def _draft(**asked) -> str | None:
         with run.stage("shortlist"):
             upvotes = run.signal(fetch_upvotes(run, settings))
             ranking = run.ranked(rank(run, fresh, upvotes, llm, settings), len(fresh))
+            run.record.learned = what_was_learned(run, settings)
         with run.stage("pdf"):
             pdfs = run.downloaded(fetch_pdfs(run.picks, settings))
         with run.stage("pdf_text"):

@@ -8,6 +8,7 @@ import json
 import re
 from pathlib import Path
 
+from flows.digest.learning import describe
 from flows.errors import DraftError
 from flows.text import clip
 
@@ -30,7 +31,8 @@ def show(folder: Path) -> str:
     lines += [_paper(f"R{i}", r.get("arxiv_id", "?"), {**rows.get(r.get("arxiv_id"), {}), **r})
               for i, r in enumerate(cands.get("runners_up", []), 1)] or ["  none"]
     lines += ["", "Flags", *([f"  - {_plain(flag, 600)}" for flag in run.get("flags", [])] or ["  none"])]
-    lines += ["", f"Funnel: {funnel(run.get('counts', {}))}", *[f"{k.capitalize()}: {v}" for k, v in usage(run).items()]]
+    taste = describe(run.get("learned"))
+    lines += ["", f"Funnel: {funnel(run.get('counts', {}))}", *([f"Taste: {_plain(taste, 600)}"] if taste else []), *[f"{k.capitalize()}: {v}" for k, v in usage(run).items()]]
     return "\n".join(lines) + "\n"
 
 
