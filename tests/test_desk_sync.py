@@ -95,3 +95,25 @@ def test_swap_refuses_a_merged_week_before_changing_anything(repos, tmp_path, ca
     err = capsys.readouterr().err
     assert "was merged into main" in err and "edit the merged text" in err and "merge or close" not in err.lower()
     assert json.loads((folder / "candidates.json").read_text())["picks"] == PICKS
+
+
+def test_swap_refuses_an_editors_branch_before_rewriting_the_draft(repos, tmp_path, capsys, monkeypatch):  # noqa: F811
+    from tests.github_server import GitHubServer
+    from tests.test_pull_request import REPOSITORY, TOKEN
+
+    work, bare = repos
+    folder = _drafted(work)
+    clone = tmp_path / "editor"
+    git(tmp_path, "clone", "-q", "-b", f"digest/{WEEK}", bare.as_uri(), str(clone))
+    (clone / "digests" / WEEK / "README.md").write_text("# Mine now\n")
+    git(clone, *EDITOR, "commit", "-q", "-am", "my edits")
+    git(clone, "push", "-q", "origin", f"digest/{WEEK}")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    with GitHubServer(TOKEN, REPOSITORY, bare=bare) as github:
+        for name, value in (("GITHUB_TOKEN", TOKEN), ("GITHUB_REPOSITORY", REPOSITORY), ("GITHUB_API_URL", github.url)):
+            monkeypatch.setenv(name, value)
+
+        assert top5(["swap", WEEK, "2", "R1", "--digests-dir", str(work / "digests")]) == 1
+
+    assert "commits this tool did not make" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before  # refused first: nothing rewritten
