@@ -61,7 +61,8 @@ def _parser() -> argparse.ArgumentParser:
     swap.add_argument("--no-pr", action="store_true", help="do not update the pull request")
     render = _command(commands, "render", _render, "render a drafted week in another style (no LLM, no network)")
     render.add_argument("week", help=WEEK_HELP)
-    render.add_argument("--style", required=True, help="a style of prompts/styles/, e.g. bookmarks")
+    render.add_argument("--style", required=True, help="a style of prompts/styles/, e.g. bookmarks; email: the merged digest as "
+                        "a self-contained HTML newsletter and its plain-text part")
     render.add_argument("--out", help="folder for the pages and their figures/ (default: print README.md)")
     show = _command(commands, "show", _show, "print a draft's picks, runners-up with reasons, flags and cost")
     show.add_argument("week", help=WEEK_HELP)
@@ -105,6 +106,8 @@ def _run_parser(commands) -> None:
     run.add_argument("--end", help="explicit window end date YYYY-MM-DD, inclusive")
     _selection(run)
     run.add_argument("--no-pr", action="store_true", help="write the draft only: no branch, no pull request")
+    run.add_argument("--dry-run", action="store_true", help="fetch the week and score it with stage 1, then print "
+                     "the LLM requests, tokens and cost the run would spend; nothing sent to the LLM, nothing written")
     run.add_argument("--style", help="a style of prompts/styles/ (default: TOP5_STYLE or weekly)")
     _profile_option(run)
 
@@ -146,6 +149,8 @@ def _run(args) -> int:
     request = check_run(week=args.week or args.week_option, start=args.start, end=args.end,
                         categories=args.categories, top_k=args.top_k, digests_dir=args.digests_dir,
                         style=args.style)
+    if args.dry_run:
+        return _dry_run(request)
     _stop_on_sigterm()
     from flows.weekly_digest import weekly_digest  # imports Prefect: after every argument was checked
 
@@ -166,6 +171,22 @@ def _run(args) -> int:
     return 0
 
 
+def _dry_run(request) -> int:
+    from flows.config import Settings
+    from flows.errors import ConfigError
+    from flows.estimate import check_budget
+    from flows.estimate.dry_run import dry_run
+
+    settings = Settings.from_env()
+    estimate = dry_run(request, settings)
+    print("\n".join(["Dry run: no LLM request sent, nothing written", *estimate.lines()]))
+    try:
+        check_budget(estimate, settings.budget_usd, settings.budget_tokens)
+    except ConfigError as exc:
+        print(f"A real run would be refused: {exc.message}")
+    return 0
+
+
 def _swap(args) -> int:
     from pathlib import Path
 
@@ -174,7 +195,12 @@ def _swap(args) -> int:
     from flows.digest.swap import swap
 
     folder = Path(args.digests_dir) / args.week
-    done = swap(folder, args.position, args.choice, Settings.from_env())
+    settings = Settings.from_env()
+    _synced(folder.parent)
+    if not args.no_pr and pull_request.in_git_repo(folder):  # refuse before the draft is rewritten
+        pull_request.check_not_merged(folder, settings)
+        pull_request.check_branch(folder, settings)
+    done = swap(folder, args.position, args.choice, settings)
     print(f"Paper {done.position} of {args.week}: {done.removed} replaced by {done.added} ({done.draft})")
     if not args.no_pr and pull_request.in_git_repo(folder):
         print(pull_request.open_pull_request(folder).message)
@@ -189,11 +215,12 @@ def _render(args) -> int:
     from flows.shortlist import Profile
 
     profile = Profile.load(Settings.from_env().profile)
+    _synced(Path(args.digests_dir))
     pages = render_to(Path(args.digests_dir) / args.week, args.style, Path(args.out) if args.out else None, profile)
     if args.out:
         print(f"Rendered {args.week} in style {args.style}: {args.out}")
     else:
-        print(pages["README.md"], end="")
+        print(pages.get("README.md") or pages["newsletter.html"], end="")
     return 0
 
 
@@ -202,8 +229,18 @@ def _show(args) -> int:
 
     from flows.digest import show
 
+    _synced(Path(args.digests_dir))
     print(show(Path(args.digests_dir) / args.week), end="")
     return 0
+
+
+def _synced(digests_dir) -> None:
+    """The digests clone fast-forwarded to the merged base branch, so a command reads the editor's
+    merged text; when it cannot be, the one line saying why (nothing was changed)."""
+    from flows.pull_request import sync
+
+    if message := sync(digests_dir).message:
+        print(f"top5: {message}", file=sys.stderr)
 
 
 def _eval(args) -> int:

@@ -40,6 +40,18 @@ def render(name: str, directory: Path = PROMPTS_DIR, filters: dict | None = None
     return environment.get_template(name).render(**context)
 
 
+@lru_cache(maxsize=2)
+def _html_environment(directory: Path) -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(directory), undefined=jinja2.StrictUndefined,
+                              autoescape=True, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+
+
+def render_html(name: str, directory: Path = PROMPTS_DIR, **context) -> str:
+    """Template `name` rendered with autoescape on: every value is HTML-escaped (markupsafe) unless
+    the caller made it Markup. For HTML pages (the email newsletter); StrictUndefined as above."""
+    return _html_environment(directory).get_template(name).render(**context)
+
+
 def template_hash(name: str, directory: Path = PROMPTS_DIR) -> str:
     """sha256 (first 12 hex digits) of the template file as committed."""
     return hashlib.sha256((directory / name).read_bytes()).hexdigest()[:12]

@@ -53,6 +53,8 @@ class Run:
             raise
 
     def _prepare(self, settings: Settings, style: str | None, open_pr: bool) -> None:
+        if synced := pull_request.sync(self.digests_dir, settings).message:  # read and write the merged text
+            self.log.info("%s", synced)
         digest.check_unedited(self.folder, advice=retry_advice())
         self.open_pr = open_pr and pull_request.proposing(self.folder)
         if self.open_pr:

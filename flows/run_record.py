@@ -30,6 +30,7 @@ class RunRecord:
     tokens: dict = field(default_factory=dict)
     exemplar: str = ""
     swaps: list[dict] = field(default_factory=list)  # the editor's swaps, kept across re-drafts
+    learned: dict = field(default_factory=dict)  # what the taste learned (flows/digest/learning.py)
 
     def to_json(self, written: dict[str, str]) -> dict:
         return {
@@ -46,6 +47,7 @@ class RunRecord:
             "tokens": self.tokens,
             "flags": self.flags,
             "swaps": self.swaps,
+            "learned": self.learned,
             "written": written,
         }
 

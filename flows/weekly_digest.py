@@ -13,7 +13,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows import digest, pdf, progress, pull_request, shortlist, summaries
+from flows import digest, estimate, pdf, progress, pull_request, shortlist, summaries
 from flows.candidates import ArxivClient, Candidate
 from flows.config import Settings
 from flows.errors import PdfError, Top5Error
@@ -40,9 +40,19 @@ def rank(run: Run, fresh: list[Candidate], upvotes: dict[str, int], llm, setting
     embedder, unread = shortlist.Embedder(settings.cache_dir), []  # unread: history left out, for the flags
     taste = shortlist.editor_taste(settings, run.digests_dir, run.merged, run.week, embedder, unread)
     scored = shortlist.score_all(fresh, run.profile, taste, upvotes, embedder)
+    guess = estimate.estimate_run(scored, run.record.counts["candidates"], run.profile, llm, run.voice,
+                                  size=settings.shortlist_size, screen_size=settings.screen_size, top_k=run.top_k)
+    get_run_logger().info("%s", "\n".join(guess.lines()))  # before the first LLM request
+    estimate.check_budget(guess, settings.budget_usd, settings.budget_tokens)
     ranking = shortlist.rank(scored, run.profile, llm, settings.shortlist_size, run.top_k, settings.screen_size)
     ranking.flags[:0] = unread
     return ranking
+
+
+@stage
+def what_was_learned(run: Run, settings: Settings) -> dict:
+    return digest.what_was_learned(settings, run.digests_dir, run.merged, run.week, run.profile,
+                                   shortlist.Embedder(settings.cache_dir))
 
 
 @stage
@@ -109,6 +119,7 @@ def _draft(**asked) -> str | None:
         with run.stage("shortlist"):
             upvotes = run.signal(fetch_upvotes(run, settings))
             ranking = run.ranked(rank(run, fresh, upvotes, llm, settings), len(fresh))
+            run.record.learned = what_was_learned(run, settings)
         with run.stage("pdf"):
             pdfs = run.downloaded(fetch_pdfs(run.picks, settings))
         with run.stage("pdf_text"):

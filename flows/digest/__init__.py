@@ -3,6 +3,7 @@ without ever overwriting the editor's edits; `swap.py` replaces one pick of a dr
 
 from flows.digest.artifacts import publish_artifacts
 from flows.digest.figures import with_images
+from flows.digest.learning import what_was_learned
 from flows.digest.lock import WeekLock
 from flows.digest.pages import (
                                 OFFLINE_BANNER,
@@ -16,5 +17,5 @@ from flows.digest.pages import (
 from flows.digest.show import show
 
 __all__ = ["OFFLINE_BANNER", "WeekLock", "publish_artifacts", "check_unedited", "previous_swaps", "render_again",
-           "render_to", "show", "with_images", "write",
-           "write_pages"]
+           "render_to", "show", "what_was_learned", "with_images",
+           "write", "write_pages"]

@@ -129,9 +129,12 @@ def render_again(folder: Path, style: str, profile: Profile) -> dict[str, str]:
 
 
 def render_to(folder: Path, style: str, out: Path | None, profile: Profile) -> dict[str, str]:
-    """The week in `folder` rendered in `style` (see render_again); with `out`, the pages are
+    """The week in `folder` rendered in `style` (see render_again; style "email": the merged README as a
+    newsletter, flows/digest/newsletter.py); with `out`, the pages are
     written there with a copy of the week's figures/, so the images they link are found."""
-    pages = render_again(folder, style, profile)
+    from flows.digest import newsletter
+
+    pages = newsletter.render_newsletter(folder) if style == newsletter.STYLE else render_again(folder, style, profile)
     if out is not None:
         _check_out(folder, out, pages)
         hashes = {name: sha256_text(text) for name, text in pages.items()}

@@ -8,6 +8,7 @@ import json
 import re
 from pathlib import Path
 
+from flows.digest.learning import describe
 from flows.errors import DraftError
 from flows.escape import shown
 from flows.text import clip
@@ -23,13 +24,27 @@ def show(folder: Path) -> str:
     window = run.get("window", {})
     lines = [f"{_plain(run.get('week', folder.name))}: {_plain(window.get('start', '?'))[:10]} to "
              f"{_plain(window.get('end', '?'))[:10]}, style {_plain(run.get('style', '?'))}", "", "Picks"]
-    lines += [_paper(f"{i}.", aid, rows.get(aid, {})) for i, aid in enumerate(cands.get("picks", []), 1)]
+    picks = _final_picks(folder) or cands.get("picks", [])
+    if picks != cands.get("picks", []):
+        lines[-1] = "Picks (as the editor's text has them)"
+    lines += [_paper(f"{i}.", aid, rows.get(aid, {})) for i, aid in enumerate(picks, 1)]
     lines += ["", f"Runners-up (swap one in: top5 swap {_plain(folder.name)} PAPER R1)"]
     lines += [_paper(f"R{i}", r.get("arxiv_id", "?"), {**rows.get(r.get("arxiv_id"), {}), **r})
               for i, r in enumerate(cands.get("runners_up", []), 1)] or ["  none"]
     lines += ["", "Flags", *([f"  - {_plain(flag, 600)}" for flag in run.get("flags", [])] or ["  none"])]
-    lines += ["", f"Funnel: {funnel(run.get('counts', {}))}", *[f"{k.capitalize()}: {v}" for k, v in usage(run).items()]]
+    taste = describe(run.get("learned"))
+    lines += ["", f"Funnel: {funnel(run.get('counts', {}))}", *([f"Taste: {_plain(taste, 600)}"] if taste else []), *[f"{k.capitalize()}: {v}" for k, v in usage(run).items()]]
     return "\n".join(lines) + "\n"
+
+
+def _final_picks(folder: Path) -> list[str]:
+    """The arXiv ids the week's README.md features, in order: after a merge, the editor's picks."""
+    from flows.candidates.ledger import ordered_ids
+
+    try:
+        return ordered_ids((folder / "README.md").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
 
 
 def funnel(counts: dict) -> str:

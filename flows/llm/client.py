@@ -141,6 +141,17 @@ class LLM:
             self._cache.put(key, json.dumps(value, ensure_ascii=False))
         return result
 
+    def prompt_tokens(self, messages: list[dict], schema: type[BaseModel] | None = None) -> int:
+        """The prompt tokens the budget reserves for `messages` (with the JSON hint a `schema`
+        request adds in the current JSON mode): the count the dry run's estimate uses."""
+        if schema is not None:
+            messages = _with_json_hint(messages, schema if self._json.current == "prompt" else None)
+        return estimate_tokens("".join(str(m.get("content", "")) for m in messages))
+
+    def price(self, stage: str, prompt_tokens: int, completion_tokens: int) -> float:
+        """US dollars for that many tokens of `stage`'s model, from the price list (0 when unknown)."""
+        return self._prices.cost(self.model_for(stage), prompt_tokens, completion_tokens)
+
     def describe(self) -> dict:
         """What run.json records about the LLM backend (never a credential)."""
         models = {stage: self.model_for(stage) for stage in STAGES}

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from flows import prompts
+from flows.digest.learning import describe
 from flows.digest.show import funnel, usage
 from flows.errors import DraftError
 from flows.text import clip
@@ -62,6 +63,7 @@ def _context(run: dict, candidates: dict) -> dict:
         "runners_up": [_paper(r.get("arxiv_id", "?"), {**rows.get(r.get("arxiv_id"), {}), **r})
                        for r in candidates.get("runners_up", [])],
         "flags": run.get("flags", []), "checklist": CHECKLIST, "funnel": funnel(run.get("counts", {})),
+        "learned": describe(run.get("learned")),
         "models": list(llm.get("models", {}).items()),
         "where": " (offline embedded model)" if llm.get("offline") else (
             f" at {llm['base_url']}" if llm.get("base_url") else ""),

@@ -48,9 +48,14 @@ def screen_titles(cands: Sequence[Candidate], profile, llm, flags: list[str]) ->
     return scores
 
 
+def batch_messages(batch: list[Candidate], system: str) -> list[dict]:
+    """One title-screen request's messages (`system`: screen_system.j2 rendered for the profile)."""
+    return [{"role": "system", "content": system},
+            {"role": "user", "content": prompts.render("screen_user.j2", papers=batch)}]
+
+
 def _screen_batch(batch: list[Candidate], system: str, llm, flags: list[str]) -> dict[str, float]:
-    messages = [{"role": "system", "content": system},
-                {"role": "user", "content": prompts.render("screen_user.j2", papers=batch)}]
+    messages = batch_messages(batch, system)
     ids = {c.arxiv_id for c in batch}
     try:
         answer = llm.complete_json("rank", messages, ScreenAnswer)  # the ranking model, its budget

@@ -265,6 +265,11 @@ def _own_words(cand: Candidate, notes: list[str], reason: str, figures: dict) ->
                    take="[needs writing: your take]", notes=tuple(notes), fallback=True, **figures)
 
 
+def request_messages(cand: Candidate, text: str, voice: Voice) -> list[dict]:
+    """The messages of a paper's first summary request (what the dry run's estimate counts)."""
+    return _messages(cand, text, voice)
+
+
 def _messages(cand: Candidate, text: str, voice: Voice) -> list[dict]:
     system = prompts.render("summary_system.j2", style=voice.guide, exemplar=voice.exemplar)
     user = prompts.render("summary_user.j2", paper=cand, text=text)
