@@ -17,7 +17,7 @@ from pathlib import Path
 from flows import candidates, digest, preflight, progress, pull_request, shortlist, summaries
 from flows.config import Settings
 from flows.errors import Top5Error
-from flows.run_record import RunRecord
+from flows.run_record import RunRecord, first_stage
 
 
 @dataclass
@@ -105,6 +105,11 @@ class Run:
         counts, missing = upvotes
         self.record.flags += [missing] if missing else []
         return counts
+
+    def tasted(self, taste, upvotes: dict[str, int]):
+        """The learned taste (or None); what stage 1 will score with goes into the record."""
+        self.record.first_stage = first_stage(taste is not None, bool(upvotes))
+        return taste
 
     def ranked(self, ranking: shortlist.Ranking, fresh: int) -> shortlist.Ranking:
         """The ranking with the editor's earlier swaps applied; the picks are kept on the run."""

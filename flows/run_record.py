@@ -30,6 +30,7 @@ class RunRecord:
     tokens: dict = field(default_factory=dict)
     exemplar: str = ""
     swaps: list[dict] = field(default_factory=list)  # the editor's swaps, kept across re-drafts
+    first_stage: list[str] = field(default_factory=list)  # what stage 1 scored with (see first_stage)
 
     def to_json(self, written: dict[str, str]) -> dict:
         return {
@@ -46,8 +47,18 @@ class RunRecord:
             "tokens": self.tokens,
             "flags": self.flags,
             "swaps": self.swaps,
+            "first_stage": self.first_stage,
             "written": written,
         }
+
+
+TASTE, WORDS, POPULARITY = "the learned taste", "the profile's words", "the Hugging Face upvotes"
+
+
+def first_stage(taste_learned: bool, popularity: bool) -> list[str]:
+    """What stage 1 (shortlist.score_all) scored every candidate with in a run: the learned taste
+    when the editor's history held a pick, the profile's words always, upvotes when they arrived."""
+    return [TASTE] * taste_learned + [WORDS] + [POPULARITY] * popularity
 
 
 def prompt_hashes(style: str) -> dict[str, str]:

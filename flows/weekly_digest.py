@@ -36,9 +36,14 @@ def fetch_upvotes(run: Run, settings: Settings) -> tuple[dict[str, int], str | N
 
 
 @stage
-def rank(run: Run, fresh: list[Candidate], upvotes: dict[str, int], llm, settings: Settings) -> shortlist.Ranking:
+def learn_taste(run: Run, settings: Settings):
+    """The editor's taste, learned from this digest's merged weeks and imported history (or None)."""
+    return shortlist.editor_taste(settings, run.digests_dir, run.merged, run.week, shortlist.Embedder(settings.cache_dir))
+
+
+@stage
+def rank(run: Run, fresh: list[Candidate], upvotes: dict[str, int], taste, llm, settings: Settings) -> shortlist.Ranking:
     embedder = shortlist.Embedder(settings.cache_dir)
-    taste = shortlist.editor_taste(settings, run.digests_dir, run.merged, run.week, embedder)
     scored = shortlist.score_all(fresh, run.profile, taste, upvotes, embedder)
     return shortlist.rank(scored, run.profile, llm, settings.shortlist_size, run.top_k, settings.screen_size)
 
@@ -106,7 +111,8 @@ def _draft(**asked) -> str | None:
             return run.nothing_new()
         with run.stage("shortlist"):
             upvotes = run.signal(fetch_upvotes(run, settings))
-            ranking = run.ranked(rank(run, fresh, upvotes, llm, settings), len(fresh))
+            taste = run.tasted(learn_taste(run, settings), upvotes)
+            ranking = run.ranked(rank(run, fresh, upvotes, taste, llm, settings), len(fresh))
         with run.stage("pdf"):
             pdfs = run.downloaded(fetch_pdfs(run.picks, settings))
         with run.stage("pdf_text"):
