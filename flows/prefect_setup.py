@@ -8,6 +8,7 @@ PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS always wins.
 
 from __future__ import annotations
 
+import logging
 import os
 import tomllib
 from pathlib import Path
@@ -74,3 +75,28 @@ def unreachable(exc: BaseException) -> str | None:
         return (f"the Prefect server at {url} (PREFECT_API_URL) does not answer: start it with `make server`, "
                 "or unset PREFECT_API_URL to run with a temporary one")
     return None
+
+
+class ExpectedFailures(logging.Filter):
+    """Drops the traceback from a Prefect engine log record whose exception is one the tool
+    raises on purpose (flows.errors.Top5Error: arXiv or the LLM out of reach, a refused setting or
+    week): the line keeps the error's message, in the terminal and in the UI's log. Any other
+    exception keeps its traceback: that is a bug."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from flows.errors import Top5Error
+
+        if record.exc_info and isinstance(record.exc_info[1], Top5Error):
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+ENGINE_LOGGERS = ("prefect.task_runs", "prefect.flow_runs")  # where Prefect's engines log a run's failure
+
+
+def quiet_expected_failures() -> None:
+    """Installs ExpectedFailures on Prefect's run loggers (once per process)."""
+    for name in ENGINE_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, ExpectedFailures) for f in logger.filters):
+            logger.addFilter(ExpectedFailures())

@@ -13,12 +13,14 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows import digest, pdf, progress, pull_request, shortlist, summaries
+from flows import digest, pdf, prefect_setup, progress, pull_request, shortlist, summaries
 from flows.candidates import ArxivClient, Candidate
 from flows.config import Settings
 from flows.errors import PdfError, Top5Error
 from flows.llm import open_llm
 from flows.run import Run, refused
+
+prefect_setup.quiet_expected_failures()  # an expected failure is one line, a bug a traceback
 
 # Tasks take live objects (the LLM, the settings, the run): they are not cached by their inputs.
 stage = task(cache_policy=NO_CACHE)
