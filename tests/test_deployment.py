@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -31,7 +32,7 @@ from flows.prefect_setup import project_api_url
 from tests import scripted_llm
 from tests.arxiv_server import ArxivServer
 from tests.conftest import REPO, WEEK, require_shared
-from tests.loopback import healthy
+from tests.loopback import Loopback, healthy
 from tests.openai_server import OpenAIServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
@@ -122,6 +123,24 @@ def _project_copy(where: Path) -> Path:
     return where
 
 
+class WebhookReceiver(Loopback):
+    """A chat webhook on 127.0.0.1: keeps the JSON bodies POSTed to it."""
+
+    def __init__(self):
+        received = self.received = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        super().__init__(Handler)
+
+
 def _flow_run_state(api: str, run_id: str):
     from prefect.client.orchestration import get_client
     from prefect.settings import PREFECT_API_URL, temporary_settings
@@ -206,6 +225,7 @@ def test_weekly_deployment_runs_on_a_worker_and_is_scheduled(week_servers, tmp_p
     logs.mkdir()
     services: list[Service] = []
     stopped: dict[str, bool] = {}
+    webhook = WebhookReceiver()
     try:
         server = Service("server", [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
                          dict(env, PREFECT_API_URL=api), logs)
@@ -248,6 +268,11 @@ def test_weekly_deployment_runs_on_a_worker_and_is_scheduled(week_servers, tmp_p
         assert llm.requests
         assert "sk-test-NEVER-LOGGED" not in run.stdout + run.stderr + worker.log.read_text(errors="replace")
 
+        # `make notify URL=...`: a failed run POSTs its one line to the editor's webhook.
+        notify = subprocess.run([sys.executable, "-m", "flows.notify", webhook.base + "/hook"], cwd=project,
+                                env=dict(env, PYTHONPATH=str(REPO)), capture_output=True, text=True, timeout=120)
+        assert notify.returncode == 0 and "notifies the webhook" in notify.stdout, notify.stdout + notify.stderr
+
         # The editor edits the draft; running the week again is refused in one line that
         # speaks of the deployment, and the run ends Failed with that message.
         (digests / "2026-W47" / "README.md").write_text("# edited by the editor\n")
@@ -260,6 +285,13 @@ def test_weekly_deployment_runs_on_a_worker_and_is_scheduled(week_servers, tmp_p
         assert refusal and "with another digests_dir parameter" in refusal[-1], worker_log[-3000:]
         assert "--digests-dir" not in refusal[-1] and "Traceback" not in worker_log.split("2026-W47/README.md was")[-1]
         assert (digests / "2026-W47" / "README.md").read_text() == "# edited by the editor\n"
+        deadline = time.monotonic() + 60
+        while not webhook.received and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert webhook.received, "no notification\n" + server.tail()
+        [sent] = webhook.received
+        assert "ended Failed" in sent["text"] and "was changed after this tool wrote it" in sent["text"], sent
+        assert "/runs/flow-run/" in sent["text"] and "sk-test" not in sent["text"]
 
         artifacts = _prefect(env, "artifact", "ls", "--output", "json", cwd=project)
         assert artifacts.returncode == 0, artifacts.stderr
@@ -287,6 +319,7 @@ def test_weekly_deployment_runs_on_a_worker_and_is_scheduled(week_servers, tmp_p
         assert (first.weekday(), first.hour, first.minute) == (0, 6, 0)  # 10:00 or 11:00 UTC
         assert timedelta(0) < upcoming[0] - datetime.now(NEW_YORK) <= timedelta(days=7)
     finally:
+        webhook.stop()
         for service in services:
             stopped[service.name] = service.stop()
     assert stopped == {"worker": True, "server": True}, stopped
