@@ -87,23 +87,28 @@ def propose(run: Run) -> str:
 @flow(name="weekly-digest")
 def weekly_digest(week: str | None = None, categories: list[str] | None = None, top_k: int = 5,
                   digests_dir: str = "digests", start: str | None = None, end: str | None = None,
-                  open_pr: bool = True, style: str | None = None) -> str | None:
+                  open_pr: bool = True, style: str | None = None, profile: str | None = None,
+                  history_dir: str | None = None) -> str | None:
     """Draft the top-`top_k` digest of `week` (ISO week such as 2026-W47; default: the last
     complete arXiv week) into `digests_dir`/<week>/. `start`/`end` (YYYY-MM-DD) replace the
     week's window. With `open_pr` the draft is proposed as a pull request. `style` names a folder
-    of prompts/styles/ (default: TOP5_STYLE). Returns the draft's path, or None when the window
+    of prompts/styles/ (default: TOP5_STYLE). One install drafts several digests: each gives its
+    own `digests_dir` (in its own git clone: its branches and pull requests), `profile` (a TOML
+    file, default TOP5_PROFILE), `history_dir` (its imported past weeks, default TOP5_HISTORY_DIR)
+    and `style`; its taste is learned from that history and the weeks merged in its own
+    digests_dir only. Returns the draft's path, or None when the window
     holds no new papers. A refusal (bad arguments or settings, a week the editor has edited)
     ends the run Failed with its one-line message, before any work; calling the flow then raises
     that error."""
     try:
-        return _draft(week=week, start=start, end=end, categories=categories, top_k=top_k,
+        settings = Settings.from_env().for_digest(profile=profile, history_dir=history_dir)
+        return _draft(settings, week=week, start=start, end=end, categories=categories, top_k=top_k,
                       digests_dir=digests_dir, style=style, open_pr=open_pr)
     except Top5Error as exc:
         return refused(exc)
 
 
-def _draft(**asked) -> str | None:
-    settings = Settings.from_env()
+def _draft(settings: Settings, **asked) -> str | None:
     run = Run(settings, get_run_logger(), **asked)
     with run, open_llm(settings) as llm:
         run.record.llm = llm.describe()
