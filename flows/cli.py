@@ -257,7 +257,7 @@ def _before_prefect() -> None:
     """The Prefect server this run uses (the project's, or a temporary one when it is down), and
     SIGTERM handled; both before Prefect is imported, which reads its settings once."""
     if note := prefect_setup.server_or_temporary():
-        print(f"top5: {note}", file=sys.stderr)
+        print(f"top5 note: {note}", file=sys.stderr)
     _stop_on_sigterm()
 
 
