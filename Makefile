@@ -17,7 +17,7 @@ HOST ?= 127.0.0.1
 PORT ?= 4200
 API_URL := http://$(HOST):$(PORT)/api
 
-.PHONY: install run test demo server worker deploy bench clean
+.PHONY: install run test demo server worker deploy notify bench clean
 
 install: $(STAMP)
 
@@ -46,6 +46,9 @@ deploy: install  ## register the 'weekly' deployment (needs `make server` runnin
 
 worker: install  ## a process worker that runs the scheduled and manual runs (stops on one SIGTERM)
 	PREFECT_API_URL=$(API_URL) $(PY) -m flows.worker --pool local-pool
+
+notify: install  ## a failed or crashed run POSTs its one line to URL: make notify URL=https://hooks.example/T0 (same PORT)
+	PREFECT_API_URL=$(API_URL) $(PY) -m flows.notify '$(URL)'
 
 clean:
 	rm -rf $(VENV) .prefect .cache

@@ -151,7 +151,7 @@ def _run(args) -> int:
                         style=args.style)
     if args.dry_run:
         return _dry_run(request)
-    _stop_on_sigterm()
+    _before_prefect()
     from flows.weekly_digest import weekly_digest  # imports Prefect: after every argument was checked
 
     try:
@@ -297,13 +297,21 @@ def _backfill(args) -> int:
     from flows.preflight import check_run
 
     check_run(week=args.week, categories=args.categories, top_k=args.top_k, digests_dir=args.digests_dir)
-    _stop_on_sigterm()
+    _before_prefect()
     from flows import backfill  # imports Prefect
 
     return backfill.main(["--start-week", args.week, "--end-week", args.last or args.week,
                           "--categories", args.categories, "--top-k", str(args.top_k),
                           "--digests-dir", args.digests_dir, "--runner", args.runner,
                           "--max-parallel", str(args.max_parallel), *(["--open-pr"] if args.open_pr else [])])
+
+
+def _before_prefect() -> None:
+    """The Prefect server this run uses (the project's, or a temporary one when it is down), and
+    SIGTERM handled; both before Prefect is imported, which reads its settings once."""
+    if note := prefect_setup.server_or_temporary():
+        print(f"top5 note: {note}", file=sys.stderr)
+    _stop_on_sigterm()
 
 
 def _stop_on_sigterm() -> None:

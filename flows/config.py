@@ -188,6 +188,12 @@ class Settings(BaseSettings):
                                    file_secret_settings) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings,)  # the environment is read by from_env() only
 
+    def for_digest(self, *, profile: str | None = None, history_dir: str | None = None) -> Settings:
+        """These settings for one digest of several drafted from one install: its own profile file
+        and history folder (flow parameters) replace TOP5_PROFILE and TOP5_HISTORY_DIR; None keeps them."""
+        changes = {name: Path(value) for name, value in (("profile", profile), ("history_dir", history_dir)) if value}
+        return self.model_copy(update=changes) if changes else self
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, env_file: Path | str | None = None) -> Settings:
         """The settings from `env` (default: the process environment, then the `.env` file named

@@ -8,10 +8,54 @@ PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS always wins.
 
 from __future__ import annotations
 
+import logging
 import os
+import tomllib
+from pathlib import Path
+
+import httpx
 
 EPHEMERAL_STARTUP_TIMEOUT = "300"
 SETTING = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
+PROJECT_SETTINGS = Path("prefect.toml")  # read by Prefect from the working directory
+TEMPORARY_PROFILE = "ephemeral"  # a profile of the project's profiles file: no server, a temporary one
+
+
+def project_api_url(folder: Path = Path()) -> str | None:
+    """The Prefect server the project's settings in `folder` name: prefect.toml's `profiles_path`,
+    that file's active profile, its PREFECT_API_URL (Prefect 3.8 reads them in this order when
+    neither the environment nor .env set them: prefect/settings/sources.py). None when unset."""
+    try:
+        profiles = folder / _toml(folder / PROJECT_SETTINGS)["profiles_path"]
+        data = _toml(profiles)
+        return data["profiles"][data["active"]].get("PREFECT_API_URL")
+    except (OSError, KeyError, TypeError, AttributeError, tomllib.TOMLDecodeError):
+        return None
+
+
+def server_or_temporary() -> str | None:
+    """Before Prefect is imported: when no server answers where the project's Prefect profile
+    points, this process uses the `ephemeral` profile (a temporary server: the offline `make run`)
+    and says so in one line; None when nothing changed. A PREFECT_API_URL or PREFECT_PROFILE the
+    user set is theirs, answering or not (`unreachable` then says what to do)."""
+    chosen = {"PREFECT_API_URL", "PREFECT_PROFILE"} & set(os.environ)
+    url = None if chosen else project_api_url()
+    if not url or _answers(url):
+        return None
+    os.environ["PREFECT_PROFILE"] = TEMPORARY_PROFILE
+    return (f"no Prefect server answers at {url} (the project's Prefect profile): this run starts a "
+            "temporary one; `make server` keeps the runs in its UI")
+
+
+def _toml(path: Path) -> dict:
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+def _answers(api_url: str) -> bool:
+    try:
+        return httpx.get(f"{api_url.rstrip('/')}/health", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def unreachable(exc: BaseException) -> str | None:
@@ -24,10 +68,35 @@ def unreachable(exc: BaseException) -> str | None:
     if "ephemeral Prefect API server" in text:
         waited = os.environ.get(SETTING, "20")
         return (f"Prefect's temporary server did not start within {SETTING}={waited} s (a busy machine "
-                f"needs longer): raise {SETTING}, or start a server with `make server` and set "
-                "PREFECT_API_URL=http://127.0.0.1:4200/api")
+                f"needs longer): raise {SETTING}, or start a server with `make server` (prefect.toml points every run from the "
+                "project folder at it)")
     if text.startswith("Failed to reach API"):
         url = os.environ.get("PREFECT_API_URL", "PREFECT_API_URL")
         return (f"the Prefect server at {url} (PREFECT_API_URL) does not answer: start it with `make server`, "
                 "or unset PREFECT_API_URL to run with a temporary one")
     return None
+
+
+class ExpectedFailures(logging.Filter):
+    """Drops the traceback from a Prefect engine log record whose exception is one the tool
+    raises on purpose (flows.errors.Top5Error: arXiv or the LLM out of reach, a refused setting or
+    week): the line keeps the error's message, in the terminal and in the UI's log. Any other
+    exception keeps its traceback: that is a bug."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from flows.errors import Top5Error
+
+        if record.exc_info and isinstance(record.exc_info[1], Top5Error):
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+ENGINE_LOGGERS = ("prefect.task_runs", "prefect.flow_runs")  # where Prefect's engines log a run's failure
+
+
+def quiet_expected_failures() -> None:
+    """Installs ExpectedFailures on Prefect's run loggers (once per process)."""
+    for name in ENGINE_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, ExpectedFailures) for f in logger.filters):
+            logger.addFilter(ExpectedFailures())

@@ -17,7 +17,7 @@ from pathlib import Path
 from flows import candidates, digest, preflight, progress, pull_request, shortlist, summaries
 from flows.config import Settings
 from flows.errors import Top5Error
-from flows.run_record import RunRecord
+from flows.run_record import RunRecord, first_stage
 
 
 @dataclass
@@ -108,6 +108,14 @@ class Run:
         counts, missing = upvotes
         self.record.flags += [missing] if missing else []
         return counts
+
+    def tasted(self, learned: tuple, upvotes: dict[str, int]):
+        """The learned taste (or None) of (taste, what of the history could not be read); the
+        unread files become flags, and what stage 1 will score with goes into the record."""
+        taste, unread = learned
+        self.record.flags += unread
+        self.record.first_stage = first_stage(taste is not None, bool(upvotes))
+        return taste
 
     def ranked(self, ranking: shortlist.Ranking, fresh: int) -> shortlist.Ranking:
         """The ranking with the editor's earlier swaps applied; the picks are kept on the run."""

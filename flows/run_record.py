@@ -31,6 +31,7 @@ class RunRecord:
     exemplar: str = ""
     swaps: list[dict] = field(default_factory=list)  # the editor's swaps, kept across re-drafts
     learned: dict = field(default_factory=dict)  # what the taste learned (flows/digest/learning.py)
+    first_stage: list[str] = field(default_factory=list)  # what stage 1 scored with (see first_stage)
 
     def to_json(self, written: dict[str, str]) -> dict:
         return {
@@ -48,8 +49,18 @@ class RunRecord:
             "flags": self.flags,
             "swaps": self.swaps,
             "learned": self.learned,
+            "first_stage": self.first_stage,
             "written": written,
         }
+
+
+TASTE, WORDS, POPULARITY = "the learned taste", "the profile's words", "the Hugging Face upvotes"
+
+
+def first_stage(taste_learned: bool, popularity: bool) -> list[str]:
+    """What stage 1 (shortlist.score_all) scored every candidate with in a run: the learned taste
+    when the editor's history held a pick, the profile's words always, upvotes when they arrived."""
+    return [TASTE] * taste_learned + [WORDS] + [POPULARITY] * popularity
 
 
 def prompt_hashes(style: str) -> dict[str, str]:

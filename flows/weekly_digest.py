@@ -13,12 +13,14 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows import digest, estimate, pdf, progress, pull_request, shortlist, summaries
+from flows import digest, estimate, pdf, prefect_setup, progress, pull_request, shortlist, summaries
 from flows.candidates import ArxivClient, Candidate
 from flows.config import Settings
 from flows.errors import PdfError, Top5Error
 from flows.llm import open_llm
 from flows.run import Run, refused
+
+prefect_setup.quiet_expected_failures()  # an expected failure is one line, a bug a traceback
 
 # Tasks take live objects (the LLM, the settings, the run): they are not cached by their inputs.
 stage = task(cache_policy=NO_CACHE)
@@ -36,17 +38,24 @@ def fetch_upvotes(run: Run, settings: Settings) -> tuple[dict[str, int], str | N
 
 
 @stage
-def rank(run: Run, fresh: list[Candidate], upvotes: dict[str, int], llm, settings: Settings) -> shortlist.Ranking:
-    embedder, unread = shortlist.Embedder(settings.cache_dir), []  # unread: history left out, for the flags
-    taste = shortlist.editor_taste(settings, run.digests_dir, run.merged, run.week, embedder, unread)
+def learn_taste(run: Run, settings: Settings) -> tuple[shortlist.LearnedTaste | None, list[str]]:
+    """The editor's taste, learned from this digest's merged weeks and imported history (or
+    None), and one line for each file of that history that could not be read (for the flags)."""
+    unread: list[str] = []
+    taste = shortlist.editor_taste(settings, run.digests_dir, run.merged, run.week,
+                                   shortlist.Embedder(settings.cache_dir), unread)
+    return taste, unread
+
+
+@stage
+def rank(run: Run, fresh: list[Candidate], upvotes: dict[str, int], taste, llm, settings: Settings) -> shortlist.Ranking:
+    embedder = shortlist.Embedder(settings.cache_dir)
     scored = shortlist.score_all(fresh, run.profile, taste, upvotes, embedder)
     guess = estimate.estimate_run(scored, run.record.counts["candidates"], run.profile, llm, run.voice,
                                   size=settings.shortlist_size, screen_size=settings.screen_size, top_k=run.top_k)
     get_run_logger().info("%s", "\n".join(guess.lines()))  # before the first LLM request
     estimate.check_budget(guess, settings.budget_usd, settings.budget_tokens)
-    ranking = shortlist.rank(scored, run.profile, llm, settings.shortlist_size, run.top_k, settings.screen_size)
-    ranking.flags[:0] = unread
-    return ranking
+    return shortlist.rank(scored, run.profile, llm, settings.shortlist_size, run.top_k, settings.screen_size)
 
 
 @stage
@@ -92,23 +101,28 @@ def propose(run: Run) -> str:
 @flow(name="weekly-digest")
 def weekly_digest(week: str | None = None, categories: list[str] | None = None, top_k: int = 5,
                   digests_dir: str = "digests", start: str | None = None, end: str | None = None,
-                  open_pr: bool = True, style: str | None = None) -> str | None:
+                  open_pr: bool = True, style: str | None = None, profile: str | None = None,
+                  history_dir: str | None = None) -> str | None:
     """Draft the top-`top_k` digest of `week` (ISO week such as 2026-W47; default: the last
     complete arXiv week) into `digests_dir`/<week>/. `start`/`end` (YYYY-MM-DD) replace the
     week's window. With `open_pr` the draft is proposed as a pull request. `style` names a folder
-    of prompts/styles/ (default: TOP5_STYLE). Returns the draft's path, or None when the window
+    of prompts/styles/ (default: TOP5_STYLE). One install drafts several digests: each gives its
+    own `digests_dir` (in its own git clone: its branches and pull requests), `profile` (a TOML
+    file, default TOP5_PROFILE), `history_dir` (its imported past weeks, default TOP5_HISTORY_DIR)
+    and `style`; its taste is learned from that history and the weeks merged in its own
+    digests_dir only. Returns the draft's path, or None when the window
     holds no new papers. A refusal (bad arguments or settings, a week the editor has edited)
     ends the run Failed with its one-line message, before any work; calling the flow then raises
     that error."""
     try:
-        return _draft(week=week, start=start, end=end, categories=categories, top_k=top_k,
+        settings = Settings.from_env().for_digest(profile=profile, history_dir=history_dir)
+        return _draft(settings, week=week, start=start, end=end, categories=categories, top_k=top_k,
                       digests_dir=digests_dir, style=style, open_pr=open_pr)
     except Top5Error as exc:
         return refused(exc)
 
 
-def _draft(**asked) -> str | None:
-    settings = Settings.from_env()
+def _draft(settings: Settings, **asked) -> str | None:
     run = Run(settings, get_run_logger(), **asked)
     with run, open_llm(settings) as llm:
         run.record.llm = llm.describe()
@@ -118,7 +132,8 @@ def _draft(**asked) -> str | None:
             return run.nothing_new()
         with run.stage("shortlist"):
             upvotes = run.signal(fetch_upvotes(run, settings))
-            ranking = run.ranked(rank(run, fresh, upvotes, llm, settings), len(fresh))
+            taste = run.tasted(learn_taste(run, settings), upvotes)
+            ranking = run.ranked(rank(run, fresh, upvotes, taste, llm, settings), len(fresh))
             run.record.learned = what_was_learned(run, settings)
         with run.stage("pdf"):
             pdfs = run.downloaded(fetch_pdfs(run.picks, settings))

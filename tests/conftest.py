@@ -12,6 +12,9 @@ import pytest
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="top5-prefect-"))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+# The project's Prefect profile names `make server`'s address; tests never talk to a server they
+# did not start (a temporary server, or the harness's).
+os.environ.setdefault("PREFECT_PROFILE", "ephemeral")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

@@ -249,6 +249,34 @@ def test_an_edited_week_is_refused_in_one_line_and_the_run_ends_failed(tmp_path,
 
 
 @pytest.mark.e2e
+def test_arxiv_out_of_reach_is_one_line_in_the_terminal_and_the_run_state(tmp_path, prefect_harness):
+    """An expected failure inside a task: no traceback in the terminal nor in the logs Prefect
+    keeps for the UI; the run ends Failed with the one line that names the setting."""
+    import socket
+
+    from prefect.settings import PREFECT_API_URL
+
+    with socket.socket() as closed:  # a port nothing listens on: connection refused
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    env = {"PREFECT_API_URL": PREFECT_API_URL.value(), "OPENAI_BASE_URL": "http://127.0.0.1:9/v1",
+           "ARXIV_API_URL": f"http://127.0.0.1:{port}/api", "ARXIV_DELAY_SECONDS": "0.01", "TOP5_POPULARITY": "off"}
+
+    result = _top5("run", "2026-W47", "--no-pr", "--digests-dir", str(tmp_path), env=env)
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr + result.stdout, result.stderr[-3000:]
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("top5: arXiv query") and "ARXIV_API_URL" in last
+    runs, logs = _flow_runs_and_logs()
+    failed = next(r for r in runs if r.parameters.get("digests_dir") == str(tmp_path))
+    assert failed.state.is_failed() and "ARXIV_API_URL" in failed.state.message
+    assert "\n" not in failed.state.message
+    kept = [log.message for log in logs if log.flow_run_id == failed.id]
+    assert any("FeedError" in m for m in kept) and not any("Traceback" in m for m in kept), kept
+
+
+@pytest.mark.e2e
 def test_a_secret_in_the_wrong_variable_never_reaches_prefect(tmp_path, prefect_harness, monkeypatch):
     """A deployment's run reads its settings inside the flow: the failure names the variable,
     and neither the run's state, its logs nor Prefect's database hold the value."""

@@ -1,5 +1,7 @@
 """The weekly deployment as a user runs it: `prefect server start`, a process work pool,
-`prefect deploy --all` from prefect.yaml, a process worker, and `prefect deployment run`.
+`prefect deploy --all` from prefect.yaml, a process worker, and `prefect deployment run` typed
+as README.md writes it, in a copy of the project folder with no PREFECT_API_URL set: the
+project's prefect.toml alone sends every plain `prefect` command to the server.
 
 Everything is a real subprocess on 127.0.0.1 with a throwaway PREFECT_HOME; arXiv and the
 LLM are the local test servers, whose URLs reach the flow run only through the worker's
@@ -12,21 +14,25 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
 from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from flows.prefect_setup import project_api_url
 from tests import scripted_llm
 from tests.arxiv_server import ArxivServer
 from tests.conftest import REPO, WEEK, require_shared
-from tests.loopback import healthy
+from tests.loopback import Loopback, healthy
 from tests.openai_server import OpenAIServer
 from tests.review_fixture import build_year
 
@@ -96,9 +102,59 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _prefect(env: dict, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([PREFECT, *args], cwd=REPO, env=env, capture_output=True, text=True,
+def _prefect(env: dict, *args: str, cwd: Path = REPO, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([PREFECT, *args], cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=timeout, check=False)
+
+
+def readme_commands(start: str) -> list[str]:
+    """The commands README.md gives in backticks that begin with `start`, as written."""
+    text = (REPO / "README.md").read_text()
+    return [c for c in re.findall(r"`([^`\n]+)`", text) if c.startswith(start)]
+
+
+def _project_copy(where: Path) -> Path:
+    """The project folder as a user has it (its tracked files, no .venv, .prefect or drafts)."""
+    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO,
+                           capture_output=True, text=True, check=True).stdout.split()
+    for name in files:
+        if (REPO / name).is_file():
+            (where / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, where / name)
+    return where
+
+
+class WebhookReceiver(Loopback):
+    """A chat webhook on 127.0.0.1: keeps the JSON bodies POSTed to it."""
+
+    def __init__(self):
+        received = self.received = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        super().__init__(Handler)
+
+
+def _flow_run_state(api: str, run_id: str):
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings({PREFECT_API_URL: api}), get_client(sync_client=True) as client:
+        return client.read_flow_run(run_id).state
+
+
+def _wait_final(api: str, run_id: str, timeout: float = 180):
+    deadline = time.monotonic() + timeout
+    while not (state := _flow_run_state(api, run_id)).is_final() and time.monotonic() < deadline:
+        time.sleep(1)
+    return state
 
 
 def _wait_healthy(api: str, server: Service, timeout: float = 90) -> None:
@@ -182,31 +238,43 @@ def _year_review_deployment(env: dict, api: str, tmp_path: Path, worker: Service
     assert upcoming and upcoming[0] == last_monday_of_december_six_new_york(datetime.now(NEW_YORK)), upcoming[:1]
 
 
+def test_the_project_settings_name_the_server_make_server_starts():
+    port = re.search(r"^PORT \?= (\d+)$", (REPO / "Makefile").read_text(), re.MULTILINE).group(1)
+    host = re.search(r"^HOST \?= (\S+)$", (REPO / "Makefile").read_text(), re.MULTILINE).group(1)
+    assert project_api_url(REPO) == f"http://{host}:{port}/api"
+
+
 def test_weekly_deployment_runs_on_a_worker_and_is_scheduled(week_servers, tmp_path):
     arxiv, llm = week_servers
-    api = f"http://127.0.0.1:{_free_port()}/api"
+    project = _project_copy(tmp_path / "project")
+    api = project_api_url(project)
+    port = int(api.split(":")[2].split("/")[0])
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            pytest.skip(f"port {port} is taken: the README's commands reach the server prefect.toml names there")
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PREFECT_", "ARXIV_", "OPENAI_", "TOP5_"))}
-    env.update(PREFECT_HOME=str(tmp_path / "prefect-home"), PREFECT_API_URL=api,
+           if not k.startswith(("PREFECT_", "ARXIV_", "OPENAI_", "TOP5_"))}  # no PREFECT_API_URL
+    env.update(PREFECT_HOME=str(tmp_path / "prefect-home"),
                PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1")
     logs = tmp_path / "logs"
     logs.mkdir()
-    digests = tmp_path / "digests"
     services: list[Service] = []
     stopped: dict[str, bool] = {}
+    webhook = WebhookReceiver()
     try:
-        server = Service("server", [PREFECT, "server", "start", "--host", "127.0.0.1",
-                                    "--port", api.split(":")[2].split("/")[0]], env, logs)
+        server = Service("server", [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+                         dict(env, PREFECT_API_URL=api), logs)
         services.append(server)
         _wait_healthy(api, server)
 
-        pool = _prefect(env, "work-pool", "create", "local-pool", "--type", "process")
+        pool = _prefect(env, "work-pool", "create", "local-pool", "--type", "process", cwd=project)
         assert pool.returncode == 0, pool.stdout + pool.stderr
-        deployed = _prefect(env, "--no-prompt", "deploy", "--all")  # plain: nothing set beforehand
+        [deploy] = readme_commands("prefect deploy ")
+        deployed = _prefect(env, "--no-prompt", *shlex.split(deploy)[1:], cwd=project)  # plain: nothing set beforehand
         assert deployed.returncode == 0, deployed.stdout + deployed.stderr
 
         # The worker carries the run's settings; its flow-run subprocesses inherit them.
-        worker_env = dict(env, PREFECT_WORKER_QUERY_SECONDS="1",
+        worker_env = dict(env, PREFECT_API_URL=api, PREFECT_WORKER_QUERY_SECONDS="1",  # as `make worker`
                           ARXIV_API_URL=arxiv.api_url, ARXIV_PDF_URL=arxiv.pdf_url,
                           ARXIV_DELAY_SECONDS="0.01", OPENAI_BASE_URL=llm.base_url,
                           OPENAI_API_KEY="sk-test-NEVER-LOGGED", TOP5_LLM_MAX_WAIT="2",
@@ -218,11 +286,15 @@ def test_weekly_deployment_runs_on_a_worker_and_is_scheduled(week_servers, tmp_p
                          dict(worker_env, PYTHONPATH=str(REPO)), logs, cwd=elsewhere, sigint="SIG_IGN")
         services.insert(0, worker)  # stopped first: a worker outliving its server hangs ~20 s
 
-        run = _prefect(env, "deployment", "run", "weekly-digest/weekly", "-p", "week=2026-W47",
-                       "-p", f"digests_dir={digests}", "-p", "open_pr=false",
-                       "--watch", "--watch-interval", "1", timeout=180)
-        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:] + "\n" + worker.tail()
-        assert "Completed" in run.stdout
+        # The README's command, typed as written: the draft lands in the project's digests/.
+        [typed] = readme_commands("prefect deployment run")
+        shell = dict(env, PATH=os.pathsep.join([str(Path(PREFECT).parent), env.get("PATH", "")]))  # .venv/bin on PATH
+        run = subprocess.run(typed, shell=True, cwd=project, env=shell, capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0 and "not found" not in run.stdout + run.stderr, run.stdout + run.stderr
+        run_id = re.search(r"UUID: ([0-9a-f-]{36})", run.stdout).group(1)
+        state = _wait_final(api, run_id)
+        assert state.is_completed(), f"{state}\n" + worker.tail()
+        digests = project / "digests"
 
         readme = (digests / "2026-W47" / "README.md").read_text()
         assert len(re.findall(r"^## Paper \d: ", readme, flags=re.MULTILINE)) == 5
@@ -232,28 +304,40 @@ def test_weekly_deployment_runs_on_a_worker_and_is_scheduled(week_servers, tmp_p
         assert llm.requests
         assert "sk-test-NEVER-LOGGED" not in run.stdout + run.stderr + worker.log.read_text(errors="replace")
 
+        # `make notify URL=...`: a failed run POSTs its one line to the editor's webhook.
+        notify = subprocess.run([sys.executable, "-m", "flows.notify", webhook.base + "/hook"], cwd=project,
+                                env=dict(env, PYTHONPATH=str(REPO)), capture_output=True, text=True, timeout=120)
+        assert notify.returncode == 0 and "notifies the webhook" in notify.stdout, notify.stdout + notify.stderr
+
         # The editor edits the draft; running the week again is refused in one line that
         # speaks of the deployment, and the run ends Failed with that message.
         (digests / "2026-W47" / "README.md").write_text("# edited by the editor\n")
         again = _prefect(env, "deployment", "run", "weekly-digest/weekly", "-p", "week=2026-W47",
                          "-p", f"digests_dir={digests}", "-p", "open_pr=false",
-                         "--watch", "--watch-interval", "1", timeout=180)
+                         "--watch", "--watch-interval", "1", cwd=project, timeout=180)
         assert again.returncode != 0 and "Failed" in again.stdout, again.stdout[-3000:]
         worker_log = worker.log.read_text(errors="replace")
         refusal = [line for line in worker_log.splitlines() if "was changed after this tool wrote it" in line]
         assert refusal and "with another digests_dir parameter" in refusal[-1], worker_log[-3000:]
         assert "--digests-dir" not in refusal[-1] and "Traceback" not in worker_log.split("2026-W47/README.md was")[-1]
         assert (digests / "2026-W47" / "README.md").read_text() == "# edited by the editor\n"
+        deadline = time.monotonic() + 60
+        while not webhook.received and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert webhook.received, "no notification\n" + server.tail()
+        [sent] = webhook.received
+        assert "ended Failed" in sent["text"] and "was changed after this tool wrote it" in sent["text"], sent
+        assert "/runs/flow-run/" in sent["text"] and "sk-test" not in sent["text"]
 
-        artifacts = _prefect(env, "artifact", "ls", "--output", "json")
+        artifacts = _prefect(env, "artifact", "ls", "--output", "json", cwd=project)
         assert artifacts.returncode == 0, artifacts.stderr
         assert "digest-draft" in {a["key"] for a in json.loads(artifacts.stdout)}
 
-        inspected = _prefect(env, "deployment", "inspect", "weekly-digest/weekly", "--output", "json")
+        inspected = _prefect(env, "deployment", "inspect", "weekly-digest/weekly", "--output", "json", cwd=project)
         assert inspected.returncode == 0, inspected.stderr
         deployment = json.loads(inspected.stdout)
         [pull] = deployment["pull_steps"]  # the folder `prefect deploy` ran in, resolved
-        assert pull["prefect.deployments.steps.set_working_directory"]["directory"] == str(REPO.resolve())
+        assert pull["prefect.deployments.steps.set_working_directory"]["directory"] == str(project.resolve())
         [schedule] = deployment["schedules"]
         assert schedule["schedule"]["cron"] == "0 6 * * 1"
         assert schedule["schedule"]["timezone"] == "America/New_York"
@@ -273,6 +357,7 @@ def test_weekly_deployment_runs_on_a_worker_and_is_scheduled(week_servers, tmp_p
 
         _year_review_deployment(env, api, tmp_path, worker)
     finally:
+        webhook.stop()
         for service in services:
             stopped[service.name] = service.stop()
     assert stopped == {"worker": True, "server": True}, stopped

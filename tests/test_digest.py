@@ -128,3 +128,27 @@ def test_the_draft_is_written_readable_by_others(tmp_path):
     write(tmp_path, **_parts())
     for name in ("README.md", "papers.md", "sections.json", "candidates.json", "run.json"):
         assert (tmp_path / name).stat().st_mode & 0o777 == 0o644, name
+
+
+def _banner(readme: str) -> str:
+    return next(line for line in readme.splitlines() if "OFFLINE DRAFT" in line)
+
+
+def test_the_offline_banner_names_what_stage_one_scored_with(tmp_path):
+    """The banner's claim about the picks is read from the run record, not a fixed sentence."""
+    from flows.digest import render_again
+    from flows.run_record import first_stage
+
+    parts = _parts(offline=True)
+    parts["record"].first_stage = first_stage(taste_learned=True, popularity=False)
+    write(tmp_path / "learned", **parts)
+    banner = _banner((tmp_path / "learned" / "README.md").read_text())
+    assert "the picks are the first stage's order, from the learned taste and the profile's words." in banner
+    assert "keyword" not in banner and "upvotes" not in banner
+    assert _banner(render_again(tmp_path / "learned", "weekly", PROFILE)["README.md"]) == banner
+
+    parts = _parts(offline=True)
+    parts["record"].first_stage = first_stage(taste_learned=False, popularity=True)
+    write(tmp_path / "first", **parts)
+    banner = _banner((tmp_path / "first" / "README.md").read_text())
+    assert "from the profile's words and the Hugging Face upvotes." in banner and "taste" not in banner

@@ -13,7 +13,8 @@ import sys
 
 import pytest
 
-from flows.digest.pages import OFFLINE_BANNER
+from flows.digest.pages import offline_banner
+from flows.run_record import WORDS
 from tests.arxiv_server import ArxivServer
 from tests.conftest import REPO, WEEK, require_shared
 
@@ -45,7 +46,9 @@ def test_an_unconfigured_run_drafts_offline_and_says_so(settings_env, tmp_path):
     readme = (folder / "README.md").read_text(encoding="utf-8")
     record = json.loads((folder / "run.json").read_text(encoding="utf-8"))
 
-    assert OFFLINE_BANNER in readme
+    # the banner says what stage 1 scored with in this run: no history yet, upvotes off
+    assert record["first_stage"] == [WORDS] and offline_banner(record["first_stage"]) in readme
+    assert "keyword" not in readme and "learned taste" not in readme.split("OFFLINE DRAFT", 1)[1].split("\n", 1)[0]
     assert len(re.findall(r"^## Paper \d+: ", readme, flags=re.M)) == 1
     assert record["llm"]["offline"] is True
     assert any("order comes from the cheap scores" in flag for flag in record["flags"]), record["flags"]

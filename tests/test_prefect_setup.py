@@ -48,3 +48,35 @@ def test_prefect_out_of_reach_is_one_line_that_says_what_to_do(tmp_path, case):
     assert len(ours) == 1 and "make server" in ours[0], result.stderr[-3000:]
     assert ("PREFECT_API_URL" if case == "server down" else f"raise {SETTING}") in ours[0]
     assert "Traceback" not in result.stderr
+
+
+_WHICH = ("from flows.prefect_setup import server_or_temporary\nnote = server_or_temporary()\n"
+          "from prefect.settings import get_current_settings\n"
+          "print(repr(get_current_settings().api.url), note is not None)")
+
+
+def test_plain_prefect_commands_from_the_project_folder_reach_the_project_server(tmp_path):
+    """prefect.toml -> prefect-profiles.toml: the active profile names make server's address."""
+    out = subprocess.run([sys.executable, "-m", "prefect", "config", "view"], cwd=REPO, env=_env(tmp_path),
+                         capture_output=True, text=True, timeout=120)
+    assert "PREFECT_API_URL='http://127.0.0.1:4200/api' (from profile)" in out.stdout, out.stdout + out.stderr
+
+
+def test_a_run_with_no_server_at_the_project_address_uses_a_temporary_one(tmp_path):
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "prefect.toml").write_text((REPO / "prefect.toml").read_text())
+    (project / "prefect-profiles.toml").write_text(
+        (REPO / "prefect-profiles.toml").read_text().replace("127.0.0.1:4200", f"127.0.0.1:{port}"))
+    out = subprocess.run([sys.executable, "-c", _WHICH], cwd=project, env=_env(tmp_path, PYTHONPATH=str(REPO)),
+                         capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["None", "True"], out.stdout + out.stderr  # no URL: Prefect starts a temporary server
+
+    # a server the user chose is theirs, answering or not
+    chosen = _env(tmp_path, PYTHONPATH=str(REPO), PREFECT_API_URL=f"http://127.0.0.1:{port}/api")
+    out = subprocess.run([sys.executable, "-c", _WHICH], cwd=project, env=chosen, capture_output=True, text=True,
+                         timeout=120)
+    assert out.stdout.split() == [f"'http://127.0.0.1:{port}/api'", "False"], out.stdout + out.stderr

@@ -31,8 +31,17 @@ from flows.summaries.section import Section, digest_style_dir
 
 PAGES = {"README.md": "digest.md.j2", "papers.md": "papers.md.j2"}  # page -> its template in a style
 OFFLINE_BANNER = ("OFFLINE DRAFT: written by the small embedded model (SmolLM2-135M) because no LLM "
-                  "was configured. Its text is unreliable and it cannot rank: the picks come from "
-                  "keyword scores. Set OPENAI_API_KEY or OPENAI_BASE_URL for a real draft.")
+                  "was configured. Its text is unreliable and it cannot rank: the picks are the first "
+                  "stage's order, from {first_stage}. Set OPENAI_API_KEY or OPENAI_BASE_URL for a real draft.")
+
+
+def offline_banner(first_stage: list[str]) -> str:
+    """The offline banner, naming what stage 1 scored with in this run (run.record.first_stage,
+    e.g. ["the learned taste", "the profile's words"]); an older draft that did not record it
+    says "its scores"."""
+    names = first_stage or ["its scores"]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return OFFLINE_BANNER.format(first_stage=listed)
 
 
 def check_unedited(folder: Path, advice: str = "pass another --digests-dir") -> None:
@@ -65,9 +74,10 @@ def render_pages(style: str, *, profile: Profile, sections: list[Section], paper
     return {page: prompts.render(f"styles/{style}/{template}", **context) for page, template in PAGES.items()}
 
 
-def banners_for(sections: list[Section], offline: bool) -> list[str]:
-    """The draft's banners: the tool's own sentences (pages show them unescaped), never paper or LLM text."""
-    banners = [OFFLINE_BANNER] if offline else []
+def banners_for(sections: list[Section], offline: bool, first_stage: list[str] | None = None) -> list[str]:
+    """The draft's banners: the tool's own sentences (pages show them unescaped), never paper or LLM
+    text; `first_stage` names what stage 1 scored with (fixed names, see RunRecord.first_stage)."""
+    banners = [offline_banner(first_stage or [])] if offline else []
     flagged = sum(1 for s in sections if s.notes)
     if flagged:
         banners.append(f"{flagged} of {len(sections)} sections carry draft notes (⚠️) for the editor to resolve.")
@@ -79,7 +89,7 @@ def write(folder: Path, *, profile: Profile, ranking: Ranking, sections: list[Se
     check_unedited(folder)
     picks = [s.candidate for s in ranking.picks]
     sections, images = with_all_images(folder, sections, pdfs or {})
-    written, lint_flags = write_pages(folder, record.style, profile, sections, picks, offline)
+    written, lint_flags = write_pages(folder, record.style, profile, sections, picks, offline, record.first_stage)
     written = {**images, **written}
     record.flags += lint_flags
     write_json(folder / "candidates.json", {
@@ -95,11 +105,12 @@ def write(folder: Path, *, profile: Profile, ranking: Ranking, sections: list[Se
 
 
 def write_pages(folder: Path, style: str, profile: Profile, sections: list[Section], papers: list[Candidate],
-                offline: bool, extra: dict | None = None) -> tuple[dict[str, str], list[str]]:
+                offline: bool, extra: dict | None = None, first_stage: list[str] | None = None
+                ) -> tuple[dict[str, str], list[str]]:
     """The draft's pages and sections.json (with `extra`, see render_pages); returns the pages'
     hashes and what the draft check found."""
     pages = render_pages(style, profile=profile, sections=sections, papers=papers,
-                         banners=banners_for(sections, offline), week=folder.name, extra=extra)
+                         banners=banners_for(sections, offline, first_stage), week=folder.name, extra=extra)
     flags = []
     if style == "weekly":
         flags = [f"Draft check, {p.field}: {p.message}"
@@ -108,7 +119,7 @@ def write_pages(folder: Path, style: str, profile: Profile, sections: list[Secti
     record_pending(folder, hashes)  # a kill from here on leaves pages the next run knows as its own
     for name, text in pages.items():
         write_atomic(folder / name, text)
-    stored = {"offline": offline, "sections": [s.to_json() for s in sections]}
+    stored = {"offline": offline, "first_stage": first_stage or [], "sections": [s.to_json() for s in sections]}
     write_json(folder / "sections.json", {**stored, "extra": extra} if extra else stored)
     return hashes, flags
 
@@ -124,8 +135,8 @@ def render_again(folder: Path, style: str, profile: Profile) -> dict[str, str]:
     rows = {row["arxiv_id"]: row for row in record["candidates"]}
     papers = [Candidate.from_json(rows[s.arxiv_id]) for s in sections]
     return render_pages(style, profile=profile, sections=sections, papers=papers,
-                        banners=banners_for(sections, stored.get("offline", False)), week=folder.name,
-                        extra=stored.get("extra"))
+                        banners=banners_for(sections, stored.get("offline", False), stored.get("first_stage")),
+                        week=folder.name, extra=stored.get("extra"))
 
 
 def render_to(folder: Path, style: str, out: Path | None, profile: Profile) -> dict[str, str]:
