@@ -219,7 +219,9 @@ def _year_review_deployment(env: dict, api: str, tmp_path: Path, worker: Service
     digests repository of merged editor weeks (their PDFs are not served: flagged, still drafted),
     and scheduled for the last Monday of December."""
     year = build_year(tmp_path / "year", weeks=12, pdfs=False)
-    run = _prefect(env, "deployment", "run", "weekly-digest/year-review", "-p", "year=2025",
+    [typed] = readme_commands("prefect deployment run 'weekly-digest/year-review'")
+    # as the README types it, then the fixture's year and folder (a later -p of a name wins)
+    run = _prefect(env, *shlex.split(typed)[1:], "-p", "year=2025",
                    "-p", f"digests_dir={year.digests}", "-p", "open_pr=false",
                    "--watch", "--watch-interval", "1", timeout=240)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:] + "\n" + worker.tail()
@@ -287,7 +289,7 @@ def test_weekly_deployment_runs_on_a_worker_and_is_scheduled(week_servers, tmp_p
         services.insert(0, worker)  # stopped first: a worker outliving its server hangs ~20 s
 
         # The README's command, typed as written: the draft lands in the project's digests/.
-        [typed] = readme_commands("prefect deployment run")
+        [typed] = readme_commands("prefect deployment run 'weekly-digest/weekly'")
         shell = dict(env, PATH=os.pathsep.join([str(Path(PREFECT).parent), env.get("PATH", "")]))  # .venv/bin on PATH
         run = subprocess.run(typed, shell=True, cwd=project, env=shell, capture_output=True, text=True, timeout=120)
         assert run.returncode == 0 and "not found" not in run.stdout + run.stderr, run.stdout + run.stderr
