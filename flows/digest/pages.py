@@ -89,7 +89,8 @@ def write(folder: Path, *, profile: Profile, ranking: Ranking, sections: list[Se
     check_unedited(folder)
     picks = [s.candidate for s in ranking.picks]
     sections, images = with_all_images(folder, sections, pdfs or {})
-    written, lint_flags = write_pages(folder, record.style, profile, sections, picks, offline, record.first_stage)
+    written, lint_flags = write_pages(folder, record.style, profile, sections, picks, offline,
+                                      first_stage=record.first_stage)
     written = {**images, **written}
     record.flags += lint_flags
     write_json(folder / "candidates.json", {

@@ -73,7 +73,7 @@ def _swap(folder: Path, position: int, choice: str, settings: Settings) -> Swapp
         r for r in record["runners_up"] if r["arxiv_id"] != new_id]
     papers = [Candidate.from_json(rows[i]) for i in record["picks"]]
     written, lint_flags = write_pages(folder, run.get("style", "weekly"), Profile.load(settings.profile), sections, papers,
-                                      offline, stored.get("extra"))
+                                      offline, stored.get("extra"), first_stage=stored.get("first_stage"))
     earlier_images = {k: v for k, v in run.get("written", {}).items() if k.startswith(f"{FOLDER}/")}
     run["written"] = {**earlier_images, **images, **written}
     run["flags"] = [f for f in run["flags"] if not f.startswith(f"Paper {position}, ")] + lint_flags + [

@@ -43,7 +43,7 @@ def write_review(folder: Path, *, period: Period, profile, choice: Choice, gathe
              "reasons": {s.candidate.arxiv_id: s.reason for s in ranking.picks},
              "featured": {p.arxiv_id: p.week for p in gathered.picks}}
     written, flags = write_pages(folder, record.style, profile, sections, [s.candidate for s in ranking.picks],
-                                 offline, extra)
+                                 offline, extra, first_stage=["the signals named below"])
     record.flags += flags
     weeks = {p.arxiv_id: p for p in gathered.picks}
     place = {s.candidate.arxiv_id: i for i, s in enumerate(ranking.ranked, 1)}
