@@ -21,7 +21,9 @@ from flows.config import Settings
 from flows.pull_request import merged_pages
 from flows.review.period import Period
 from flows.shortlist import archive
+from flows.summaries.exemplar import as_data
 
+NAME_CHARS = 120  # the house style's names are a few words; a longer heading only costs tokens
 _HEADING = re.compile(r"^## ", re.M)
 _NAME = re.compile(r"^(?:Paper\s+\d+\s*[:.)-]\s*)?(?P<name>.*)$", re.I)
 _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")  # CommonMark's backslash escapes of ASCII punctuation
@@ -80,7 +82,12 @@ def _from_digest(week: str, pages: dict[str, str], digests_dir: Path, history, f
     ids = ordered_ids(readme)
     rows = _rows(pages.get("candidates.json") or _local(digests_dir / week / "candidates.json"))
     listed = {c.arxiv_id: c for c in history.candidates} if history else {}
-    texts = editor_sections(readme)
+    texts = {}
+    for arxiv_id, (name, text) in editor_sections(readme).items():
+        text, notes = as_data(text, f"the editor's text of {arxiv_id} in {week}")
+        name, name_notes = as_data(name, f"the editor's name of {arxiv_id} in {week}", limit=NAME_CHARS)
+        texts[arxiv_id] = (name, text)
+        flags += notes + name_notes
     picks = []
     for place, arxiv_id in enumerate(ids, 1):
         row = rows.get(arxiv_id)

@@ -61,19 +61,33 @@ def exemplar_of(page: str, where: str) -> Exemplar | None:
     if match is None:
         return None
     section = re.sub(r"\n{3,}", "\n\n", _NOT_VOICE.sub("", match.group(0))).strip()
-    guarded = guard(section)
-    notes = []
-    if comments:
-        notes.append(f"the exemplar ({where}) held {len(comments)} HTML comment(s), left out of every prompt: "
-                     f"{'; '.join(repr(clip(c, 100)) for c in comments)}; remove them from the page if they are not yours")
+    what = f"the exemplar ({where})"
+    text, notes = as_data(section, what)
+    return Exemplar(text, "", tuple(_comment_notes(what, comments)) + notes)
+
+
+def as_data(text: str, what: str, limit: int = EXEMPLAR_CHARS) -> tuple[str, tuple[str, ...]]:
+    """The editor's `text` (read back from one of their pages) as a prompt may hold it: HTML
+    comments out, through the guard, at most `limit` characters cut at a paragraph; and one note
+    for the draft's flags per thing taken out, `what` naming the text ("the exemplar (...)")."""
+    comments = _COMMENT.findall(text)
+    guarded = guard(_COMMENT.sub("", text).strip())
+    notes = _comment_notes(what, comments)
     if guarded.removed:
-        notes.append(f"the exemplar ({where}) addressed an AI model; that text was removed from every prompt: "
+        notes.append(f"{what} addressed an AI model; that text was removed from every prompt: "
                      f"{'; '.join(repr(clip(r, 100)) for r in guarded.removed)}")
-    text = _bounded(guarded.text)
-    if len(text) < len(guarded.text):
-        notes.append(f"the exemplar ({where}) is {len(guarded.text):,} characters: only its first "
-                     f"{len(text):,} were used, cut at a paragraph")
-    return Exemplar(text, "", tuple(notes))
+    bounded = _bounded(guarded.text, limit)
+    if len(bounded) < len(guarded.text):
+        notes.append(f"{what} is {len(guarded.text):,} characters: only its first "
+                     f"{len(bounded):,} were used, cut at a paragraph")
+    return bounded, tuple(notes)
+
+
+def _comment_notes(what: str, comments: list[str]) -> list[str]:
+    if not comments:
+        return []
+    return [f"{what} held {len(comments)} HTML comment(s), left out of every prompt: "
+            f"{'; '.join(repr(clip(c, 100)) for c in comments)}; remove them from the page if they are not yours"]
 
 
 def _bounded(text: str, limit: int = EXEMPLAR_CHARS) -> str:
