@@ -13,6 +13,7 @@ without one, the image embedded as a data: URI and the companion page appended t
 from __future__ import annotations
 
 import base64
+import logging
 import mimetypes
 import re
 from html.parser import HTMLParser
@@ -25,6 +26,10 @@ from markupsafe import Markup
 from flows import prompts
 from flows.config import Settings
 from flows.errors import DraftError
+from flows.files import read_editor_text
+from flows.summaries.exemplar import COMMENT
+
+log = logging.getLogger(__name__)
 
 STYLE = "email"
 PAGES = {"newsletter.html": "newsletter.html.j2", "newsletter.txt": "newsletter.txt.j2"}
@@ -39,6 +44,9 @@ CSS = {  # inline styles per tag: email clients ignore <style> blocks
     "ul": "margin:0 0 14px;padding-left:22px;", "ol": "margin:0 0 14px;padding-left:22px;",
     "li": "font-size:16px;line-height:1.6;color:#222;", "code": "font-family:monospace;background:#f3f3f3;",
 }
+# the tool's notes to the editor (prompts/styles/*/digest.md.j2, flows/digest/pages.py banners)
+_DRAFT_NOTE = re.compile(r"^> (?:⚠️|✍️|🏆|🖼️|\*\*OFFLINE DRAFT|\*\*\d+ of \d+ sections carry|\*\*Drawn from|\*\*The order of).*\n?",
+                         re.M)
 _IMG_LINE = re.compile(r"^[ \t]*<img\b[^>\n]*>[ \t]*$", re.M | re.I)
 
 
@@ -134,8 +142,18 @@ def _plain(markdown: str, companion: str) -> str:
 
 
 def _read(path: Path) -> str:
+    """The page as the editor saved it (in whatever encoding), less what is for the editor only:
+    HTML comments and the draft's notes and banners (each logged, since the editor left them)."""
     try:
-        return path.read_text(encoding="utf-8")
+        read = read_editor_text(path)
     except OSError as exc:
         raise DraftError(f"{path}: no digest to send ({exc.strerror or exc})") from None
+    if read.note:
+        log.warning("%s", read.note)
+    text = read.text
+    for name, pattern in (("HTML comment", COMMENT), ("draft note", _DRAFT_NOTE)):
+        if found := pattern.findall(text):
+            log.warning("%s: %d %s(s) left in the page, not sent", path, len(found), name)
+            text = pattern.sub("", text)
+    return text
 

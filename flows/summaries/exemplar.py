@@ -18,7 +18,7 @@ from flows.text import clip
 
 EXEMPLAR_CHARS = 3000  # the house style's sections are 1,200-2,500 characters; a longer one only costs tokens
 _FIRST_SECTION = re.compile(r"^## Paper 1:.*?(?=^## |^#weeklytop5|\Z)", re.M | re.S)
-_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)  # an unterminated comment hides the rest of the page
+COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)  # an unterminated comment hides the rest of the page
 _NOT_VOICE = re.compile(r"^<img[^>]*>\s*$|^> ⚠️.*$", re.M)
 
 
@@ -56,8 +56,8 @@ def exemplar_of(page: str, where: str) -> Exemplar | None:
     """The first section ("## Paper 1: ...") of a digest page, without comments, images and
     draft notes, guarded and bounded; None when the page has no such section. `where` names the
     page in the notes."""
-    comments = _COMMENT.findall(page)
-    match = _FIRST_SECTION.search(_COMMENT.sub("", page))
+    comments = COMMENT.findall(page)
+    match = _FIRST_SECTION.search(COMMENT.sub("", page))
     if match is None:
         return None
     section = re.sub(r"\n{3,}", "\n\n", _NOT_VOICE.sub("", match.group(0))).strip()
@@ -70,8 +70,8 @@ def as_data(text: str, what: str, limit: int = EXEMPLAR_CHARS) -> tuple[str, tup
     """The editor's `text` (read back from one of their pages) as a prompt may hold it: HTML
     comments out, through the guard, at most `limit` characters cut at a paragraph; and one note
     for the draft's flags per thing taken out, `what` naming the text ("the exemplar (...)")."""
-    comments = _COMMENT.findall(text)
-    guarded = guard(_COMMENT.sub("", text).strip())
+    comments = COMMENT.findall(text)
+    guarded = guard(COMMENT.sub("", text).strip())
     notes = _comment_notes(what, comments)
     if guarded.removed:
         notes.append(f"{what} addressed an AI model; that text was removed from every prompt: "
