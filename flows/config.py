@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, NonNegativeFloat, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
     DotEnvSettingsSource,
@@ -90,7 +90,7 @@ class Settings(BaseSettings):
                                      "tokens; unset: no limit", gt=0)
     budget_usd: float | None = _env("TOP5_BUDGET_USD", None, "stop the run's LLM use after this many "
                                     "US dollars; unset: no limit", gt=0)
-    prices: Annotated[dict[str, tuple[float, float]], NoDecode] = _env(
+    prices: Annotated[dict[str, tuple[NonNegativeFloat, NonNegativeFloat]], NoDecode] = _env(
         "TOP5_PRICES", {}, 'JSON `{"model": [USD per 1M prompt tokens, per 1M completion tokens]}`, '
         "added to the built-in price list")
     offline_threads: int | None = _env("TOP5_OFFLINE_THREADS", None, "CPU threads of the embedded model; "

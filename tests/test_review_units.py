@@ -34,7 +34,10 @@ def test_a_week_is_in_the_period_its_monday_is_in():
 @pytest.mark.parametrize(("asked", "named"), [(("26", None, None), "four digits"),
                                               ((None, "2026-01-01", None), "--from and --to"),
                                               ((None, "2026-13-01", "2026-12-31"), "--from"),
-                                              ((None, "2026-03-01", "2026-01-01"), "before")])
+                                              ((None, "2026-03-01", "2026-01-01"), "before"),
+                                              (("0000", None, None), "four digits"),
+                                              ((None, "2025-W22", "2025-W23"), "--from"),
+                                              ((2025, "2025-01-01", "2025-03-31"), "not both")])
 def test_a_bad_period_is_one_line_naming_the_argument(asked, named):
     with pytest.raises(ConfigError, match=named):
         period_for(*asked)

@@ -125,6 +125,7 @@ def test_an_env_file_named_by_top5_env_file_must_exist_the_default_may_not(tmp_p
     ("ARXIV_DELAY_SECONDS", "inf", "ARXIV_DELAY_SECONDS: Input should be a finite number"),
     ("TOP5_BUDGET_USD", "nan", "TOP5_BUDGET_USD: Input should be a finite number"),
     ("TOP5_PRICES", '{"m": [NaN, 1]}', "TOP5_PRICES"),
+    ("TOP5_PRICES", '{"gpt-4o-mini": [-100, -100]}', "TOP5_PRICES"),
 ])
 def test_urls_ports_and_numbers_are_checked_when_settings_are_read(variable, value, expected):
     with pytest.raises(ConfigError) as err:

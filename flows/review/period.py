@@ -53,6 +53,8 @@ def period_for(year: int | str | None = None, start: str | None = None, end: str
     Raises ConfigError naming the argument when it is no year or no date, or when the range is
     empty or half given."""
     if start or end:
+        if year is not None:
+            raise ConfigError("a review covers a year or a range of days: give YEAR or --from/--to, not both")
         if not (start and end):
             raise ConfigError("--from and --to go together: give both dates (YYYY-MM-DD)")
         first, last = _day(start, "--from"), _day(end, "--to")
@@ -61,7 +63,7 @@ def period_for(year: int | str | None = None, start: str | None = None, end: str
         return Period(_range_label(first, last), first, last)
     if year is None:
         year = date.today().year
-    if not re.fullmatch(r"\d{4}", str(year).strip()):
+    if not re.fullmatch(r"\d{4}", str(year).strip()) or int(str(year).strip()) < 1:
         raise ConfigError("the year of a review is four digits, such as 2026")
     number = int(str(year).strip())
     return Period(f"{number}{SUFFIX}", date(number, 1, 1), date(number, 12, 31))
@@ -90,6 +92,8 @@ def _quarter_end(year: int, quarter: int) -> date:
 
 def _day(text: str, name: str) -> date:
     try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):  # fromisoformat also takes 2026-W03
+            raise ValueError(text)
         return date.fromisoformat(text.strip())
     except ValueError:
         raise ConfigError(f"{name} is not a date YYYY-MM-DD") from None
