@@ -7,14 +7,13 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from tests import scripted_llm
+from tests.test_cli import run_in_own_session
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -41,10 +40,7 @@ def test_sigterm_to_the_process_group_during_summaries_stops_in_seconds_and_leav
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API_URL")}
     env.update(PYTHONPATH=str(REPO), PREFECT_HOME=str(home), PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="300")
     log = tmp_path / "run.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "flows.cli", "run", "2026-W47", "--no-pr",
-                                 "--digests-dir", str(tmp_path / "digests")], cwd=tmp_path, env=env,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = run_in_own_session(tmp_path, env, log)
     try:
         started = deadline = time.monotonic()
         deadline += 400
