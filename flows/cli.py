@@ -4,7 +4,8 @@ and every command takes --digests-dir. Arguments and settings are checked before
 imported, so a typo costs nothing: exit 2 and one line on stderr.
 
 Exit codes: 0 done, 1 the work failed (the message says why), 2 bad arguments or settings,
-3 no draft (no new papers in the window).
+3 no draft (no new papers in the window), 130 stopped by Ctrl-C, 143 stopped by SIGTERM (one line
+says what was kept).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from flows import prefect_setup, progress
 from flows.config import DEFAULT_CATEGORIES
-from flows.errors import ConfigError, Top5Error
+from flows.errors import ConfigError, Stopped, Top5Error
 from flows.review.period import is_review_label
 
 EXIT_FAILED, EXIT_USAGE, EXIT_NO_DRAFT, EXIT_INTERRUPTED = 1, 2, 3, 130
@@ -31,15 +32,18 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"top5: {exc.message}", file=sys.stderr)
         return EXIT_USAGE
+    except Stopped as exc:  # the run said what it kept
+        print(f"top5: {exc.message}", file=sys.stderr)
+        return 128 + exc.signal
     except Top5Error as exc:
         print(f"top5: {exc.message}", file=sys.stderr)
         return EXIT_FAILED
     except OSError as exc:  # a path given on the command line that cannot be read or written
         print(f"top5: {exc.filename or 'a file'}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_FAILED
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print("top5: interrupted; what was finished is kept, and the next run picks up from there", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return 128 + getattr(exc, "signal", EXIT_INTERRUPTED - 128)
 
 
 def _canonical_week(week: str) -> str:
@@ -155,6 +159,7 @@ def _run(args) -> int:
     from flows.weekly_digest import weekly_digest  # imports Prefect: after every argument was checked
 
     try:
+        prefect_setup.start_temporary_server()
         draft = weekly_digest(week=request.week, categories=request.categories, top_k=request.top_k,
                               digests_dir=request.digests_dir, start=request.start, end=request.end,
                               open_pr=not args.no_pr, style=request.style)
@@ -314,12 +319,21 @@ def _before_prefect() -> None:
     _stop_on_sigterm()
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, taken the way Ctrl-C is (Prefect raises its own TerminationSignal while a flow runs)."""
+
+    signal = 15  # signal.SIGTERM
+
+
 def _stop_on_sigterm() -> None:
-    """SIGTERM ends the run like Ctrl-C: Python unwinds, so the temporary Prefect server the run
-    started is stopped too (the default action would kill this process and leave it running)."""
+    """SIGTERM ends the run like Ctrl-C: Python unwinds (the default action would kill this
+    process and leave the temporary Prefect server it started running), one line, exit 143."""
     import signal
 
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    def terminated(signum, frame):
+        raise Terminated()
+
+    signal.signal(signal.SIGTERM, terminated)
 
 
 def _version() -> str:

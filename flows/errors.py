@@ -51,3 +51,15 @@ class DraftError(Top5Error):
 
 class PullRequestError(Top5Error):
     """The draft is committed locally but git push or GitHub refused it; names what to fix."""
+
+
+class Stopped(Top5Error):
+    """The run was stopped by a signal (`signal`: its number; SIGTERM from a service manager,
+    SIGINT from Ctrl-C) before its draft was done; the message says what was kept."""
+
+    def __init__(self, message: str, signal: int = 2):
+        super().__init__(message)
+        self.signal = signal
+
+    def __reduce__(self):
+        return (type(self), (self.message, self.signal))

@@ -3,6 +3,7 @@ answers read whole within a wall-clock deadline and a size limit."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -70,14 +71,15 @@ class Fetched:
 
 
 def fetch_within(client: httpx.Client, request: httpx.Request, *, deadline: float,
-                 max_bytes: int | None = None, what: str) -> Fetched:
+                 max_bytes: int | None = None, what: str, stop: threading.Event | None = None) -> Fetched:
     """Sends `request` and reads its whole body within `deadline` seconds of wall-clock time.
 
     httpx's timeouts are per read: a server that drips a byte every few seconds never trips them,
     so the clock is checked after every chunk. With `max_bytes`, a Content-Length over the limit
     is refused before the body is read, and the body is counted after decompression (a small
-    gzip that inflates to gigabytes stops at the limit). Raises DeadlineExceeded or BodyTooLarge
-    (both name `what`, never a URL's credentials) and httpx.HTTPError for transport failures.
+    gzip that inflates to gigabytes stops at the limit). Once `stop` is set, reading ends at the
+    next chunk with Stopped. Raises DeadlineExceeded, BodyTooLarge or Stopped (each names `what`,
+    never a URL's credentials) and httpx.HTTPError for transport failures.
     """
     began = time.monotonic()
     response = client.send(request, stream=True)
@@ -93,6 +95,8 @@ def fetch_within(client: httpx.Client, request: httpx.Request, *, deadline: floa
                 raise BodyTooLarge(f"{what}: the answer exceeds the limit of {max_bytes:,} bytes")
             if time.monotonic() - began > deadline:
                 raise DeadlineExceeded(f"{what}: no complete answer within {deadline:g} s")
+            if stop is not None and stop.is_set():
+                raise Stopped(f"{what}: not read to the end, the run is stopping")
             chunks.append(chunk)
     finally:
         response.close()
@@ -105,3 +109,7 @@ class DeadlineExceeded(Exception):
 
 class BodyTooLarge(Exception):
     """An answer was larger than the caller accepts."""
+
+
+class Stopped(Exception):
+    """An answer was left unread because the run is stopping (SIGTERM, Ctrl-C)."""

@@ -100,3 +100,54 @@ def quiet_expected_failures() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, ExpectedFailures) for f in logger.filters):
             logger.addFilter(ExpectedFailures())
+
+
+def start_temporary_server() -> None:
+    """After Prefect is imported, before the flow: when this run has no Prefect server (no
+    PREFECT_API_URL), the temporary one Prefect would start, started now in a session of its own.
+    A SIGTERM to the run's process group (a service manager, a closed terminal) then leaves it up
+    to record how the run ended; Prefect still stops it when this process exits (its atexit hook),
+    and on Linux it gets SIGTERM when this process dies without one (PR_SET_PDEATHSIG)."""
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
+
+    if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
+        return
+    if None not in SubprocessASGIServer._instances:  # Prefect's own calls get this one (as its test harness does)
+        SubprocessASGIServer._instances[None] = _own_session_server(SubprocessASGIServer)
+    SubprocessASGIServer().start()
+
+
+def _own_session_server(base: type):
+    """A `base` (Prefect's SubprocessASGIServer) whose uvicorn process starts in a new session."""
+    import subprocess
+    import sys
+    from functools import partial
+    from types import SimpleNamespace
+
+    class OwnSessionServer(base):
+        def _run_uvicorn_command(self):
+            module = sys.modules[base.__module__]  # its Popen call, with start_new_session added
+            module.subprocess = SimpleNamespace(Popen=partial(subprocess.Popen, start_new_session=True,
+                                                              preexec_fn=_stopped_with_parent()))
+            try:
+                return super()._run_uvicorn_command()
+            finally:
+                module.subprocess = subprocess
+
+    server = object.__new__(OwnSessionServer)
+    server.__init__()
+    return server
+
+
+def _stopped_with_parent():
+    """What the server's process runs before exec so that it gets SIGTERM when the run's process
+    dies (Linux's PR_SET_PDEATHSIG), or None elsewhere. Resolved here: nothing to load after fork."""
+    import ctypes
+    import signal
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    return lambda: prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG

@@ -8,6 +8,7 @@ bookkeeping out of it. Only the flow's own body mutates a Run, never a task.
 from __future__ import annotations
 
 import logging
+import signal
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from flows import candidates, digest, preflight, progress, pull_request, shortlist, summaries
 from flows.config import Settings
-from flows.errors import Top5Error
+from flows.errors import Stopped, Top5Error
 from flows.run_record import RunRecord, first_stage
 
 
@@ -31,7 +32,8 @@ class StageIo:
 class Run:
     """One run of the weekly-digest flow. Built before anything is spent: no other run holds the
     week, the window is valid, the week's folder holds no edits of the editor and its draft branch
-    none of their commits (DraftError otherwise). A context manager: leaving it releases the week."""
+    none of their commits (DraftError otherwise). A context manager: leaving it releases the week,
+    and a run left on a signal (SIGTERM, Ctrl-C) raises Stopped, which says what was kept."""
 
     def __init__(self, settings: Settings, log: logging.Logger, *, week: str | None, start: str | None,
                  end: str | None, categories: list[str] | None, top_k: int, digests_dir: str, style: str | None,
@@ -67,18 +69,28 @@ class Run:
         self.record.exemplar = self.voice.exemplar_source
         self.record.flags += [f"Exemplar: {note}" for note in self.voice.notes]
         self.picks: list[candidates.Candidate] = []
-        self._io = StageIo()
+        self._io, self._stage = StageIo(), ""
 
     def __enter__(self) -> Run:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, kind, exc, traceback) -> None:
         self.lock.release()
+        if (signum := _signal_of(exc)) is not None:
+            raise Stopped(self._stopped_line(signum), signum) from None
+
+    def _stopped_line(self, signum: int) -> str:
+        where = f"during stage {self._stage}" if self._stage else "before its first stage"
+        folder = ("holds the whole new draft or is as it was (it is written at once)" if self._stage == "digest"
+                  else "is as it was")
+        return (f"stopped by {signal.Signals(signum).name} {where}: {self.week}'s folder {folder}; the PDFs, their "
+                "text and the LLM answers received so far are kept in the cache (TOP5_CACHE_DIR), and the next "
+                "run reuses them")
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
         """Times the block as stage `name` (s, in run.json) and logs what went in and came out."""
-        began, self._io = time.perf_counter(), StageIo()
+        began, self._io, self._stage = time.perf_counter(), StageIo(), name
         self.log.info("stage %s ...", name)
         yield
         self.record.seconds[name] = time.perf_counter() - began
@@ -161,11 +173,21 @@ class Run:
 
 
 def refused(error: Top5Error):
-    """The Failed state a refused run ends in: its one-line message in the Prefect log and UI,
-    no traceback; calling the flow raises `error` again."""
-    from prefect.states import Failed
+    """The Failed state a refused run ends in (Cancelled for a stopped one): its one-line message
+    in the Prefect log and UI, no traceback; calling the flow raises `error` again."""
+    from prefect.states import Cancelled, Failed
 
-    return Failed(message=error.message, data=error)
+    return (Cancelled if isinstance(error, Stopped) else Failed)(message=error.message, data=error)
+
+
+def _signal_of(exc: BaseException | None) -> int | None:
+    """The signal that `exc` stands for: SIGINT for Ctrl-C, the signal of Prefect's
+    TerminationSignal (raised by the SIGTERM handler Prefect installs while a flow runs); else None."""
+    from prefect.exceptions import TerminationSignal
+
+    if isinstance(exc, KeyboardInterrupt):
+        return getattr(exc, "signal", signal.SIGINT)
+    return exc.signal if isinstance(exc, TerminationSignal) else None
 
 
 def retry_advice() -> str:

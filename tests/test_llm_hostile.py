@@ -102,6 +102,38 @@ def test_a_server_that_drips_bytes_cannot_outlast_the_timeout(tmp_path):
         assert time.monotonic() - began < 4  # 2 attempts of 1 s, not 600 bytes x 0.2 s
 
 
+@pytest.mark.parametrize("offline", [False, True], ids=["whole answer", "streamed answer"])
+def test_a_stopping_llm_ends_the_requests_in_flight_before_it_closes(tmp_path, offline):
+    """Leaving `with LLM` (a flow stopped by SIGTERM) while a task's request is in flight: the
+    request ends at the answer's next byte as an LLMError, the client is closed only then, and a
+    request after that raises LLMError without reaching the server."""
+    import threading
+
+    with OpenAIServer(lambda request: json.dumps(FIELDS)) as srv:
+        srv.drip_next(0.2, times=3)  # minutes for the whole answer; far within the timeout per read
+        errors: list[BaseException] = []
+
+        def in_flight():
+            try:
+                llm.complete_text("summarize", [{"role": "user", "content": "hi"}])
+            except BaseException as exc:  # noqa: BLE001 - what the task would see
+                errors.append(exc)
+
+        with LLM(_settings(srv, tmp_path, llm_timeout=60), base_url=srv.base_url, offline=offline) as llm:
+            task = threading.Thread(target=in_flight)
+            task.start()
+            time.sleep(0.5)
+            began = time.monotonic()
+        stopped = time.monotonic() - began
+        task.join(5)
+        assert not task.is_alive() and stopped < 2, stopped
+        [error] = errors
+        assert isinstance(error, LLMError) and "stopping" in error.message, error
+        with pytest.raises(LLMError, match="not sent: the run is stopping"):
+            llm.complete_text("summarize", [{"role": "user", "content": "after"}])
+        assert len(srv.requests) == 1
+
+
 def test_a_streamed_answer_has_the_same_deadline_and_no_retry_for_the_embedded_model(tmp_path):
     with OpenAIServer(lambda request: json.dumps(FIELDS)) as srv:
         srv.drip_next(0.1)  # one streamed chunk every 0.1 s: ~70 chunks

@@ -44,6 +44,7 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_MAX_TOKENS = 1024
 MAX_TOKENS_CEILING = 8192  # a cut answer is asked again with twice its max_tokens, up to this
 BYTES_PER_TOKEN_LIMIT = 64  # an answer body over max_tokens x this (and 256 KiB) is refused
+STOP_WAIT = 10.0  # seconds a stopping LLM waits for the requests in flight before it closes
 OFFLINE_NOTE = (
     "offline default: SmolLM2-135M-Instruct (Q4_1) run locally by llama.cpp. It is a tiny model: "
     "its ranking is close to random and its summaries can invent facts. Set OPENAI_API_KEY or "
@@ -78,14 +79,28 @@ class LLM:
         self._slots = threading.BoundedSemaphore(1 if offline else settings.llm_concurrency)
         self._cache = AnswerCache(Path(settings.cache_dir) / "llm")
         self._json = JsonMode(settings.llm_json_mode, offline=offline)
+        self._in_flight = threading.Condition()
+        self._requests = 0  # requests in flight (in the transport or waiting between retries)
 
     def close(self) -> None:
         self._transport.close()
+
+    def stop(self, wait: float = STOP_WAIT) -> bool:
+        """Ends every request: none is sent from now on (each raises LLMError), one in flight ends
+        at its answer's next chunk or retry wait. Waits up to `wait` seconds for those in flight to
+        end; whether they all did (a backend that sends nothing holds its request until
+        TOP5_LLM_TIMEOUT)."""
+        self._transport.stop.set()
+        with self._in_flight:
+            return self._in_flight.wait_for(lambda: self._requests == 0, timeout=wait)
 
     def __enter__(self) -> LLM:
         return self
 
     def __exit__(self, *exc_info) -> None:
+        # stopped before closed: a task still in flight (the flow left on an error or a signal)
+        # ends with an LLMError, not on a closed client
+        self.stop()
         self.close()
 
     def model_for(self, stage: str) -> str:
@@ -239,9 +254,9 @@ class LLM:
     def _request(self, stage: str, model: str, payload: dict) -> Answer:
         payload = {**payload, "stream": True} if self.offline else payload
         max_bytes = max(256 * 1024, payload["max_tokens"] * BYTES_PER_TOKEN_LIMIT)
-        policy = RetryPolicy(self.settings, stage, offline=self.offline)
+        policy = RetryPolicy(self.settings, stage, offline=self.offline, stopping=self._transport.stop)
         try:
-            with self._slots:
+            with self._counted(), self._slots:
                 return policy.run(lambda: self._transport.complete(payload, max_bytes=max_bytes))
         except (BackendError, NoAnswer) as exc:
             if "response_format" in payload and rejects_json_mode(exc):
@@ -250,6 +265,17 @@ class LLM:
             where = Context(stage, model, safe_url(self._base_url), self.offline, policy.describe(),
                             self.settings.llm_max_wait)
             raise explain(exc, where) from None
+
+    @contextmanager
+    def _counted(self) -> Iterator[None]:
+        with self._in_flight:
+            self._requests += 1
+        try:
+            yield
+        finally:
+            with self._in_flight:
+                self._requests -= 1
+                self._in_flight.notify_all()
 
     def _checked(self, stage: str, model: str, answer: Answer, max_tokens: int) -> Answer:
         if answer.refusal or answer.finish_reason == "content_filter":

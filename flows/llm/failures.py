@@ -51,6 +51,8 @@ def _no_answer(exc: NoAnswer, where: Context) -> str:
     if exc.kind == "timeout":
         return (f"{head} timed out: {exc.detail} ({where.attempts}); raise TOP5_LLM_TIMEOUT, or check "
                 "OPENAI_BASE_URL")
+    if exc.kind == "stopped":
+        return f"{where.stage}: no answer used from the LLM backend at {where.url}: {exc.detail}"
     if exc.kind == "connect":
         return f"{head} {exc.detail} ({where.attempts}); check OPENAI_BASE_URL and TOP5_LLM_TIMEOUT"
     if exc.kind == "too_large":

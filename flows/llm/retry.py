@@ -3,8 +3,8 @@
 Retried: 429 (except `insufficient_quota`: waiting will not bring credit back), 5xx, errors a
 backend reports inside an HTTP 200 body with such a code, lost connections, and answers that
 missed their deadline. The wait is what the server asked (Retry-After, retry-after-ms), else an
-exponential backoff from TOP5_LLM_BACKOFF; tries stop at TOP5_LLM_MAX_ATTEMPTS or once the waits
-would pass TOP5_LLM_MAX_WAIT. The embedded model is never asked again after a missed deadline:
+exponential backoff from TOP5_LLM_BACKOFF; tries stop at TOP5_LLM_MAX_ATTEMPTS, once the waits
+would pass TOP5_LLM_MAX_WAIT, or as soon as the run is stopping (a wait ends early then). The embedded model is never asked again after a missed deadline:
 llama.cpp serves one request at a time, and a retry would queue behind the one it still finishes.
 httpx does not retry and the flow's Prefect tasks have no retries, so tries never multiply.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -40,13 +41,16 @@ def retryable(exc: BaseException, *, offline: bool = False) -> bool:
 class RetryPolicy:
     """Runs one request under the policy; `attempts` says how many tries the last run took."""
 
-    def __init__(self, settings: Settings, stage: str, *, offline: bool = False):
+    def __init__(self, settings: Settings, stage: str, *, offline: bool = False,
+                 stopping: threading.Event | None = None):
         self.settings, self.stage, self.offline = settings, stage, offline
+        self.stopping = stopping or threading.Event()
         self.attempts = 0
 
     def run(self, request: Callable[[], T]) -> T:
         retrying = Retrying(retry=retry_if_exception(lambda e: retryable(e, offline=self.offline)),
-                            wait=self._wait, stop=self._stop, before_sleep=self._log, reraise=True)
+                            wait=self._wait, stop=self._stop, before_sleep=self._log, reraise=True,
+                            sleep=self.stopping.wait)
         try:
             return retrying(request)
         finally:
@@ -63,7 +67,7 @@ class RetryPolicy:
         return backoff * random.uniform(1.0, 1.1)
 
     def _stop(self, state: RetryCallState) -> bool:
-        if state.attempt_number >= self.settings.llm_max_attempts:
+        if self.stopping.is_set() or state.attempt_number >= self.settings.llm_max_attempts:
             return True
         return state.idle_for + state.upcoming_sleep > self.settings.llm_max_wait
 

@@ -14,12 +14,13 @@ without a wall-clock limit, parses each backend's quirks into typed objects that
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 
 import httpx
 
-from flows.http import BodyTooLarge, DeadlineExceeded, fetch_within, retry_after
+from flows.http import BodyTooLarge, DeadlineExceeded, Stopped, fetch_within, retry_after
 from flows.llm.answers import Answer, InBandError, read_completion, read_stream
 from flows.text import clip
 
@@ -35,7 +36,8 @@ class BackendError(Exception):
 
 
 class NoAnswer(Exception):
-    """No usable HTTP answer: `kind` is "timeout", "connect", "too_large", "html" or "unreadable"."""
+    """No usable HTTP answer: `kind` is "timeout", "connect", "too_large", "html", "unreadable" or
+    "stopped" (the run is stopping: the request was not sent, or its answer left unread)."""
 
     def __init__(self, kind: str, detail: str):
         super().__init__(detail)
@@ -43,11 +45,13 @@ class NoAnswer(Exception):
 
 
 class Transport:
-    """POSTs chat completions to `base_url`/chat/completions with the key as a Bearer token."""
+    """POSTs chat completions to `base_url`/chat/completions with the key as a Bearer token.
+    Once `stop` is set, no request is sent and one in flight ends at its answer's next chunk."""
 
     def __init__(self, base_url: str, api_key: str | None, deadline: float):
         self.base_url = base_url.rstrip("/")
         self.deadline = deadline
+        self.stop = threading.Event()
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.Client(headers=headers, timeout=deadline, follow_redirects=False)
 
@@ -57,16 +61,20 @@ class Transport:
     def complete(self, payload: dict, *, max_bytes: int) -> Answer:
         """The backend's answer to `payload`, read whole within the deadline. Raises BackendError
         or NoAnswer."""
+        if self.stop.is_set():
+            raise NoAnswer("stopped", "not sent: the run is stopping")
         request = self._client.build_request("POST", f"{self.base_url}/chat/completions", json=payload)
         try:
             if payload.get("stream"):
                 return self._streamed(request, max_bytes)
             fetched = fetch_within(self._client, request, deadline=self.deadline, max_bytes=max_bytes,
-                                   what="the LLM answer")
+                                   what="the LLM answer", stop=self.stop)
         except (DeadlineExceeded, httpx.TimeoutException):
             raise NoAnswer("timeout", f"no complete answer within {self.deadline:g} s") from None
         except BodyTooLarge as exc:
             raise NoAnswer("too_large", str(exc)) from None
+        except Stopped as exc:
+            raise NoAnswer("stopped", str(exc)) from None
         except httpx.TransportError as exc:
             raise NoAnswer("connect", f"could not connect ({type(exc).__name__}: {clip(str(exc), 120)})") from None
         return _read(fetched.response, fetched.content)
@@ -76,33 +84,41 @@ class Transport:
         response = self._client.send(request, stream=True)
         try:
             if response.status_code >= 400 or "event-stream" not in response.headers.get("content-type", ""):
-                return _read(response, _read_limited(response, began, self.deadline, max_bytes))
-            return _events_answer(_events(response.iter_lines(), began, self.deadline, max_bytes))
+                return _read(response, _read_limited(response, began, self.deadline, max_bytes, self.stop))
+            return _events_answer(_events(response.iter_lines(), began, self.deadline, max_bytes, self.stop))
         finally:
             response.close()  # an abandoned stream stops llama.cpp generating for it
 
 
-def _read_limited(response: httpx.Response, began: float, deadline: float, max_bytes: int) -> bytes:
+def _read_limited(response: httpx.Response, began: float, deadline: float, max_bytes: int,
+                  stop: threading.Event) -> bytes:
     chunks, size = [], 0
     for chunk in response.iter_bytes():
         size += len(chunk)
         if size > max_bytes:
             raise BodyTooLarge(f"the LLM answer exceeds the limit of {max_bytes:,} bytes")
-        if time.monotonic() - began > deadline:
-            raise DeadlineExceeded(f"no complete answer within {deadline:g} s")
+        _in_time(began, deadline, stop)
         chunks.append(chunk)
     return b"".join(chunks)
 
 
-def _events(lines: Iterator[str], began: float, deadline: float, max_bytes: int) -> Iterator[dict]:
+def _in_time(began: float, deadline: float, stop: threading.Event | None) -> None:
+    """DeadlineExceeded once `deadline` seconds passed since `began`; Stopped once `stop` is set."""
+    if time.monotonic() - began > deadline:
+        raise DeadlineExceeded(f"no complete answer within {deadline:g} s")
+    if stop is not None and stop.is_set():
+        raise Stopped("the LLM answer was not read to the end: the run is stopping")
+
+
+def _events(lines: Iterator[str], began: float, deadline: float, max_bytes: int,
+            stop: threading.Event | None = None) -> Iterator[dict]:
     """The decoded `data:` events of a server-sent-events answer, until [DONE]."""
     size = 0
     for line in lines:
         size += len(line) + 1
         if size > max_bytes:
             raise BodyTooLarge(f"the streamed LLM answer exceeds the limit of {max_bytes:,} bytes")
-        if time.monotonic() - began > deadline:
-            raise DeadlineExceeded(f"no complete answer within {deadline:g} s")
+        _in_time(began, deadline, stop)
         if not line.startswith("data:"):
             continue
         data = line[5:].strip()
