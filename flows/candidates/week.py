@@ -96,6 +96,12 @@ class Window:
         ]
 
 
+def is_week_label(name: str) -> bool:
+    """Whether `name` is a week's folder name as the tool writes it ("2026-W47"), not another
+    folder of the digests (a year in review, "2026-review")."""
+    return re.fullmatch(r"\d{4}-W\d{2}", name) is not None
+
+
 def window_for_week(week: str) -> Window:
     """The submissions announced in ISO week `week` ("2026-W47" or "2026W47")."""
     year, number = _parse_week(week)

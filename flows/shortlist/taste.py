@@ -12,9 +12,9 @@ from pathlib import Path
 
 from flows.candidates.candidate import Candidate
 from flows.candidates.ledger import ordered_ids
+from flows.candidates.week import is_week_label
 from flows.errors import ConfigError, UnreadableFile
 from flows.files import edited_since_written, read_editor_json, read_editor_text
-from flows.review.period import is_review_label
 from flows.shortlist import archive, learned
 from flows.shortlist.embeddings import Embedder
 from flows.shortlist.learned import History, LearnedTaste
@@ -55,7 +55,7 @@ def recorded_weeks(digests_dir: Path, merged: Mapping[str, str] | None = None,
     merged = merged or {}
     weeks = []
     for folder in sorted(p for p in digests_dir.glob("*") if (p / "candidates.json").is_file()
-                         and not is_review_label(p.name)):  # a year in review is not a week
+                         and is_week_label(p.name)):  # a year in review is not a week
         final = folder / "README.md"
         if folder.name not in merged and not final.is_file():
             continue
