@@ -102,10 +102,17 @@ def is_week_label(name: str) -> bool:
     return re.fullmatch(r"\d{4}-W\d{2}", name) is not None
 
 
+def monday_of(week: str) -> date:
+    """The Monday of ISO week `week` ("2026-W47" or "2026W47"); ConfigError when it is no week
+    or a week that does not exist (2025-W53)."""
+    year, number = _parse_week(week)
+    return date.fromisocalendar(year, number, 1)
+
+
 def window_for_week(week: str) -> Window:
     """The submissions announced in ISO week `week` ("2026-W47" or "2026W47")."""
-    year, number = _parse_week(week)
-    monday = date.fromisocalendar(year, number, 1)
+    monday = monday_of(week)
+    year, number, _ = monday.isocalendar()
     return Window(
         label=f"{year}-W{number:02d}",
         start=_cutoff(monday - timedelta(days=3)),  # the previous Friday

@@ -12,11 +12,11 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flows.candidates.week import is_week_label, monday_of
 from flows.errors import ConfigError
 
 SUFFIX = "-review"
 _LABEL = re.compile(r"^\d{4}(?:-Q[1-4]|-\d{2}|-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2})?-review$")
-_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
 @dataclass(frozen=True)
@@ -30,12 +30,11 @@ class Period:
     def holds_week(self, week: str) -> bool:
         """Whether the weekly digest of `week` (a folder name such as 2026-W07) is in the period;
         False for any other folder name (an earlier review, a stray folder)."""
-        match = _WEEK.match(week)
-        if not match:
+        if not is_week_label(week):
             return False
         try:
-            monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
-        except ValueError:
+            monday = monday_of(week)
+        except ConfigError:
             return False
         return self.start <= monday <= self.end
 
