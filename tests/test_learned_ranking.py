@@ -162,3 +162,21 @@ def test_an_example_in_the_profile_moves_the_no_history_shortlist(editor_weeks):
     shown = top(PROFILE.model_copy(update={"examples": [*liked, f"arXiv:{deep}"]}))
     assert deep in shown  # a paper the editor named is a pick of week zero: it leads its own week
     assert len(set(shown) - set(plain)) >= 10
+
+
+def test_papers_that_read_like_this_weeks_upvoted_ones_rise_before_readers_find_them(editor_weeks):
+    """A new user's stage 1 learns from the week's own readers' listing: half the listed papers
+    are hidden as "not featured yet"; the other half's upvotes lift them well above the profile's
+    words alone."""
+    upvoted = require_shared(FIXTURES / "hf-upvotes" / "upvotes-2025.jsonl")
+    week = next(w for w in replay.upvotes_from(str(upvoted), editor_weeks) if len(w.upvotes or {}) >= 100)
+    listed = sorted(week.upvotes)
+    hidden, shown = set(listed[::2]), {i: week.upvotes[i] for i in listed[1::2]}
+    embedder = Embedder()
+
+    def median_rank(upvotes) -> float:
+        order = [s.candidate.arxiv_id for s in score_all(week.candidates, PROFILE, upvotes=upvotes, embedder=embedder)]
+        return float(np.median([order.index(i) + 1 for i in hidden]))
+
+    words_alone, with_listing = median_rank(None), median_rank(shown)
+    assert with_listing < 0.75 * words_alone, (with_listing, words_alone)

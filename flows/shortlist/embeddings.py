@@ -38,15 +38,16 @@ class Embedder:
     recompute."""
 
     dim = DIM
+    folder_name = "embeddings"  # under the cache folder; another model keeps its vectors apart
 
     def __init__(self, cache_dir: Path | None = None):
-        self.folder = cache_dir / "embeddings" if cache_dir else None
+        self.folder = cache_dir / self.folder_name if cache_dir else None
         self._memory: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
-            return np.zeros((0, DIM), dtype=np.float32)
+            return np.zeros((0, self.dim), dtype=np.float32)
         key = sha256_text("\x00".join(texts))
         with self._lock:
             if key not in self._memory:
@@ -57,14 +58,18 @@ class Embedder:
     def _load(self, key: str, rows: int) -> np.ndarray | None:
         def vectors(data: bytes) -> np.ndarray:
             array = np.load(io.BytesIO(data), allow_pickle=False)
-            if array.shape != (rows, DIM) or array.dtype != np.float32 or not np.isfinite(array).all():
-                raise ValueError(f"shape {array.shape} {array.dtype}, expected ({rows}, {DIM}) float32")
+            if array.shape != (rows, self.dim) or array.dtype != np.float32 or not np.isfinite(array).all():
+                raise ValueError(f"shape {array.shape} {array.dtype}, expected ({rows}, {self.dim}) float32")
             return array
 
         return read_back(self.folder / f"{key}.npy", vectors, "cached embeddings")
 
+    def vectors(self, texts: list[str]) -> np.ndarray:
+        """Unit-length vectors of `texts` from the model itself, shape (len(texts), dim), float32: no cache."""
+        return np.asarray(_model().embed(texts, norm=True), dtype=np.float32)
+
     def _compute(self, key: str, texts: list[str]) -> np.ndarray:
-        vectors = np.asarray(_model().embed(texts, norm=True), dtype=np.float32)
+        vectors = self.vectors(texts)
         if self.folder is not None:
             buffer = io.BytesIO()
             np.save(buffer, vectors)

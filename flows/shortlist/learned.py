@@ -2,11 +2,13 @@
 candidate of the same weeks, with scikit-learn.
 
 Linear models read three views of a paper (TF-IDF words and word pairs, a WordLlama embedding,
-listing metadata from features.py with readers' upvotes among its columns); each one's scores
-are standardised within the week and summed (late fusion), which beat one model over all views
-on real editors' weeks (docs/ranking.md). A profile written in plain words adds its embedding
-similarity, alone when there is no history yet; upvotes then count with the weight the replay
-chose (NO_HISTORY_POPULARITY), as they do when no week of the history had them. Papers the editor was shown and
+listing metadata from features.py with readers' upvotes among its columns); each one's ranks
+within the week are fused (reciprocal-rank fusion), which beat one model over all views and the
+sum of z-scores
+on real editors' weeks (docs/ranking.md). A prior (prior.py: the profile's words and how much a
+paper looks like this week's upvoted ones) adds to them, alone when there is no history yet and
+fading as weeks accrue; bare upvotes count with the weight the replay chose
+(NO_HISTORY_POPULARITY) only when neither the taste nor the prior holds them. Papers the editor was shown and
 did not keep (a draft's picks swapped out, runners-up not taken) weigh HARD_NEGATIVE times an
 unseen paper as negatives. No LLM tokens; a fit takes seconds and is cached by its history
 (taste_store.py: arrays and JSON, never code).
@@ -31,7 +33,7 @@ from threadpoolctl import threadpool_limits
 
 from flows.candidates.candidate import Candidate
 from flows.files import read_back, sha256_text, write_atomic
-from flows.shortlist import features, taste_store
+from flows.shortlist import features, prior, taste_store
 from flows.shortlist.embeddings import Embedder
 from flows.text import VERSIONED_ARXIV_ID
 
@@ -43,6 +45,7 @@ PRIOR_WEEKS = 4  # weeks of history the profile's words are worth (semantic_weig
 HARD_NEGATIVE = 3.0  # weight of a paper the editor was shown and did not keep, against 1 for the rest
 NO_HISTORY_POPULARITY = 0.5  # z(log upvotes) against z(profile words) without a learned popularity view
 RRF_K = 60  # reciprocal-rank fusion's constant (Cormack et al., SIGIR 2009)
+FUSION = "rrf"  # reciprocal-rank fusion beat the z-score sum once the prior held upvotes (docs/ranking.md)
 MODEL_VERSION = 3  # bump when a cached fit must not be reused
 
 
@@ -163,66 +166,53 @@ def _inputs(view: str, cands: list[Candidate], embedder: Embedder, known: dict[s
     return features.metadata(cands, known, upvotes)
 
 
-def standardised(values: np.ndarray) -> np.ndarray:
-    """Within-week z-scores, so views with different scales add up fairly."""
-    spread = values.std()
-    return (values - values.mean()) / spread if spread > 0 else np.zeros_like(values)
-
-
-def semantic(cands: list[Candidate], description: str, embedder: Embedder) -> np.ndarray:
-    """Cosine similarity of each candidate to the profile's plain-words description."""
-    if not cands or not description.strip():
-        return np.zeros(len(cands))
-    vectors = embedder.embed([features.text_of(c) for c in cands])
-    target = embedder.embed([description])[0]
-    return vectors @ target
-
-
 def semantic_weight(taste: LearnedTaste | None) -> float:
-    """How much the profile's words count against the learned views: all of it without a
-    history, fading as weeks accrue (1 at PRIOR_WEEKS weeks, 0.25 at four times as many), like a
-    prior the evidence outweighs (docs/ranking.md has the figures behind it)."""
+    """How much the prior (the profile's words and what readers upvoted, prior.py) counts against
+    the learned views: all of it without a history, fading as weeks accrue (1 at PRIOR_WEEKS
+    weeks, 0.25 at four times as many), like a prior the evidence outweighs (docs/ranking.md has
+    the figures behind it)."""
     return 1.0 if taste is None else min(1.0, PRIOR_WEEKS / max(1, taste.weeks))
 
 
 def blend(cands: list[Candidate], taste: LearnedTaste | None, description: str, embedder: Embedder,
-          words: float | None = None, upvotes: dict[str, int] | None = None, fusion: str = "z",
+          words: float | None = None, upvotes: dict[str, int] | None = None, fusion: str = FUSION,
           popularity: float | None = None) -> np.ndarray:
     """The stage-1 score of each candidate: the learned views (the week's `upvotes` among the
-    metadata's columns), the profile similarity weighted by `words` (default:
+    metadata's columns), the prior (prior.prior) weighted by `words` (default:
     semantic_weight(taste)) and log upvotes weighted by `popularity` (default: popularity_weight);
     see fuse()."""
     views = taste.view_scores(cands, embedder, upvotes) if taste is not None else {}
     words = semantic_weight(taste) if words is None else words
-    similarity = semantic(cands, description, embedder) if words else None
-    popularity = popularity_weight(taste) if popularity is None else popularity
-    return fuse(len(cands), views, similarity, words, _log_upvotes(cands, upvotes), popularity, fusion)
+    before, upvoted = prior.prior(cands, description, embedder, upvotes) if words else (None, False)
+    popularity = popularity_weight(taste, upvoted) if popularity is None else popularity
+    return fuse(len(cands), views, before, words, _log_upvotes(cands, upvotes), popularity, fusion)
 
 
-def popularity_weight(taste: LearnedTaste | None) -> float:
+def popularity_weight(taste: LearnedTaste | None, in_prior: bool = False) -> float:
     """The weight of z(log upvotes) outside the learned views: none once the taste learned
-    upvotes from its history, NO_HISTORY_POPULARITY before (chosen on the replay, docs/ranking.md)."""
-    return 0.0 if taste is not None and taste.upvote_weeks else NO_HISTORY_POPULARITY
+    upvotes from its history or the prior holds them (`in_prior`), NO_HISTORY_POPULARITY otherwise
+    (a week with too few listed papers to learn from; chosen on the replay, docs/ranking.md)."""
+    return 0.0 if in_prior or (taste is not None and taste.upvote_weeks) else NO_HISTORY_POPULARITY
 
 
 def _log_upvotes(cands: list[Candidate], upvotes: dict[str, int] | None) -> np.ndarray | None:
     return None if upvotes is None else features.popularity(cands, upvotes)[:, 0]
 
 
-def fuse(n: int, views: dict[str, np.ndarray], similarity: np.ndarray | None, words: float,
+def fuse(n: int, views: dict[str, np.ndarray], before: np.ndarray | None, words: float,
          log_upvotes: np.ndarray | None, popularity: float = 0.0, fusion: str = "z",
          weights: dict[str, float] | None = None) -> np.ndarray:
     """Late fusion of the scores of `n` candidates: each learned view times its weight (`weights`, default
-    WEIGHTS), the profile similarity times `words`, and log upvotes times `popularity`. `fusion` "z" sums
-    within-week z-scores (the product's choice, docs/ranking.md), "rrf" sums the same weights
-    times 1 / (RRF_K + rank)."""
+    WEIGHTS), the prior (or the profile similarity) `before` times `words`, and log upvotes times
+    `popularity`. `fusion` "z" sums within-week z-scores, "rrf" (the product's, FUSION) sums the
+    same weights times 1 / (RRF_K + rank)."""
     weights = weights or WEIGHTS
     terms = [(weights[view], values) for view, values in views.items()]
-    if similarity is not None:
-        terms.append((words, similarity))
+    if before is not None:
+        terms.append((words, before))
     if log_upvotes is not None:
         terms.append((popularity, log_upvotes))
-    fused = standardised if fusion == "z" else reciprocal_ranks
+    fused = prior.standardised if fusion == "z" else reciprocal_ranks
     total = np.zeros(n)
     for weight, values in terms:
         if weight:

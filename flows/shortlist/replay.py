@@ -19,7 +19,7 @@ import numpy as np
 
 from flows.candidates.candidate import split_version
 from flows.errors import ConfigError
-from flows.shortlist import features, learned, popularity
+from flows.shortlist import features, learned, popularity, prior
 from flows.shortlist.embeddings import Embedder
 from flows.shortlist.learned import History
 
@@ -61,7 +61,8 @@ Ranker = Callable[[History, "Learned"], np.ndarray]
 @dataclass
 class Learned:
     """What a week's rankers share: the taste learned before it, its views' scores of the week,
-    the profile similarity and log upvotes (None when the week's upvotes are not known)."""
+    the profile similarity, the prior (prior.prior) and whether upvotes are in it, and log
+    upvotes (None when the week's upvotes are not known)."""
 
     taste: learned.LearnedTaste | None
     seconds: float
@@ -69,6 +70,8 @@ class Learned:
     score_seconds: float
     similarity: np.ndarray | None = None
     log_upvotes: np.ndarray | None = None
+    before: np.ndarray | None = None
+    upvotes_in_prior: bool = False
     unpopular: dict[str, np.ndarray] = field(default_factory=dict)  # the views with nobody listed
 
 
@@ -87,10 +90,13 @@ def replay(weeks: Sequence[History], rankers: dict[str, Ranker], embedder: Embed
         fitted = time.perf_counter() - began
         began = time.perf_counter()
         views = taste.view_scores(week.candidates, embedder, week.upvotes) if taste else {}
+        before, upvotes_in_prior = prior.prior(week.candidates, description, embedder, week.upvotes)
         got = Learned(taste, fitted, views, time.perf_counter() - began,
-                      learned.semantic(week.candidates, description, embedder),
-                      None if week.upvotes is None else features.popularity(week.candidates, week.upvotes)[:, 0],
-                      taste.view_scores(week.candidates, embedder, {}) if taste and week.upvotes else views)
+                      similarity=prior.semantic(week.candidates, description, embedder),
+                      log_upvotes=None if week.upvotes is None else features.popularity(week.candidates,
+                                                                                       week.upvotes)[:, 0],
+                      unpopular=taste.view_scores(week.candidates, embedder, {}) if taste and week.upvotes else views,
+                      before=before, upvotes_in_prior=upvotes_in_prior)
         log.info("%s: learned from %d weeks in %.1f s", week.name, len(past), fitted)
         for name, ranker in rankers.items():
             began = time.perf_counter()
@@ -128,6 +134,21 @@ def table(tallies: dict[str, Tally]) -> str:
 POPULARITY_GRID = (0.25, 0.5, 1.0, 2.0)  # weights of log upvotes tried without a history
 
 
+def _fused(words: float | None = None, popularity: float | None = None, fusion: str = "z",
+           learned_upvotes: bool = True, upvote_prior: bool = True) -> Ranker:
+    """A blend as learned.blend makes it; None for `words` or `popularity` means the product's
+    weight, `learned_upvotes` False scores the views with nobody listed, `upvote_prior` False
+    uses the profile's similarity alone as the prior."""
+    def rank(week: History, got: Learned) -> np.ndarray:
+        views = got.views if learned_upvotes else got.unpopular
+        weight = learned.semantic_weight(got.taste) if words is None else words
+        in_prior = upvote_prior and got.upvotes_in_prior
+        added = learned.popularity_weight(got.taste, in_prior) if popularity is None else popularity
+        before = got.before if upvote_prior else got.similarity
+        return learned.fuse(len(week.candidates), views, before, weight, got.log_upvotes, added, fusion)
+    return rank
+
+
 def _view(name: str) -> Ranker:
     return lambda week, got: got.views.get(name, np.zeros(len(week.candidates)))
 
@@ -136,8 +157,9 @@ def rankers(profile, embedder: Embedder, upvotes: bool = False, history: bool = 
             keywords: dict[str, np.ndarray] | None = None) -> dict[str, Ranker]:
     """Every stage-1 ranker the eval compares, by the name it prints: today's keyword score,
     the profile's words alone, upvotes alone (when `upvotes`), and with a `history` each
-    learned view alone and the blends (upvotes learned, added or left out; reciprocal-rank fusion);
-    without one, the profile's words with log upvotes at each weight of POPULARITY_GRID. The
+    learned view alone and the blends (upvotes learned, added or left out; the profile's words
+    without the upvote prior; reciprocal-rank fusion); without one, the profile's words with log
+    upvotes at each weight of POPULARITY_GRID, and the prior with and without added upvotes. The
     product's row ends in "(product)". `keywords` keeps the keyword scores per week between calls."""
     from flows.shortlist.ranking import cheap_score
 
@@ -148,33 +170,36 @@ def rankers(profile, embedder: Embedder, upvotes: bool = False, history: bool = 
             keywords[week.name] = np.array([cheap_score(c, profile) for c in week.candidates])
         return keywords[week.name]
 
-    def fused(words: float | None = None, popularity: float | None = None, fusion: str = "z",
-              learned_upvotes: bool = True) -> Ranker:
-        def rank(week: History, got: Learned) -> np.ndarray:
-            views = got.views if learned_upvotes else got.unpopular
-            weight = learned.semantic_weight(got.taste) if words is None else words
-            added = learned.popularity_weight(got.taste) if popularity is None else popularity
-            return learned.fuse(len(week.candidates), views, got.similarity, weight, got.log_upvotes, added, fusion)
-        return rank
-
     chosen: dict[str, Ranker] = {"keyword score (topics)": keyword,
                                  "profile words (semantic)": lambda week, got: got.similarity}
     if upvotes:
         chosen["upvotes alone (log)"] = lambda week, got: got.log_upvotes
-    if not history:
-        for weight in POPULARITY_GRID if upvotes else ():
-            chosen[f"words + upvotes x{weight:g}"] = fused(popularity=weight)
-        chosen["words + upvotes, reciprocal-rank fusion" if upvotes else "profile words, fused"] = fused(fusion="rrf")
-        chosen["profile words + upvotes (product)" if upvotes else "profile words (product)"] = fused()
-        return chosen
-    chosen.update({f"learned {name}": _view(name) for name in learned.VIEWS})
-    chosen["blend (learned views)"] = fused(words=0.0)
+    return chosen | (_learned_rankers(upvotes) if history else _new_user_rankers(upvotes))
+
+
+def _new_user_rankers(upvotes: bool) -> dict[str, Ranker]:
+    chosen = {f"words + upvotes x{weight:g}": _fused(popularity=weight, upvote_prior=False)
+              for weight in (POPULARITY_GRID if upvotes else ())}
     if upvotes:
-        chosen["blend + words, upvotes left out"] = fused(popularity=0.0, learned_upvotes=False)
+        chosen["words + upvotes, reciprocal-rank fusion"] = _fused(fusion="rrf", upvote_prior=False)
+        chosen["prior + upvotes x0.5 (added)"] = _fused(popularity=learned.NO_HISTORY_POPULARITY)
+    chosen["profile words + upvote prior (product)" if upvotes else "profile words (product)"] = _fused(
+        fusion=learned.FUSION)
+    return chosen
+
+
+def _learned_rankers(upvotes: bool) -> dict[str, Ranker]:
+    chosen = {f"learned {name}": _view(name) for name in learned.VIEWS}
+    chosen["blend (learned views)"] = _fused(words=0.0)
+    if upvotes:
+        chosen["blend + words, upvotes left out"] = _fused(popularity=0.0, learned_upvotes=False, upvote_prior=False)
         for weight in POPULARITY_GRID[:3]:
-            chosen[f"blend + words + upvotes x{weight:g} (added)"] = fused(popularity=weight, learned_upvotes=False)
-    chosen["blend + words, reciprocal-rank fusion"] = fused(fusion="rrf")
-    chosen["blend + profile words (product)"] = fused()
+            chosen[f"blend + words + upvotes x{weight:g} (added)"] = _fused(popularity=weight, learned_upvotes=False,
+                                                                           upvote_prior=False)
+        chosen["blend + profile words, no upvote prior"] = _fused(upvote_prior=False)
+        chosen["blend, upvotes not learned, + prior"] = _fused(learned_upvotes=False)  # an imported archive
+    chosen["blend + prior, z-score sum"] = _fused(fusion="z")
+    chosen["blend + prior, reciprocal-rank fusion (product)"] = _fused(fusion=learned.FUSION)
     return chosen
 
 
@@ -209,11 +234,12 @@ def with_upvotes(weeks: Sequence[History], featured: Sequence[popularity.Feature
     return out
 
 
-def report(weeks: Sequence[History], profile, embedder: Embedder) -> str:
+def report(weeks: Sequence[History], profile, embedder: Embedder, examples: bool = True) -> str:
     """The three tables of `top5 eval`: learning from every earlier week (from week
     MIN_HISTORY + 1 on, or from the second week when there are fewer), a cold start from the
     COLD_WEEKS before each week, and no history at all (a new user: profile words and upvotes,
-    every week measured). Raises ConfigError when fewer than two weeks have picks."""
+    every week measured), and unless `examples` is False a new user whose profile's examples are the
+    first week's picks. Raises ConfigError when fewer than two weeks have picks."""
     weeks = [w for w in weeks if w.picks]
     if len(weeks) < 2:
         raise ConfigError(f"nothing to evaluate: {len(weeks)} week(s) with the editor's picks "
@@ -232,11 +258,12 @@ def report(weeks: Sequence[History], profile, embedder: Embedder) -> str:
         (f"No history: the profile's words{' and upvotes' if upvotes else ''} (weeks 1-{len(weeks)} measured)",
          replay(weeks, without, embedder, history=0, first=0, description=words)),
     ]
-    examples = [c.title for c in weeks[0].candidates if c.arxiv_id in weeks[0].picks]
-    tables.append((f"A new user who wrote the {len(examples)} titles the editor picked in {weeks[0].name} as the "
-                   f"profile's examples (weeks 2-{len(weeks)} measured)",
-                   replay(weeks, _with_examples(profile, embedder, examples, upvotes), embedder, history=0, first=1,
-                          description=words)))
+    liked = [c.title for c in weeks[0].candidates if c.arxiv_id in weeks[0].picks]
+    if examples:
+        tables.append((f"A new user who wrote the {len(liked)} titles the editor picked in {weeks[0].name} as the "
+                       f"profile's examples (weeks 2-{len(weeks)} measured)",
+                       replay(weeks, _with_examples(profile, embedder, liked, upvotes), embedder, history=0, first=1,
+                              description=words)))
     note = ("" if upvotes else "\n(no upvotes given: --upvotes FILE replays the popularity signal)")
     return "\n\n".join(f"{title}\n{table(tallies)}" for title, tallies in tables) + note
 
