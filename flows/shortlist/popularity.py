@@ -175,7 +175,7 @@ def _weeks(listing: _Listing, days: list[date]) -> tuple[dict[date, list], int]:
 
 def _pages(listing: _Listing, params: dict) -> list:
     """The entries of a paged listing: pages p=0, 1, ... of PAGE_SIZE, until a page is empty,
-    shorter than PAGE_SIZE, or lists no paper an earlier page did (a server that ignores `p`).
+    shorter than PAGE_SIZE, or lists only papers earlier pages listed (a server that ignores `p`).
     Page 1 may repeat page 0: a listing that counts pages from 1 answers p=0 with its first page.
     Raises ValueError when MAX_PAGES full pages did not reach the end."""
     entries: list = []
@@ -185,15 +185,16 @@ def _pages(listing: _Listing, params: dict) -> list:
         ids = {_paper_id(raw) for raw in items}
         if not items or (ids <= seen and page != 1):
             return entries
-        entries.extend(raw for raw in items if _paper_id(raw) not in seen)
-        seen |= ids
+        if not ids <= seen:
+            entries.extend(items)
+            seen |= ids
         if len(items) < PAGE_SIZE:
             return entries
     raise ValueError(f"the listing goes on past {MAX_PAGES} pages of {PAGE_SIZE}")
 
 
 def _paper_id(raw) -> str:
-    """An entry's `paper.id` as text, or the entry itself for one without it (to tell pages apart)."""
+    """An entry's `paper.id` as text, or the entry itself for one without it: what tells pages apart."""
     paper = raw.get("paper") if isinstance(raw, dict) else None
     return str(paper.get("id")) if isinstance(paper, dict) else repr(raw)[:200]
 
