@@ -4,9 +4,11 @@ The days asked are the window's and the few after it, when its papers are announ
 requests, in order: for each ISO week holding at least WEEK_MIN_DAYS of those days, the week's
 listing `HF_PAPERS_URL?week=YYYY-Www&p=0,1,...&limit=PAGE_SIZE&sort=publishedAt` (at most
 MAX_PAGES pages); then `HF_PAPERS_URL?date=YYYY-MM-DD` for each day no week's listing covered.
-A week's listing covers its days only when it serves: it is a list, not empty, read to its end,
-and every paper in it was featured (`publishedAt`) inside that week; a server that ignores
-`week` answers today's papers, so its answer is dropped and the days are asked one by one.
+A week's listing covers its days only when it serves: every page answered a list, the last page
+came before MAX_PAGES, it is not empty, and every paper in it was featured (`publishedAt`) inside
+that week (a server that ignores `week` answers today's papers). A paper counts for the day it
+was featured; a listing that does not serve is logged, not flagged, and its days are asked one by
+one.
 The signal takes what each day gives: a day that fails, answers nothing or answers too much is
 named in the flag and the other days are kept; an entry whose id is no arXiv id or whose upvotes
 are not a non-negative count below MAX_UPVOTES (or, in a week's listing, whose `publishedAt` is
@@ -174,8 +176,9 @@ def _weeks(listing: _Listing, days: list[date]) -> tuple[dict[date, list], int]:
 
 
 def _pages(listing: _Listing, params: dict) -> list:
-    """The entries of a paged listing: pages p=0, 1, ... of PAGE_SIZE, until a page is empty,
-    shorter than PAGE_SIZE, or lists only papers earlier pages listed (a server that ignores `p`).
+    """The entries of a paged listing: pages p=0, 1, ... of PAGE_SIZE, until a page is shorter
+    than PAGE_SIZE (an empty one too) or lists only papers earlier pages listed (a server that
+    ignores `p`).
     Page 1 may repeat page 0: a listing that counts pages from 1 answers p=0 with its first page.
     Raises ValueError when MAX_PAGES full pages did not reach the end."""
     entries: list = []
@@ -183,7 +186,7 @@ def _pages(listing: _Listing, params: dict) -> list:
     for page in range(MAX_PAGES):
         items = listing.get({**params, "p": page, "limit": PAGE_SIZE, "sort": "publishedAt"})
         ids = {_paper_id(raw) for raw in items}
-        if not items or (ids <= seen and page != 1):
+        if ids <= seen and page != 1:
             return entries
         if not ids <= seen:
             entries.extend(items)
