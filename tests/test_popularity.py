@@ -45,7 +45,8 @@ class DailyPapers(Listing):
     days = {"2026-11-18": [{"paper": {"id": "2611.00001", "upvotes": 42}, "title": "A"},
                            {"paper": {"id": "2611.00002v2", "upvotes": 3}, "title": "B"}],
             "2026-11-19": [{"paper": {"id": "2611.00001", "upvotes": 50}, "title": "A"}]}
-    today = [{"paper": {"id": "2612.00009", "upvotes": 999}, "publishedAt": "2026-12-07T08:00:00.000Z", "title": "T"}]
+    today = [{"paper": {"id": "2612.00009", "upvotes": 999}, "publishedAt": "2026-12-07T08:00:00.000Z", "title": "T"},
+             {"paper": {"id": "2612.00008", "upvotes": 99}, "publishedAt": "2026-12-07T09:00:00.000Z", "title": "U"}]
     asked: list[str] = []
 
     def do_GET(self):  # noqa: N802
@@ -54,7 +55,11 @@ class DailyPapers(Listing):
         self.answer(json.dumps(self.days.get(value, []) if kind == "date" else self.today).encode())
 
 
-def test_a_server_that_ignores_week_gives_the_per_day_result(monkeypatch):
+@pytest.mark.parametrize("featured", [("2026-12-06T20:00:00.000Z", "2026-12-07T08:00:00.000Z"),  # after the week
+                                      ("2026-11-21T08:00:00.000Z", "2026-11-21T09:00:00Z")])  # a run on the 21st
+def test_a_server_that_ignores_week_gives_the_per_day_result(monkeypatch, featured):
+    for entry, when in zip(DailyPapers.today, featured):
+        monkeypatch.setitem(entry, "publishedAt", when)
     server = Loopback(DailyPapers)
     settings = Settings(hf_papers_url=server.base + "/api/daily_papers")
     try:
@@ -65,7 +70,7 @@ def test_a_server_that_ignores_week_gives_the_per_day_result(monkeypatch):
         assert upvotes(WINDOW, settings) == (found, missing)
     finally:
         server.stop()
-    assert found == {"2611.00001": 50, "2611.00002": 3}  # today's paper, featured outside the week, is not counted
+    assert found == {"2611.00001": 50, "2611.00002": 3}  # today's papers are not counted
     assert "partial (2 papers)" in missing and "2026-11-16 (no papers listed); 2026-11-17 (no papers listed)" in missing
     assert "ignored" not in missing
     assert asked == ["2026-W47 p=0", "2026-11-16", "2026-11-17", "2026-11-18", "2026-11-19", "2026-11-20", "2026-11-21"]
@@ -186,9 +191,10 @@ def test_a_slow_listing_is_bounded_for_the_whole_signal_and_says_why_it_stopped(
     assert spent < 5  # six days at 1 s each would be 6 s; a hang, not a speed assertion
 
 
-FEATURED = [("2611.00001", 42, "2026-11-18T08:00:00.000Z"), ("2611.00002v2", 3, "2026-11-18T09:30:00Z"),
-            ("2611.00003", 50, "2026-11-19T10:00:00+00:00"), ("2611.00004", 7, "2026-11-20T23:59:00.000Z"),
-            ("2611.00005", 900, "2026-11-22T12:00:00.000Z")]  # the last on W47's Sunday, a day not asked
+FEATURED = [("2611.00001", 42, "2026-11-18T08:00:00.000Z"), ("2611.00003", 50, "2026-11-19T10:00:00+00:00"),
+            ("2611.00002v2", 3, "2026-11-18T09:30:00Z"), ("2611.00004", 7, "2026-11-20T23:59:00.000Z"),
+            ("2611.00005", 900, "2026-11-22T12:00:00.000Z"),  # W47's Sunday, a day not asked
+            ("2611.00006", 5, "soon")]  # no date: ignored
 
 
 class WeekPapers(Listing):
@@ -209,7 +215,7 @@ class WeekPapers(Listing):
             return self.answer(b"[]")
         limit, page = int(query["limit"][0]), max(int(query["p"][0]), self.first) - self.first
         rows = {"ends": FEATURED, "ignores p": FEATURED[:limit], "full then empty": FEATURED[:limit],
-                "endless": [(f"2611.{page * limit + i + 10:05d}", 1, "2026-11-18T08:00:00Z") for i in range(limit)]
+                "endless": [(f"2611.{page * limit + i + 10:05d}", 1, f"2026-11-{18 + i}T08:00:00Z") for i in range(limit)]
                 }[self.mode]
         if self.mode in ("ends", "full then empty"):
             rows = rows[page * limit:(page + 1) * limit]
@@ -219,7 +225,7 @@ class WeekPapers(Listing):
 
 def _ask_weeks(monkeypatch, mode: str, first: int = 0):
     monkeypatch.setattr(popularity, "PAGE_SIZE", 2)
-    monkeypatch.setattr(popularity, "MAX_PAGES", 4)
+    monkeypatch.setattr(popularity, "MAX_PAGES", 5)
     monkeypatch.setattr(WeekPapers, "mode", mode)
     monkeypatch.setattr(WeekPapers, "first", first)
     WeekPapers.asked = []
@@ -234,19 +240,19 @@ def _ask_weeks(monkeypatch, mode: str, first: int = 0):
 def test_the_weeks_listing_serves_the_days_with_one_paged_request_and_no_day_asked(monkeypatch, first):
     found, why = _ask_weeks(monkeypatch, "ends", first)
     assert found == {"2611.00001": 42, "2611.00002": 3, "2611.00003": 50, "2611.00004": 7}  # not the Sunday's
-    pages = {0: ["p=0", "p=1", "p=2"], 1: ["p=0", "p=1", "p=2", "p=3"]}[first]  # 1-based: p=1 repeats p=0
-    assert WeekPapers.asked == [f"2026-W47 {p}" for p in pages]
+    pages = {0: range(4), 1: range(5)}[first]  # three full pages and an empty one; from 1, p=1 repeats p=0
+    assert WeekPapers.asked == [f"2026-W47 p={p}" for p in pages]
     assert "2026-11-16 (no papers listed); 2026-11-17 (no papers listed); 2026-11-21 (no papers listed)" in why
-    assert "ignored" not in why
+    assert "1 entries ignored" in why
 
 
 @pytest.mark.parametrize(("mode", "pages", "days"), [
     ("ignores p", 3, 0),  # p=1 may repeat p=0 (a listing counting from 1); a second repeat ends it
     ("full then empty", 2, 0),
-    ("endless", 4, 6),  # MAX_PAGES full pages: the listing is cut, so each day is asked
+    ("endless", 5, 6),  # MAX_PAGES full pages: the listing is cut, so each day is asked
 ])
 def test_paging_a_weeks_listing_stops_at_a_repeated_or_empty_page_and_is_bounded(monkeypatch, mode, pages, days):
     found, why = _ask_weeks(monkeypatch, mode)
     assert WeekPapers.asked[:pages] == [f"2026-W47 p={p}" for p in range(pages)]
     assert len(WeekPapers.asked) == pages + days and not any("W" in a for a in WeekPapers.asked[pages:])
-    assert found == ({} if days else {"2611.00001": 42, "2611.00002": 3})
+    assert found == ({} if days else {"2611.00001": 42, "2611.00003": 50})

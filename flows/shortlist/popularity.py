@@ -5,8 +5,8 @@ requests, in order: for each ISO week holding at least WEEK_MIN_DAYS of those da
 listing `HF_PAPERS_URL?week=YYYY-Www&p=0,1,...&limit=PAGE_SIZE&sort=publishedAt` (at most
 MAX_PAGES pages); then `HF_PAPERS_URL?date=YYYY-MM-DD` for each day no week's listing covered.
 A week's listing covers its days only when it serves: every page answered a list, the last page
-came before MAX_PAGES, it is not empty, and every paper in it was featured (`publishedAt`) inside
-that week (a server that ignores `week` answers today's papers). A paper counts for the day it
+came before MAX_PAGES, and its papers were featured (`publishedAt`) on two days or more, all
+inside that week (a server that ignores `week` answers today's papers). A paper counts for the day it
 was featured; a listing that does not serve is logged, not flagged, and its days are asked one by
 one.
 The signal takes what each day gives: a day that fails, answers nothing or answers too much is
@@ -204,8 +204,8 @@ def _paper_id(raw) -> str:
 
 def _by_day(items: list, week: str) -> tuple[dict[date, list], int]:
     """`items` of ISO week `week`'s listing by the UTC day each was featured, and how many had no
-    readable `publishedAt`. Raises ValueError when the listing is empty or holds a paper featured
-    outside `week` (the server ignored `week`)."""
+    readable `publishedAt`. Raises ValueError when the listing holds a paper featured outside
+    `week` or papers of fewer than two days: a server that ignores `week` answers one day's."""
     by_day: dict[date, list] = {}
     undated = 0
     for raw in items:
@@ -218,8 +218,8 @@ def _by_day(items: list, week: str) -> tuple[dict[date, list], int]:
         if day.strftime("%G-W%V") != week:
             raise ValueError(f"the listing of {week} holds a paper featured on {day}: `week` was ignored")
         by_day.setdefault(day, []).append(raw)
-    if not by_day:
-        raise ValueError(f"the listing of {week} holds no dated paper")
+    if len(by_day) < 2:  # one day's papers: maybe today's, answered by a server that ignored `week`
+        raise ValueError(f"the listing of {week} holds papers of {len(by_day)} day(s), not a week's")
     return by_day, undated
 
 
