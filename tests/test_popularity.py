@@ -194,7 +194,7 @@ def test_a_slow_listing_is_bounded_for_the_whole_signal_and_says_why_it_stopped(
 FEATURED = [("2611.00001", 42, "2026-11-18T08:00:00.000Z"), ("2611.00003", 50, "2026-11-19T10:00:00+00:00"),
             ("2611.00002v2", 3, "2026-11-18T09:30:00Z"), ("2611.00004", 7, "2026-11-20T23:59:00.000Z"),
             ("2611.00005", 900, "2026-11-22T12:00:00.000Z"),  # W47's Sunday, a day not asked
-            ("2611.00006", 5, "soon")]  # no date: ignored
+            ("2611.00006", 5, "soon"), ("2611.00007", 5, "0001-01-01T00:00:00+01:00")]  # no day: ignored
 
 
 class WeekPapers(Listing):
@@ -240,10 +240,10 @@ def _ask_weeks(monkeypatch, mode: str, first: int = 0):
 def test_the_weeks_listing_serves_the_days_with_one_paged_request_and_no_day_asked(monkeypatch, first):
     found, why = _ask_weeks(monkeypatch, "ends", first)
     assert found == {"2611.00001": 42, "2611.00002": 3, "2611.00003": 50, "2611.00004": 7}  # not the Sunday's
-    pages = {0: range(4), 1: range(5)}[first]  # three full pages and an empty one; from 1, p=1 repeats p=0
+    pages = {0: range(4), 1: range(5)}[first]  # three full pages and a short one; from 1, p=1 repeats p=0
     assert WeekPapers.asked == [f"2026-W47 p={p}" for p in pages]
     assert "2026-11-16 (no papers listed); 2026-11-17 (no papers listed); 2026-11-21 (no papers listed)" in why
-    assert "1 entries ignored" in why
+    assert "2 entries ignored" in why
 
 
 @pytest.mark.parametrize(("mode", "pages", "days"), [

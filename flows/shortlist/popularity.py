@@ -209,18 +209,26 @@ def _by_day(items: list, week: str) -> tuple[dict[date, list], int]:
     by_day: dict[date, list] = {}
     undated = 0
     for raw in items:
-        try:
-            when = _Featured.model_validate(raw).publishedAt
-        except ValidationError:
+        day = _featured_day(raw)
+        if day is None:
             undated += 1
             continue
-        day = (when if when.utcoffset() is not None else when.replace(tzinfo=timezone.utc)).astimezone(timezone.utc).date()
         if day.strftime("%G-W%V") != week:
             raise ValueError(f"the listing of {week} holds a paper featured on {day}: `week` was ignored")
         by_day.setdefault(day, []).append(raw)
     if len(by_day) < 2:  # one day's papers: maybe today's, answered by a server that ignored `week`
         raise ValueError(f"the listing of {week} holds papers of {len(by_day)} day(s), not a week's")
     return by_day, undated
+
+
+
+def _featured_day(raw) -> date | None:
+    """The UTC day an entry was featured (its `publishedAt`; without an offset, UTC), or None."""
+    try:
+        when = _Featured.model_validate(raw).publishedAt
+        return (when if when.utcoffset() is not None else when.replace(tzinfo=timezone.utc)).astimezone(timezone.utc).date()
+    except (ValidationError, OverflowError):  # OverflowError: year 1 or 9999 moved into UTC
+        return None
 
 
 def _count(items: list, found: dict[str, int]) -> int:
