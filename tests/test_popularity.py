@@ -23,6 +23,11 @@ WINDOW = window_between("2026-11-16", "2026-11-17")
 class Listing(BaseHTTPRequestHandler):
     """A listing server: `answer` sends a JSON body with status 200."""
 
+    def question(self) -> tuple[str, str]:
+        """("date", "YYYY-MM-DD") or ("week", "YYYY-Www p=N"): what this request asks."""
+        query = {key: values[0] for key, values in parse_qs(urlparse(self.path).query).items()}
+        return ("week", f"{query['week']} p={query.get('p')}") if "week" in query else ("date", query.get("date", ""))
+
     def answer(self, body: bytes) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -34,28 +39,41 @@ class Listing(BaseHTTPRequestHandler):
 
 
 class DailyPapers(Listing):
-    """The listing's shape: [{"paper": {"id": ..., "upvotes": ...}, "title": ...}, ...] per date."""
+    """The listing's shape: [{"paper": {"id": ..., "upvotes": ...}, "title": ...}, ...] per date.
+    Like a server that knows no `week`, it answers anything but a date with today's papers."""
 
     days = {"2026-11-18": [{"paper": {"id": "2611.00001", "upvotes": 42}, "title": "A"},
                            {"paper": {"id": "2611.00002v2", "upvotes": 3}, "title": "B"}],
             "2026-11-19": [{"paper": {"id": "2611.00001", "upvotes": 50}, "title": "A"}]}
+    today = [{"paper": {"id": "2612.00009", "upvotes": 999}, "publishedAt": "2026-12-07T08:00:00.000Z", "title": "T"},
+             {"paper": {"id": "2612.00008", "upvotes": 99}, "publishedAt": "2026-12-07T09:00:00.000Z", "title": "U"}]
     asked: list[str] = []
 
     def do_GET(self):  # noqa: N802
-        day = parse_qs(urlparse(self.path).query)["date"][0]
-        DailyPapers.asked.append(day)
-        self.answer(json.dumps(self.days.get(day, [])).encode())
+        kind, value = self.question()
+        DailyPapers.asked.append(value)
+        self.answer(json.dumps(self.days.get(value, []) if kind == "date" else self.today).encode())
 
 
-def test_upvotes_for_the_window_and_the_days_it_is_announced():
+@pytest.mark.parametrize("featured", [("2026-12-06T20:00:00.000Z", "2026-12-07T08:00:00.000Z"),  # after the week
+                                      ("2026-11-21T08:00:00.000Z", "2026-11-21T09:00:00Z")])  # a run on the 21st
+def test_a_server_that_ignores_week_gives_the_per_day_result(monkeypatch, featured):
+    for entry, when in zip(DailyPapers.today, featured):
+        monkeypatch.setitem(entry, "publishedAt", when)
     server = Loopback(DailyPapers)
+    settings = Settings(hf_papers_url=server.base + "/api/daily_papers")
     try:
-        found, missing = upvotes(WINDOW, Settings(hf_papers_url=server.base + "/api/daily_papers"))
+        DailyPapers.asked = []
+        found, missing = upvotes(WINDOW, settings)
+        asked = list(DailyPapers.asked)
+        monkeypatch.setattr(popularity, "WEEK_MIN_DAYS", 8)  # no week is asked: the per-day result
+        assert upvotes(WINDOW, settings) == (found, missing)
     finally:
         server.stop()
-    assert found == {"2611.00001": 50, "2611.00002": 3}
+    assert found == {"2611.00001": 50, "2611.00002": 3}  # today's papers are not counted
     assert "partial (2 papers)" in missing and "2026-11-16 (no papers listed); 2026-11-17 (no papers listed)" in missing
-    assert DailyPapers.asked == ["2026-11-16", "2026-11-17", "2026-11-18", "2026-11-19", "2026-11-20", "2026-11-21"]
+    assert "ignored" not in missing
+    assert asked == ["2026-W47 p=0", "2026-11-16", "2026-11-17", "2026-11-18", "2026-11-19", "2026-11-20", "2026-11-21"]
 
 
 def test_an_unreachable_listing_is_said_not_fatal():
@@ -101,15 +119,19 @@ def test_a_dripping_listing_meets_its_deadline_and_the_run_goes_on(monkeypatch):
     finally:
         server.stop()
     assert found == {} and "no complete answer within 1 s" in why
-    assert time.monotonic() - began < 10  # the whole drip would take 100 s
+    assert time.monotonic() - began < 20  # seven requests of 1 s (the week's, six days'); the whole drip takes 100 s
 
 
 class Hostile(Listing):
-    """Days of a listing gone wrong: one day fails, one answers 10 MB, one holds hostile values."""
+    """Days of a listing gone wrong: the week's listing and one day fail, one answers 10 MB, one
+    holds hostile values."""
+
+    asked: list[str] = []
 
     def do_GET(self):  # noqa: N802
-        day = parse_qs(urlparse(self.path).query)["date"][0]
-        if day == "2026-11-17":
+        kind, day = self.question()
+        Hostile.asked.append(day)
+        if kind == "week" or day == "2026-11-17":
             self.send_response(500)
             self.end_headers()
             return
@@ -127,12 +149,15 @@ class Hostile(Listing):
         self.answer(body)
 
 
-def test_a_failed_day_keeps_the_other_days_and_hostile_values_are_ignored_with_a_flag():
+def test_a_failed_week_and_a_failed_day_keep_the_other_days_and_hostile_values_are_ignored_with_a_flag():
     server = Loopback(Hostile)
     try:
+        Hostile.asked = []
         found, why = upvotes(WINDOW, Settings(hf_papers_url=server.base + "/api/daily_papers"))
     finally:
         server.stop()
+    assert Hostile.asked == ["2026-W47 p=0", "2026-11-16", "2026-11-17", "2026-11-18", "2026-11-19", "2026-11-20",
+                             "2026-11-21"]  # the week failed: each day is asked
     assert found == {"2611.00007": 4, "2611.00006": 9}  # the first day's and the one sane entry of the 19th
     assert "2026-11-17 (HTTPStatusError" in why and "2026-11-18 (BodyTooLarge" in why
     assert "2026-11-20 (no papers listed)" in why and "6 entries ignored" in why and "partial (2 papers)" in why
@@ -164,3 +189,70 @@ def test_a_slow_listing_is_bounded_for_the_whole_signal_and_says_why_it_stopped(
     assert found == {"2611.00001": 3}  # the days answered in time are kept
     assert "2026-11-21 (not asked: the signal's 2.5 s were spent)" in why
     assert spent < 5  # six days at 1 s each would be 6 s; a hang, not a speed assertion
+
+
+FEATURED = [("2611.00001", 42, "2026-11-18T08:00:00.000Z"), ("2611.00003", 50, "2026-11-19T10:00:00+00:00"),
+            ("2611.00002v2", 3, "2026-11-18T09:30:00Z"), ("2611.00004", 7, "2026-11-20T23:59:00.000Z"),
+            ("2611.00005", 900, "2026-11-22T12:00:00.000Z"),  # W47's Sunday, a day not asked
+            ("2611.00006", 5, "soon"), ("2611.00007", 5, "0001-01-01T00:00:00+01:00")]  # no day: ignored
+
+
+class WeekPapers(Listing):
+    """A listing that serves `week=`, paged by `p` and `limit`. `first` is the number of its first
+    page (a server counting from 1 answers p=0 with page 1); `mode` "ends" serves FEATURED,
+    "ignores p" the same full page whatever `p`, "full then empty" one full page, "endless" a new
+    full page for every `p`. Days are answered with nothing."""
+
+    first = 0
+    mode = "ends"
+    asked: list[str] = []
+
+    def do_GET(self):  # noqa: N802
+        kind, value = self.question()
+        WeekPapers.asked.append(value)
+        query = parse_qs(urlparse(self.path).query)
+        if kind == "date":
+            return self.answer(b"[]")
+        limit, page = int(query["limit"][0]), max(int(query["p"][0]), self.first) - self.first
+        rows = {"ends": FEATURED, "ignores p": FEATURED[:limit], "full then empty": FEATURED[:limit],
+                "endless": [(f"2611.{page * limit + i + 10:05d}", 1, f"2026-11-{18 + i}T08:00:00Z") for i in range(limit)]
+                }[self.mode]
+        if self.mode in ("ends", "full then empty"):
+            rows = rows[page * limit:(page + 1) * limit]
+        self.answer(json.dumps([{"paper": {"id": i, "upvotes": n}, "publishedAt": when, "title": "t"}
+                                for i, n, when in rows]).encode())
+
+
+def _ask_weeks(monkeypatch, mode: str, first: int = 0):
+    monkeypatch.setattr(popularity, "PAGE_SIZE", 2)
+    monkeypatch.setattr(popularity, "MAX_PAGES", 5)
+    monkeypatch.setattr(WeekPapers, "mode", mode)
+    monkeypatch.setattr(WeekPapers, "first", first)
+    WeekPapers.asked = []
+    server = Loopback(WeekPapers)
+    try:
+        return upvotes(WINDOW, Settings(hf_papers_url=server.base + "/api/daily_papers"))
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("first", [0, 1])
+def test_the_weeks_listing_serves_the_days_with_one_paged_request_and_no_day_asked(monkeypatch, first):
+    found, why = _ask_weeks(monkeypatch, "ends", first)
+    assert found == {"2611.00001": 42, "2611.00002": 3, "2611.00003": 50, "2611.00004": 7}  # not the Sunday's
+    pages = {0: range(4), 1: range(5)}[first]  # three full pages and a short one; from 1, p=1 repeats p=0
+    assert WeekPapers.asked == [f"2026-W47 p={p}" for p in pages]
+    assert "2026-11-16 (no papers listed); 2026-11-17 (no papers listed); 2026-11-21 (no papers listed)" in why
+    assert "2 entries ignored" in why
+
+
+@pytest.mark.parametrize(("mode", "pages", "days"), [
+    ("ignores p", 3, 0),  # p=1 may repeat p=0 (a listing counting from 1); a second repeat ends it
+    ("full then empty", 2, 0),
+    ("endless", 5, 6),  # MAX_PAGES full pages: the listing is cut, so each day is asked
+])
+def test_paging_a_weeks_listing_stops_at_a_repeated_or_empty_page_and_is_bounded(monkeypatch, mode, pages, days):
+    found, why = _ask_weeks(monkeypatch, mode)
+    assert WeekPapers.asked[:pages] == [f"2026-W47 p={p}" for p in range(pages)]
+    assert len(WeekPapers.asked) == pages + days and not any("W" in a for a in WeekPapers.asked[pages:])
+    assert found == ({} if days else {"2611.00001": 42, "2611.00003": 50})
