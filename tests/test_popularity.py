@@ -124,7 +124,7 @@ def test_a_dripping_listing_meets_its_deadline_and_the_run_goes_on(monkeypatch):
 
 class Hostile(Listing):
     """Days of a listing gone wrong: the week's listing and one day fail, one answers 10 MB, one
-    holds hostile values."""
+    holds hostile values, one nests its JSON 100,000 deep."""
 
     asked: list[str] = []
 
@@ -144,6 +144,8 @@ class Hostile(Listing):
                     '{"paper": {"id": "2611.00004", "upvotes": 1e18}}, {"paper": {"id": "", "upvotes": 5}}, '
                     '{"paper": {"id": "2611.00005\\n", "upvotes": 5}}, {"paper": {"id": "2611.00006v1", "upvotes": 9}}]'
                     ).encode()
+        elif day == "2026-11-21":
+            body = b"[" * 100_000 + b"]" * 100_000  # nested deeper than any JSON parser recurses
         else:
             body = json.dumps([{"paper": {"id": "2611.00007", "upvotes": 4}}] if day == "2026-11-16" else []).encode()
         self.answer(body)
@@ -161,6 +163,7 @@ def test_a_failed_week_and_a_failed_day_keep_the_other_days_and_hostile_values_a
     assert found == {"2611.00007": 4, "2611.00006": 9}  # the first day's and the one sane entry of the 19th
     assert "2026-11-17 (HTTPStatusError" in why and "2026-11-18 (BodyTooLarge" in why
     assert "2026-11-20 (no papers listed)" in why and "6 entries ignored" in why and "partial (2 papers)" in why
+    assert "2026-11-21 (RecursionError" in why
     ranked = score_all([candidate("2611.00001", "A transformer", "x"), candidate("2611.00006", "A transformer", "x")],
                        Profile.load(), upvotes=found)
     assert ranked[0].candidate.arxiv_id == "2611.00006"  # scoring never meets the absurd count

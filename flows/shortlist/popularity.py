@@ -49,7 +49,7 @@ WEEK_MIN_DAYS = 4  # a week's listing costs a few pages: for fewer of its days, 
 
 _Id = Annotated[str, StringConstraints(pattern=rf"^{ARXIV_ID}(?:v\d+)?$")]
 _Count = Annotated[StrictInt, Field(ge=0, lt=MAX_UPVOTES)]
-_ASKED = (httpx.HTTPError, ValueError, DeadlineExceeded, BodyTooLarge)  # how one request fails
+_ASKED = (httpx.HTTPError, ValueError, RecursionError, DeadlineExceeded, BodyTooLarge)  # how one request fails
 
 
 class _Paper(BaseModel):
