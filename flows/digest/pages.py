@@ -126,12 +126,11 @@ def write_pages(folder: Path, style: str, profile: Profile, sections: list[Secti
 
 
 def render_again(folder: Path, style: str, profile: Profile) -> dict[str, str]:
-    """Render a finished week in another style from its sections.json and candidates.json."""
-    try:
-        stored = json.loads((folder / "sections.json").read_text(encoding="utf-8"))
-        record = json.loads((folder / "candidates.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise DraftError(f"{folder} has no finished draft to render ({exc})") from None
+    """Render a finished week in another style from its sections.json and candidates.json; DraftError
+    when either is missing, UnreadableFile when either is damaged."""
+    from flows.digest.records import read_record
+
+    stored, record = read_record(folder, "sections.json"), read_record(folder, "candidates.json")
     sections = [Section.from_json(s) for s in stored["sections"]]
     rows = {row["arxiv_id"]: row for row in record["candidates"]}
     papers = [Candidate.from_json(rows[s.arxiv_id]) for s in sections]

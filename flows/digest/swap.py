@@ -7,7 +7,6 @@ and text from the cache, and its LLM answer from the LLM cache when it was asked
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,8 @@ from flows.config import Settings
 from flows.digest.figures import FOLDER, with_images
 from flows.digest.lock import WeekLock
 from flows.digest.pages import check_unedited, write_pages
-from flows.errors import ConfigError, DraftError
+from flows.digest.records import read_record
+from flows.errors import ConfigError
 from flows.files import write_json
 from flows.llm.client import open_llm
 from flows.pdf import read_texts
@@ -38,14 +38,14 @@ class Swapped:
 def swap(folder: Path, position: int, choice: str, settings: Settings) -> Swapped:
     """Replace paper `position` (1-based) of the drafted week in `folder` by `choice` (a runner-up's
     rank or an arXiv id of the week); holds the week's lock while it works (DraftError if another
-    run holds it, or if the editor edited the draft)."""
+    run holds it, or if the editor edited the draft; UnreadableFile if a record of the week is damaged)."""
     with WeekLock(folder):
         return _swap(folder, position, choice, settings)
 
 
 def _swap(folder: Path, position: int, choice: str, settings: Settings) -> Swapped:
+    record, run, stored = (read_record(folder, name) for name in ("candidates.json", "run.json", "sections.json"))
     check_unedited(folder)
-    record, run, stored = (_read(folder / name) for name in ("candidates.json", "run.json", "sections.json"))
     sections = [Section.from_json(s) for s in stored["sections"]]
     if not 1 <= position <= len(sections):
         raise ConfigError(f"paper number {position} is not in the draft of {folder.name} (1..{len(sections)})")
@@ -103,9 +103,3 @@ def _resolve(choice: str, record: dict, rows: dict, week: str) -> str:
                           "its candidates.json")
     return arxiv_id
 
-
-def _read(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise DraftError(f"{path}: no finished draft to swap in ({exc})") from None
