@@ -1,27 +1,69 @@
 """The tool's own records of a drafted week, read back for `top5 show`, `top5 swap` and
 `top5 render`: run.json, sections.json and candidates.json. Each is read through
 read_editor_json and checked against the shape those commands rely on, so a damaged record
-(hand-edited, a bad merge, cut short) is one UnreadableFile naming the file, not a traceback."""
+(hand-edited, a bad merge, cut short) is one UnreadableFile naming the file, not a traceback.
+
+The models are strict (no "5" for 5, no "yes" for true): the commands use the JSON as written,
+so what passes the check is exactly what they can use.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, model_validator
 
+from flows.candidates.candidate import Candidate
 from flows.errors import DraftError, UnreadableFile
 from flows.files import read_editor_json
+from flows.summaries.section import Section
+from flows.text import clip
+
+RESTORE = "restore it from git (git checkout -- FILE)"
+
+
+def _iso_time(text: str) -> str:
+    datetime.fromisoformat(text)  # a ValueError here is a validation error naming the field
+    return text
+
+
+IsoTime = Annotated[str, AfterValidator(_iso_time)]
 
 
 class _Record(BaseModel):
-    model_config = ConfigDict(extra="allow")  # other keys are kept as written
+    model_config = ConfigDict(extra="allow", strict=True)  # other keys are kept as written
+
+
+class _Exact(_Record):
+    model_config = ConfigDict(extra="forbid")  # turned into a dataclass by keyword: exactly its fields
 
 
 class _Row(_Record):
     arxiv_id: str
+    title: str | None = None
+    reason: str | None = None
 
 
-class _Figure(_Record):
+class _Paper(_Row):
+    """A candidates.json row a page is made from (Candidate.from_json)."""
+
+    version: int
+    title: str
+    abstract: str
+    authors: list[str]
+    primary_category: str
+    categories: list[str]
+    published: IsoTime
+    updated: IsoTime
+    comment: str = ""
+    journal_ref: str = ""
+    doi: str = ""
+    links: list[str] = []
+
+
+class _Figure(_Exact):
     role: str
     kind: str
     number: str
@@ -30,8 +72,8 @@ class _Figure(_Record):
     image: str | None = None
 
 
-class _Section(_Row):
-    model_config = ConfigDict(extra="forbid")  # Section(**row) takes exactly its fields
+class _Section(_Exact):
+    arxiv_id: str
     name: str
     problem: str
     idea: str
@@ -42,28 +84,73 @@ class _Section(_Row):
     fallback: bool = False
 
 
+class _Usage(_Record):
+    requests: int = 0
+    cached: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+class _Tokens(_Record):
+    total: _Usage = _Usage()
+
+
+class _Learned(_Record):
+    before: list[int | None] = []
+    after: list[int | None] = []
+
+
 class RunRecord(_Record):
-    week: str | None = None
-    style: str | None = None
+    week: str = ""
+    style: str = "weekly"
     window: dict[str, str] = {}
     flags: list[str] = []
     written: dict[str, str] = {}
+    pending: dict[str, str] = {}
     counts: dict[str, object] = {}
-    tokens: dict = {}
+    tokens: _Tokens = _Tokens()
+    learned: _Learned | None = None
     llm: dict[str, object] = {}
     swaps: list[dict] = []
 
 
+class _Opening(_Record):
+    text: str
+    notes: list[str] = []
+
+
+class _ReviewExtra(_Record):
+    """What a review's pages show beyond its sections (flows/review/pages.py)."""
+
+    period: str
+    weeks: int
+    candidates: int
+    signals_only: bool = False
+    opening: _Opening
+    reasons: dict[str, str] = {}
+    featured: dict[str, str] = {}
+
+
 class SectionsRecord(_Record):
     sections: list[_Section]
-    extra: dict | None = None
+    extra: _ReviewExtra | None = None
     offline: bool = False
+    first_stage: list[str] = []
 
 
 class CandidatesRecord(_Record):
     picks: list[str]
-    runners_up: list[_Row] = []
+    runners_up: list[_Row]
     candidates: list[_Row]
+
+    @model_validator(mode="after")
+    def _named_papers_are_candidates(self) -> CandidatesRecord:
+        known = {row.arxiv_id for row in self.candidates}
+        missing = [i for i in self.picks + [r.arxiv_id for r in self.runners_up] if i not in known]
+        if missing:
+            raise ValueError(f"{missing[0]} is a pick or runner-up but not one of the candidates")
+        return self
 
 
 SHAPES = {"run.json": RunRecord, "sections.json": SectionsRecord, "candidates.json": CandidatesRecord}
@@ -81,11 +168,33 @@ def read_record(folder: Path, name: str) -> dict:
                          "or check --digests-dir") from None
     except OSError as exc:
         raise UnreadableFile(f"{path} cannot be read ({exc.strerror or type(exc).__name__})") from None
+    _check(SHAPES[name], value, path)
+    return value
+
+
+def sections_of(folder: Path, stored: dict, record: dict) -> list[Section]:
+    """The Sections of sections.json `stored` (as read_record gave it), one for each pick of
+    candidates.json `record`, in order; UnreadableFile naming both files when they disagree."""
+    sections = [Section.from_json(s) for s in stored["sections"]]
+    if [s.arxiv_id for s in sections] != record["picks"]:
+        raise UnreadableFile(f"{folder / 'sections.json'} and {folder / 'candidates.json'} name different picks: "
+                             "restore both from git (git checkout -- FILE)")
+    return sections
+
+
+def paper(folder: Path, record: dict, arxiv_id: str) -> Candidate:
+    """The candidate `arxiv_id` of candidates.json `record` (as read_record gave it) as a
+    Candidate; UnreadableFile naming the file when its row lacks what a page is made from."""
+    row = next(r for r in record["candidates"] if r["arxiv_id"] == arxiv_id)
+    _check(_Paper, row, folder / "candidates.json", where=f"the candidate {arxiv_id}")
+    return Candidate.from_json(row)
+
+
+def _check(model: type[BaseModel], value, path: Path, where: str = "") -> None:
     try:
-        SHAPES[name].model_validate(value)
+        model.model_validate(value)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "top level"
-        raise UnreadableFile(f"{path} is not shaped as the tool wrote it ({where}: {first['msg']}): "
-                             "restore it from git (git checkout -- FILE)") from None
-    return value
+        place = ".".join(str(part) for part in first["loc"]) or "top level"
+        what = clip(f"{where + ', ' if where else ''}{place}: {first['msg']}", 200)
+        raise UnreadableFile(f"{path} is not shaped as the tool wrote it ({what}): {RESTORE}") from None

@@ -12,19 +12,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flows.candidates.arxiv import ArxivClient
-from flows.candidates.candidate import Candidate, split_version
+from flows.candidates.candidate import split_version
 from flows.config import Settings
 from flows.digest.figures import FOLDER, with_images
 from flows.digest.lock import WeekLock
 from flows.digest.pages import check_unedited, write_pages
-from flows.digest.records import read_record
+from flows.digest.records import paper, read_record, sections_of
 from flows.errors import ConfigError
 from flows.files import write_json
 from flows.llm.client import open_llm
 from flows.pdf import read_texts
 from flows.pull_request import merged_readmes
 from flows.shortlist.ranking import Profile
-from flows.summaries.section import Section, summarize, voice_for
+from flows.summaries.section import summarize, voice_for
 
 
 @dataclass(frozen=True)
@@ -46,37 +46,37 @@ def swap(folder: Path, position: int, choice: str, settings: Settings) -> Swappe
 def _swap(folder: Path, position: int, choice: str, settings: Settings) -> Swapped:
     record, run, stored = (read_record(folder, name) for name in ("candidates.json", "run.json", "sections.json"))
     check_unedited(folder)
-    sections = [Section.from_json(s) for s in stored["sections"]]
+    sections = sections_of(folder, stored, record)
     if not 1 <= position <= len(sections):
         raise ConfigError(f"paper number {position} is not in the draft of {folder.name} (1..{len(sections)})")
     rows = {row["arxiv_id"]: row for row in record["candidates"]}
     new_id = _resolve(choice, record, rows, folder.name)
     if new_id in record["picks"]:
         raise ConfigError(f"{new_id} is already paper {record['picks'].index(new_id) + 1} of {folder.name}")
-    cand = Candidate.from_json(rows[new_id])
+    cand = paper(folder, record, new_id)
+    papers = [paper(folder, record, i) for i in record["picks"]]  # each checked before anything is spent
 
+    voice = voice_for(run.get("style", "weekly"), folder.parent, folder.name, merged_readmes(folder.parent))
     with ArxivClient(settings) as client:
         pdfs = client.download_pdfs([cand], settings.cache_dir / "pdf")
     text = read_texts(pdfs, settings)[new_id]
     with open_llm(settings) as llm:
-        voice = voice_for(run.get("style", "weekly"), folder.parent, folder.name, merged_readmes(folder.parent))
         section = summarize(cand, text, llm, voice)
         offline = stored.get("offline", False) or llm.offline
         tokens = llm.usage.to_json()
     pdf = pdfs[new_id] if isinstance(pdfs[new_id], Path) else None
     section, images = with_images(folder, section, pdf)
-    sections[position - 1] = section
+    sections[position - 1], papers[position - 1] = section, cand
 
     removed = record["picks"][position - 1]
     record["picks"][position - 1] = new_id
-    record["runners_up"] = [{"arxiv_id": removed, "title": rows[removed]["title"], "reason": "swapped out by the editor"}] + [
+    record["runners_up"] = [{"arxiv_id": removed, "title": rows[removed].get("title"), "reason": "swapped out by the editor"}] + [
         r for r in record["runners_up"] if r["arxiv_id"] != new_id]
-    papers = [Candidate.from_json(rows[i]) for i in record["picks"]]
     written, lint_flags = write_pages(folder, run.get("style", "weekly"), Profile.load(settings.profile), sections, papers,
                                       offline, stored.get("extra"), first_stage=stored.get("first_stage"))
     earlier_images = {k: v for k, v in run.get("written", {}).items() if k.startswith(f"{FOLDER}/")}
     run["written"] = {**earlier_images, **images, **written}
-    run["flags"] = [f for f in run["flags"] if not f.startswith(f"Paper {position}, ")] + lint_flags + [
+    run["flags"] = [f for f in run.get("flags", []) if not f.startswith(f"Paper {position}, ")] + lint_flags + [
         f"Paper {position}, {new_id}: {note}" for note in section.notes] + [
         f"Paper {position} swapped by the editor: {removed} -> {new_id}"]
     run.setdefault("swaps", []).append({"position": position, "removed": removed, "added": new_id, "tokens": tokens})
