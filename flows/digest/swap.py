@@ -42,7 +42,7 @@ def swap(folder: Path, position: int, choice: str, settings: Settings) -> Swappe
     """Replace paper `position` (1-based) of the drafted week in `folder` by `choice` (a runner-up's
     rank or an arXiv id of the week); holds the week's lock while it works (DraftError if another
     run holds it, or if the editor edited the draft; UnreadableFile if a record of the week is damaged)."""
-    with WeekLock(folder):
+    with WeekLock(folder, settings.cache_dir):
         return _swap(folder, position, choice, settings)
 
 
