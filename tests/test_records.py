@@ -64,8 +64,8 @@ INNER = {
     "sections.json": {
         "sections a number": (_set("sections", 5), {"swap", "render"}),
         "a section without its take": (_set("sections.0.take", KeyError), {"swap", "render"}),
-        "a figure's page as text": (_set("sections.0.figures.0.page", "2"), {"swap", "render"}),
-        "a section with an unknown field": (_set("sections.1.author", "me"), {"swap", "render"}),
+        "a figure without its caption": (_set("sections.0.figures.0.caption", KeyError), {"swap", "render"}),
+        "a note as a number": (_set("sections.1.notes", [5]), {"swap", "render"}),
         "one section fewer than the picks": (_edit(lambda v: v["sections"].pop()), {"swap", "render"}),
         "offline as text": (_set("offline", "no"), {"swap", "render"}),
         "extra a list": (_set("extra", []), {"swap", "render"}),

@@ -4,16 +4,15 @@ read_editor_json and checked against the shape those commands rely on, so a dama
 (hand-edited, a bad merge, cut short) is one UnreadableFile naming the file, not a traceback.
 
 The models are strict (no "5" for 5, no "yes" for true): the commands use the JSON as written,
-so what passes the check is exactly what they can use.
+so what passes the check is exactly what they can use. Sections and candidates that become
+pages are validated into the dataclasses themselves (Section, Candidate).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
-from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, model_validator
 
 from flows.candidates.candidate import Candidate
 from flows.errors import DraftError, UnreadableFile
@@ -24,64 +23,14 @@ from flows.text import clip
 RESTORE = "restore it from git (git checkout -- FILE)"
 
 
-def _iso_time(text: str) -> str:
-    datetime.fromisoformat(text)  # a ValueError here is a validation error naming the field
-    return text
-
-
-IsoTime = Annotated[str, AfterValidator(_iso_time)]
-
-
 class _Record(BaseModel):
     model_config = ConfigDict(extra="allow", strict=True)  # other keys are kept as written
-
-
-class _Exact(_Record):
-    model_config = ConfigDict(extra="forbid")  # turned into a dataclass by keyword: exactly its fields
 
 
 class _Row(_Record):
     arxiv_id: str
     title: str | None = None
     reason: str | None = None
-
-
-class _Paper(_Row):
-    """A candidates.json row a page is made from (Candidate.from_json)."""
-
-    version: int
-    title: str
-    abstract: str
-    authors: list[str]
-    primary_category: str
-    categories: list[str]
-    published: IsoTime
-    updated: IsoTime
-    comment: str = ""
-    journal_ref: str = ""
-    doi: str = ""
-    links: list[str] = []
-
-
-class _Figure(_Exact):
-    role: str
-    kind: str
-    number: str
-    page: int
-    caption: str
-    image: str | None = None
-
-
-class _Section(_Exact):
-    arxiv_id: str
-    name: str
-    problem: str
-    idea: str
-    results: str
-    take: str
-    notes: list[str] = []
-    figures: list[_Figure] = []
-    fallback: bool = False
 
 
 class _Usage(_Record):
@@ -133,7 +82,7 @@ class _ReviewExtra(_Record):
 
 
 class SectionsRecord(_Record):
-    sections: list[_Section]
+    sections: list[dict]  # each a Section (sections_of)
     extra: _ReviewExtra | None = None
     offline: bool = False
     first_stage: list[str] = []
@@ -168,14 +117,15 @@ def read_record(folder: Path, name: str) -> dict:
                          "or check --digests-dir") from None
     except OSError as exc:
         raise UnreadableFile(f"{path} cannot be read ({exc.strerror or type(exc).__name__})") from None
-    _check(SHAPES[name], value, path)
+    _checked(TypeAdapter(SHAPES[name]), value, path)
     return value
 
 
 def sections_of(folder: Path, stored: dict, record: dict) -> list[Section]:
     """The Sections of sections.json `stored` (as read_record gave it), one for each pick of
-    candidates.json `record`, in order; UnreadableFile naming both files when they disagree."""
-    sections = [Section.from_json(s) for s in stored["sections"]]
+    candidates.json `record`, in order; UnreadableFile naming the file(s) when a section lacks a
+    field or the two files disagree."""
+    sections = _checked(_SECTIONS, stored["sections"], folder / "sections.json", "sections")
     if [s.arxiv_id for s in sections] != record["picks"]:
         raise UnreadableFile(f"{folder / 'sections.json'} and {folder / 'candidates.json'} name different picks: "
                              "restore both from git (git checkout -- FILE)")
@@ -186,13 +136,16 @@ def paper(folder: Path, record: dict, arxiv_id: str) -> Candidate:
     """The candidate `arxiv_id` of candidates.json `record` (as read_record gave it) as a
     Candidate; UnreadableFile naming the file when its row lacks what a page is made from."""
     row = next(r for r in record["candidates"] if r["arxiv_id"] == arxiv_id)
-    _check(_Paper, row, folder / "candidates.json", where=f"the candidate {arxiv_id}")
-    return Candidate.from_json(row)
+    return _checked(_CANDIDATE, row, folder / "candidates.json", f"the candidate {arxiv_id}")
 
 
-def _check(model: type[BaseModel], value, path: Path, where: str = "") -> None:
+_SECTIONS, _CANDIDATE = TypeAdapter(list[Section]), TypeAdapter(Candidate)  # the dataclasses' own fields
+
+
+def _checked(shape: TypeAdapter, value, path: Path, where: str = ""):
+    """`value` validated by `shape`; UnreadableFile naming `path` and the first field at fault."""
     try:
-        model.model_validate(value)
+        return shape.validate_python(value)
     except ValidationError as exc:
         first = exc.errors()[0]
         place = ".".join(str(part) for part in first["loc"]) or "top level"
