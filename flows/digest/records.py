@@ -50,7 +50,9 @@ class _Learned(_Record):
     after: list[int | None] = []
 
 
-class RunRecord(_Record):
+class RunJson(_Record):
+    """run.json (flows/run_record.py) as `top5 show` and `top5 swap` use it."""
+
     week: str = ""
     style: str = "weekly"
     window: dict[str, str] = {}
@@ -81,20 +83,24 @@ class _ReviewExtra(_Record):
     featured: dict[str, str] = {}
 
 
-class SectionsRecord(_Record):
+class SectionsJson(_Record):
+    """sections.json (flows/digest/pages.py write_pages): the sections, and a review's extra."""
+
     sections: list[dict]  # each a Section (sections_of)
     extra: _ReviewExtra | None = None
     offline: bool = False
     first_stage: list[str] = []
 
 
-class CandidatesRecord(_Record):
+class CandidatesJson(_Record):
+    """candidates.json: the picks and runners-up, each one of the candidates' rows."""
+
     picks: list[str]
     runners_up: list[_Row]
     candidates: list[_Row]
 
     @model_validator(mode="after")
-    def _named_papers_are_candidates(self) -> CandidatesRecord:
+    def _named_papers_are_candidates(self) -> CandidatesJson:
         known = {row.arxiv_id for row in self.candidates}
         missing = [i for i in self.picks + [r.arxiv_id for r in self.runners_up] if i not in known]
         if missing:
@@ -102,7 +108,7 @@ class CandidatesRecord(_Record):
         return self
 
 
-SHAPES = {"run.json": RunRecord, "sections.json": SectionsRecord, "candidates.json": CandidatesRecord}
+SHAPES = {"run.json": RunJson, "sections.json": SectionsJson, "candidates.json": CandidatesJson}
 
 
 def read_record(folder: Path, name: str) -> dict:
