@@ -47,7 +47,7 @@ class Run:
         self.week = week or (_calendar_week(self.window.start) if start else self.window.label)
         self.folder = _resolve(digests_dir) / self.week
         self.digests_dir = self.folder.parent
-        self.lock = digest.WeekLock(self.folder).acquire()  # released by __exit__, or below on failure
+        self.lock = digest.WeekLock(self.folder, settings.cache_dir).acquire()  # released by __exit__, or below on failure
         try:
             self._prepare(settings, style, open_pr)
         except BaseException:

@@ -58,6 +58,9 @@ def test_pull_request_swap_and_editor_commit(week_servers, repos, prefect_harnes
         assert swapped["picks"][1] == runner_up and swapped["runners_up"][0]["arxiv_id"] == record["picks"][1]
         assert len(github.calls("POST")) == 1 and len(github.calls("PATCH")) == 1  # the same PR, updated
         assert git(bare, "show", "digest/2026-W47:digests/2026-W47/README.md") == after.rstrip("\n")
+        # the week's lock is no file of the editor's clone, nor of the pull request
+        assert not list(work.rglob("*.lock")) and ".lock" not in git(work, "status", "--porcelain", "--ignored")
+        assert ".lock" not in git(bare, "ls-tree", "-r", "--name-only", "digest/2026-W47")
 
         # drafting the week again keeps the editor's swap, and costs nothing: all is cached
         asked = len(llm.requests)

@@ -8,7 +8,7 @@ import pytest
 from flows.errors import ConfigError
 from flows.review.candidates import YearPick, editor_sections
 from flows.review.choose import citations
-from flows.review.period import is_review_label, period_for
+from flows.review.period import is_review_label, period_for, period_of
 from tests.helpers import candidate
 
 
@@ -22,6 +22,13 @@ from tests.helpers import candidate
 def test_a_period_names_its_folder(asked, label):
     period = period_for(*asked)
     assert period.label == label and is_review_label(label)
+    assert period_of(label) == period  # `top5 swap` finds the review's period from its folder
+
+
+@pytest.mark.parametrize("label", ["2026-13-review", "2026-W07", "2026-02-30..2026-03-01-review"])
+def test_a_folder_that_names_no_period_is_one_line(label):
+    with pytest.raises(ConfigError):
+        period_of(label)
 
 
 def test_a_week_is_in_the_period_its_monday_is_in():

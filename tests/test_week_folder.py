@@ -65,7 +65,7 @@ HOLD_THE_WEEK = textwrap.dedent("""
     import sys, time
     from pathlib import Path
     from flows.digest import WeekLock
-    with WeekLock(Path(sys.argv[1])):
+    with WeekLock(Path(sys.argv[1]), Path(sys.argv[2])):
         print("held", flush=True)
         time.sleep(60)
 """)
@@ -79,7 +79,8 @@ def _run(tmp_path) -> Run:
 
 def test_a_second_run_of_the_week_stops_while_another_process_holds_it(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(PROJECT_DIR))
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_THE_WEEK, str(tmp_path / "digests" / "2026-W47")],
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_THE_WEEK, str(tmp_path / "digests" / "2026-W47"),
+                               str(tmp_path / "cache")],
                               env=env, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
@@ -95,16 +96,27 @@ def test_a_second_run_of_the_week_stops_while_another_process_holds_it(tmp_path)
 def test_a_run_releases_the_week_when_it_ends(tmp_path):
     with _run(tmp_path):
         with pytest.raises(DraftError, match="another run holds the week"):
-            WeekLock(tmp_path / "digests" / "2026-W47").acquire()
-    with WeekLock(tmp_path / "digests" / "2026-W47"):
+            WeekLock(tmp_path / "digests" / "2026-W47", tmp_path / "cache").acquire()
+    with WeekLock(tmp_path / "digests" / "2026-W47", tmp_path / "cache"):
         pass
 
 
-def test_a_run_that_writes_nothing_leaves_no_digests_folder(tmp_path):
-    digests = tmp_path / "digests"
-    with WeekLock(digests / "2026-W47"):
-        assert digests.is_dir()
+def test_the_lock_leaves_nothing_in_the_digests_folder(tmp_path):
+    """The lock lives in the cache: the editor's digests clone holds only the drafts."""
+    digests, cache = tmp_path / "digests", tmp_path / "cache"
+    with WeekLock(digests / "2026-W47", cache):
+        assert not digests.exists()
     assert not digests.exists()  # a week with no new papers leaves nothing behind
-    with WeekLock(digests / "2026-W47"):
+    digests.mkdir()
+    (digests / ".2026-W47.lock").write_text("")  # where earlier versions left the lock
+    with WeekLock(digests / "2026-W47", cache):
         (digests / "2026-W47").mkdir()
-    assert (digests / "2026-W47").is_dir()
+        (digests / "2026-W47" / "README.md").write_text("draft\n")
+    assert [p.relative_to(digests).as_posix() for p in digests.rglob("*")] == ["2026-W47", "2026-W47/README.md"]
+
+
+def test_the_same_week_of_two_digests_folders_are_two_locks(tmp_path):
+    with WeekLock(tmp_path / "one" / "2026-W47", tmp_path / "cache"):
+        with WeekLock(tmp_path / "two" / "2026-W47", tmp_path / "cache"):
+            with pytest.raises(DraftError, match="another run holds the week 2026-W47"):
+                WeekLock(tmp_path / "one" / "2026-W47", tmp_path / "cache").acquire()

@@ -103,6 +103,17 @@ def test_year_review_from_merged_weeks(settings_env, tmp_path, prefect_harness, 
         seventh = re.split(r"^### ", (folder / "README.md").read_text(), flags=re.M)[7]
         assert seventh.startswith("7) ") and f"https://arxiv.org/abs/{runner}" in seventh
         assert "## The year's themes" in (folder / "README.md").read_text()
+        # ... written as the review writes its seven others (one paragraph), not as a weekly section
+        assert "Scripted paragraph for" in seventh and "This paper looks at a real problem" not in seventh
+        assert f"Why it is in the ten: {_plain(record['runners_up'][0]['reason'])}" in _plain(seventh)
+
+        # and into the top three: at length from its PDF, the editor's weekly text kept
+        deep = record["runners_up"][1]["arxiv_id"]
+        assert top5(["swap", "2025-review", "2", "R2", "--digests-dir", str(year.digests), "--no-pr"]) == 0
+        second = _plain(re.split(r"^### ", (folder / "README.md").read_text(), flags=re.M)[2])
+        assert f"https://arxiv.org/abs/{deep}" in second and editor_words(year.listings[deep]) in second
+        assert "Scripted builds_on" in second and "Scripted why_it_matters" in second
+        assert any(f["role"] == "method" for f in json.loads((folder / "sections.json").read_text())["sections"][1]["figures"])
 
         # an edited review is never overwritten
         edited = (folder / "README.md").read_text() + "\nMy own closing words.\n"

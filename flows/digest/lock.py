@@ -1,55 +1,55 @@
-"""One run at a time per week: a lock file next to the week's folder.
+"""One run at a time per week: a lock file in the cache, named after the week's folder.
 
 Two runs of the same week would pay twice for the same prompts and each would take the other's
-pages for an editor's edits. The first run holds `.<week>.lock` in the digests folder (a dotfile:
-never part of a pull request) until it ends; a second run finds it held and stops at once,
-before anything is spent. The lock is an OS file lock (filelock), so a killed run never leaves
-a stale lock behind.
+pages for an editor's edits. The first run holds `<cache_dir>/locks/<week>-<hash>.lock` (the hash
+of the week folder's absolute path, so two digests folders' weeks are two locks) until it ends;
+a second run finds it held and stops at once, before anything is spent. The lock lives outside
+the digests folder, so the editor's clone never holds a file the tool left there and a pull
+request never carries one. The lock is an OS file lock (filelock), so a killed run never leaves
+a stale lock behind; the lock file itself stays in the cache, empty, for the next run.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 
 from flows.errors import ConfigError, DraftError
 
+LOCKS = "locks"  # under the cache folder
+
 
 class WeekLock:
-    """The lock of the week whose draft lives in `folder`; `acquire` raises DraftError when
-    another run (any process, any thread) holds it. Also a context manager."""
+    """The lock of the week whose draft lives in `folder`, kept under `cache_dir` (Settings.cache_dir:
+    every run of a digests folder must share it); `acquire` raises DraftError when another run (any
+    process, any thread) holds it, ConfigError when the cache folder cannot hold it. Also a context manager."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, cache_dir: Path) -> None:
         self.folder = folder
-        self.path = folder.parent / f".{folder.name}.lock"
+        where = hashlib.sha256(str(folder.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+        self.path = cache_dir / LOCKS / f"{folder.name}-{where}.lock"
         self._lock = FileLock(self.path, timeout=0, thread_local=False)
-        self._made_folder = False
 
     def acquire(self) -> WeekLock:
-        self._made_folder = not self.path.parent.exists()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ConfigError(f"--digests-dir / digests_dir {str(self.path.parent)!r} cannot be made "
-                              f"({exc.strerror}): give a folder the run may write in") from None
-        try:
             self._lock.acquire()
         except Timeout:
             raise DraftError(f"another run holds the week {self.folder.name} ({self.path}); this run stops "
                              "before spending anything. Wait for it to finish, or run another week.") from None
         except OSError as exc:
-            raise ConfigError(f"cannot lock the week in {str(self.path.parent)!r} ({exc.strerror}): give "
-                              "--digests-dir / digests_dir a folder the run may write in") from None
+            raise ConfigError(f"cannot lock the week {self.folder.name} in {str(self.path.parent)!r} "
+                              f"({exc.strerror}): give TOP5_CACHE_DIR a folder the run may write in") from None
+        legacy = self.folder.parent / f".{self.folder.name}.lock"  # where earlier versions left the lock
+        with contextlib.suppress(OSError):  # a digests folder we may not write in says so at its first write
+            legacy.unlink(missing_ok=True)
         return self
 
     def release(self) -> None:
-        """Releases the lock; a digests folder this lock had to make goes again when the run left
-        nothing else in it (a week with no new papers writes nothing)."""
         self._lock.release()
-        if self._made_folder and [p.name for p in self.path.parent.iterdir()] == [self.path.name]:
-            self.path.unlink(missing_ok=True)
-            self.path.parent.rmdir()
 
     def __enter__(self) -> WeekLock:
         return self.acquire()

@@ -19,10 +19,13 @@ import json
 import shutil
 from pathlib import Path
 
+from jinja2.exceptions import UndefinedError
+
 from flows import prompts
 from flows.candidates.candidate import Candidate
 from flows.digest.figures import with_all_images
-from flows.errors import DraftError
+from flows.digest.records import paper, read_record, sections_of
+from flows.errors import ConfigError, DraftError
 from flows.files import edited_since_written, record_pending, sha256_bytes, sha256_text, write_atomic, write_json
 from flows.run_record import RunRecord
 from flows.shortlist.ranking import Profile, Ranking, injected
@@ -126,18 +129,20 @@ def write_pages(folder: Path, style: str, profile: Profile, sections: list[Secti
 
 
 def render_again(folder: Path, style: str, profile: Profile) -> dict[str, str]:
-    """Render a finished week in another style from its sections.json and candidates.json."""
+    """Render a finished week in another style from its sections.json and candidates.json; DraftError
+    when either is missing, UnreadableFile when either is damaged, ConfigError when the style's pages
+    need what the folder does not hold (the review style renders only a review's folder)."""
+    stored, record = read_record(folder, "sections.json"), read_record(folder, "candidates.json")
+    sections = sections_of(folder, stored, record)
+    papers = [paper(folder, record, s.arxiv_id) for s in sections]
     try:
-        stored = json.loads((folder / "sections.json").read_text(encoding="utf-8"))
-        record = json.loads((folder / "candidates.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise DraftError(f"{folder} has no finished draft to render ({exc})") from None
-    sections = [Section.from_json(s) for s in stored["sections"]]
-    rows = {row["arxiv_id"]: row for row in record["candidates"]}
-    papers = [Candidate.from_json(rows[s.arxiv_id]) for s in sections]
-    return render_pages(style, profile=profile, sections=sections, papers=papers,
-                        banners=banners_for(sections, stored.get("offline", False), stored.get("first_stage")),
-                        week=folder.name, extra=stored.get("extra"))
+        return render_pages(style, profile=profile, sections=sections, papers=papers,
+                            banners=banners_for(sections, stored.get("offline", False), stored.get("first_stage")),
+                            week=folder.name, extra=stored.get("extra"))
+    except UndefinedError as exc:
+        raise ConfigError(f"style {style} cannot render {folder.name}: its pages need what this folder's "
+                          f"sections.json does not hold ({exc.message}); a review style renders a folder "
+                          "written by `top5 review`") from None
 
 
 def render_to(folder: Path, style: str, out: Path | None, profile: Profile) -> dict[str, str]:

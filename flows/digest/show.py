@@ -4,12 +4,11 @@ reasons, the flags, and what the run cost. Read from the week's run.json and can
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 from flows.digest.learning import describe
-from flows.errors import DraftError
+from flows.digest.records import read_record
 from flows.escape import shown
 from flows.text import clip
 
@@ -18,8 +17,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # terminal escapes in a title mu
 
 def show(folder: Path) -> str:
     """The week in `folder` as plain text (lines end with a newline). Raises DraftError when
-    the folder holds no finished draft."""
-    run, cands = _read(folder / "run.json"), _read(folder / "candidates.json")
+    the folder holds no finished draft, UnreadableFile when its run.json or candidates.json is damaged."""
+    run, cands = read_record(folder, "run.json"), read_record(folder, "candidates.json")
     rows = {row.get("arxiv_id"): row for row in cands.get("candidates", [])}
     window = run.get("window", {})
     lines = [f"{_plain(run.get('week', folder.name))}: {_plain(window.get('start', '?'))[:10]} to "
@@ -75,10 +74,3 @@ def _paper(label: str, arxiv_id: str, row: dict) -> str:
 def _plain(value, limit: int = 300) -> str:
     return clip(_CONTROL.sub(" ", shown(value)), limit)
 
-
-def _read(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        raise DraftError(f"{path.parent} holds no finished draft ({path.name} missing or unreadable): "
-                         "run the week first, or check --digests-dir") from None

@@ -68,14 +68,36 @@ def period_for(year: int | str | None = None, start: str | None = None, end: str
     return Period(f"{number}{SUFFIX}", date(number, 1, 1), date(number, 12, 31))
 
 
+def period_of(label: str) -> Period:
+    """The period whose review folder is named `label` (see the module doc): `2026-Q1-review` ->
+    2026-01-01..2026-03-31. Raises ConfigError when `label` is no review's."""
+    if not is_review_label(label):
+        raise ConfigError(f"{label} is not the folder of a review (such as 2026-review)")
+    name = label.removesuffix(SUFFIX)
+    if "." in name:
+        return period_for(start=name[:10], end=name[-10:])
+    if "-Q" in name:
+        year, quarter = int(name[:4]), int(name[-1]) - 1
+        return period_for(start=f"{year}-{3 * quarter + 1:02d}-01", end=_quarter_end(year, quarter).isoformat())
+    if "-" in name:
+        if not 1 <= int(name[5:]) <= 12:
+            raise ConfigError(f"{label} names no month (01..12)")
+        first = date(int(name[:4]), int(name[5:]), 1)
+        return Period(label, first, _month_end(first))
+    return period_for(name)
+
+
 def is_review_label(name: str) -> bool:
     """Whether a folder name is a review's (see the module doc), not a week's."""
     return bool(_LABEL.match(name))
 
 
+def _month_end(first: date) -> date:
+    return (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
 def _range_label(first: date, last: date) -> str:
-    month_end = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-    if first.day == 1 and last == month_end:
+    if first.day == 1 and last == _month_end(first):
         return f"{first:%Y-%m}{SUFFIX}"
     quarter = (first.month - 1) // 3
     if first.day == 1 and first.month == 3 * quarter + 1 and last == _quarter_end(first.year, quarter):

@@ -46,7 +46,7 @@ class ReviewRun:
         self.digests_dir = Path(digests_dir).resolve()
         self.gathered = gathered_or_refused(self.period, self.digests_dir, settings)
         self.folder = self.digests_dir / self.period.label
-        self.lock = digest.WeekLock(self.folder).acquire()
+        self.lock = digest.WeekLock(self.folder, settings.cache_dir).acquire()
         try:
             digest.check_unedited(self.folder, advice=retry_advice())
             self.open_pr = open_pr and pull_request.proposing(self.folder)

@@ -1,0 +1,159 @@
+"""The tool's own records of a drafted week, read back for `top5 show`, `top5 swap` and
+`top5 render`: run.json, sections.json and candidates.json. Each is read through
+read_editor_json and checked against the shape those commands rely on, so a damaged record
+(hand-edited, a bad merge, cut short) is one UnreadableFile naming the file, not a traceback.
+
+The models are strict (no "5" for 5, no "yes" for true): the commands use the JSON as written,
+so what passes the check is exactly what they can use. Sections and candidates that become
+pages are validated into the dataclasses themselves (Section, Candidate).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, model_validator
+
+from flows.candidates.candidate import Candidate
+from flows.errors import DraftError, UnreadableFile
+from flows.files import read_editor_json
+from flows.summaries.section import Section
+from flows.text import clip
+
+RESTORE = "restore it from git (git checkout -- FILE)"
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True)  # other keys are kept as written
+
+
+class _Row(_Record):
+    arxiv_id: str
+    title: str | None = None
+    reason: str | None = None
+
+
+class _Usage(_Record):
+    requests: int = 0
+    cached: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+class _Tokens(_Record):
+    total: _Usage = _Usage()
+
+
+class _Learned(_Record):
+    before: list[int | None] = []
+    after: list[int | None] = []
+
+
+class RunJson(_Record):
+    """run.json (flows/run_record.py) as `top5 show` and `top5 swap` use it."""
+
+    week: str = ""
+    style: str = "weekly"
+    window: dict[str, str] = {}
+    flags: list[str] = []
+    written: dict[str, str] = {}
+    pending: dict[str, str] = {}
+    counts: dict[str, object] = {}
+    tokens: _Tokens = _Tokens()
+    learned: _Learned | None = None
+    llm: dict[str, object] = {}
+    swaps: list[dict] = []
+
+
+class _Opening(_Record):
+    text: str
+    notes: list[str] = []
+
+
+class _ReviewExtra(_Record):
+    """What a review's pages show beyond its sections (flows/review/pages.py)."""
+
+    period: str
+    weeks: int
+    candidates: int
+    signals_only: bool = False
+    opening: _Opening
+    reasons: dict[str, str] = {}
+    featured: dict[str, str] = {}
+
+
+class SectionsJson(_Record):
+    """sections.json (flows/digest/pages.py write_pages): the sections, and a review's extra."""
+
+    sections: list[dict]  # each a Section (sections_of)
+    extra: _ReviewExtra | None = None
+    offline: bool = False
+    first_stage: list[str] = []
+
+
+class CandidatesJson(_Record):
+    """candidates.json: the picks and runners-up, each one of the candidates' rows."""
+
+    picks: list[str]
+    runners_up: list[_Row]
+    candidates: list[_Row]
+
+    @model_validator(mode="after")
+    def _named_papers_are_candidates(self) -> CandidatesJson:
+        known = {row.arxiv_id for row in self.candidates}
+        missing = [i for i in self.picks + [r.arxiv_id for r in self.runners_up] if i not in known]
+        if missing:
+            raise ValueError(f"{missing[0]} is a pick or runner-up but not one of the candidates")
+        return self
+
+
+SHAPES = {"run.json": RunJson, "sections.json": SectionsJson, "candidates.json": CandidatesJson}
+
+
+def read_record(folder: Path, name: str) -> dict:
+    """The JSON object of `folder`/`name` (one of SHAPES) as written, once it has the shape its
+    model gives. Raises DraftError when the file is missing (no finished draft), UnreadableFile
+    (one line naming the file, "restore it from git") when it is unreadable or of another shape."""
+    path = folder / name
+    try:
+        value = read_editor_json(path)
+    except FileNotFoundError:
+        raise DraftError(f"{folder} holds no finished draft ({name} missing): run the week first, "
+                         "or check --digests-dir") from None
+    except OSError as exc:
+        raise UnreadableFile(f"{path} cannot be read ({exc.strerror or type(exc).__name__})") from None
+    _checked(TypeAdapter(SHAPES[name]), value, path)
+    return value
+
+
+def sections_of(folder: Path, stored: dict, record: dict) -> list[Section]:
+    """The Sections of sections.json `stored` (as read_record gave it), one for each pick of
+    candidates.json `record`, in order; UnreadableFile naming the file(s) when a section lacks a
+    field or the two files disagree."""
+    sections = _checked(_SECTIONS, stored["sections"], folder / "sections.json", "sections")
+    if [s.arxiv_id for s in sections] != record["picks"]:
+        raise UnreadableFile(f"{folder / 'sections.json'} and {folder / 'candidates.json'} name different picks: "
+                             "restore both from git (git checkout -- FILE)")
+    return sections
+
+
+def paper(folder: Path, record: dict, arxiv_id: str) -> Candidate:
+    """The candidate `arxiv_id` of candidates.json `record` (as read_record gave it) as a
+    Candidate; UnreadableFile naming the file when its row lacks what a page is made from."""
+    row = next(r for r in record["candidates"] if r["arxiv_id"] == arxiv_id)
+    return _checked(_CANDIDATE, row, folder / "candidates.json", f"the candidate {arxiv_id}")
+
+
+_SECTIONS, _CANDIDATE = TypeAdapter(list[Section]), TypeAdapter(Candidate)  # the dataclasses' own fields
+
+
+def _checked(shape: TypeAdapter, value, path: Path, where: str = ""):
+    """`value` validated by `shape`; UnreadableFile naming `path` and the first field at fault."""
+    try:
+        return shape.validate_python(value)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        place = ".".join(str(part) for part in first["loc"]) or "top level"
+        what = clip(f"{where + ', ' if where else ''}{place}: {first['msg']}", 200)
+        raise UnreadableFile(f"{path} is not shaped as the tool wrote it ({what}): {RESTORE}") from None
