@@ -131,7 +131,7 @@ class Run:
 
     def ranked(self, ranking: shortlist.Ranking, fresh: int) -> shortlist.Ranking:
         """The ranking with the editor's earlier swaps applied; the picks are kept on the run."""
-        self.record.swaps = digest.previous_swaps(self.folder)
+        self.record.swaps = digest.previous_swaps(self.folder, self.record.flags)
         ranking = shortlist.apply_swaps(ranking, self.record.swaps)
         self.picks = [s.candidate for s in ranking.picks]
         self.record.counts.update(shortlist=len(ranking.ranked), picks=len(self.picks))

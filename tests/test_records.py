@@ -168,3 +168,13 @@ def test_a_review_style_on_a_weekly_draft_is_one_line(tmp_path, capsys):
     assert top5(["render", WEEK, "--style", "review", "--digests-dir", str(folder.parent)]) == 2
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and "style review cannot render 2026-W47" in err and "top5 review" in err
+
+
+def test_a_redraft_over_a_damaged_run_record_keeps_going_and_flags_the_lost_swaps(tmp_path):
+    from flows.digest import previous_swaps
+
+    (tmp_path / "run.json").write_text('["not", "a record"]', encoding="utf-8")
+    flags: list[str] = []
+    assert previous_swaps(tmp_path, flags) == []
+    assert len(flags) == 1 and "run.json" in flags[0] and "swaps" in flags[0]
+    assert previous_swaps(tmp_path / "absent", flags) == [] and len(flags) == 1  # no earlier draft: nothing to say

@@ -25,7 +25,7 @@ from flows import prompts
 from flows.candidates.candidate import Candidate
 from flows.digest.figures import with_all_images
 from flows.digest.records import paper, read_record, sections_of
-from flows.errors import ConfigError, DraftError
+from flows.errors import ConfigError, DraftError, UnreadableFile
 from flows.files import edited_since_written, record_pending, sha256_bytes, sha256_text, write_atomic, write_json
 from flows.run_record import RunRecord
 from flows.shortlist.ranking import Profile, Ranking, injected
@@ -59,11 +59,17 @@ def check_unedited(folder: Path, advice: str = "pass another --digests-dir") -> 
             )
 
 
-def previous_swaps(folder: Path) -> list[dict]:
-    """The editor's `top5 swap`s of this week's earlier draft, from its run.json."""
+def previous_swaps(folder: Path, flags: list[str] | None = None) -> list[dict]:
+    """The editor's `top5 swap`s of this week's earlier draft, from its run.json ([] without
+    one). A run.json that cannot be read or has another shape gives [] and a line in `flags`."""
     try:
-        return json.loads((folder / "run.json").read_text(encoding="utf-8")).get("swaps", [])
-    except (OSError, ValueError):
+        return read_record(folder, "run.json").get("swaps", [])
+    except DraftError:
+        return []
+    except UnreadableFile as exc:
+        if flags is not None:
+            flags.append(f"{exc.message}; the editor's earlier swaps of this week could not be carried into "
+                         "this draft.")
         return []
 
 
