@@ -199,7 +199,7 @@ def _learned_rankers(upvotes: bool) -> dict[str, Ranker]:
         chosen["blend + profile words, no upvote prior"] = _fused(upvote_prior=False)
         chosen["blend, upvotes not learned, + prior"] = _fused(learned_upvotes=False)  # an imported archive
     chosen["blend + prior, z-score sum"] = _fused(fusion="z")
-    chosen["blend + prior, reciprocal-rank fusion (product)"] = _fused(fusion=learned.FUSION)
+    chosen["blend + prior, rank fusion (product)"] = _fused(fusion=learned.FUSION)
     return chosen
 
 
