@@ -8,7 +8,9 @@ view, the profile's words, the week's listing model of prior.py). Prints the sec
     python bench/dense_embeddings.py [--editor-weeks DIR] [--upvotes FILE] [--cache DIR]
 
 Texts are cut at 128 tokens (the model card's 256 took three times as long). Embeddings are
-cached by content in `--cache` (default .cache/), as the product caches WordLlama's.
+cached by content in `--cache` (default .cache/), as the product caches WordLlama's: the first
+run embeds the 60,431 candidates of the shared editor weeks at about 15 a second on these 2-core
+machines (an hour), later runs take minutes.
 """
 
 from __future__ import annotations
@@ -87,6 +89,8 @@ def main() -> None:
     parser.add_argument("--cache", default=str(REPO / ".cache"))
     args = parser.parse_args()
     weeks = replay.upvotes_from(args.upvotes, archive.read_history(Path(args.editor_weeks)))
+    if not weeks:
+        sys.exit(f"no editor weeks in {args.editor_weeks} (a folder with picks.json and <week>.jsonl.gz listings)")
     dense = MiniLM(Path(args.cache))
     week = max(weeks, key=lambda w: len(w.candidates))
     cands = week.candidates[:3000]

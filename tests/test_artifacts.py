@@ -40,10 +40,12 @@ def test_the_shortlist_table_starts_with_rank_pick_linked_title_scores_and_reaso
 
     table = candidates_table(candidates).splitlines()
 
-    assert table[0] == "| Rank | Pick | Paper | Cheap | LLM | Reason |"
+    assert table[0] == "| Rank | Pick | Paper | Stage 1 | LLM | Reason |"
     first = table[2]
+    by_score = sorted(candidates["candidates"], key=lambda r: (-r["cheap_score"], r["arxiv_id"]))
+    place = [r["arxiv_id"] for r in by_score].index(PICKS[0]) + 1  # stage 1's place, not its fused score
     assert first.startswith(f"| 1 | pick 1 | [A \\| B \\[C\\](https://e.x) \\<s\\>](https://arxiv.org/abs/{PICKS[0]})"
-                            " | 0.5 | 8.9 | line one line two long")
+                            f" | #{place} | 8.9 | line one line two long")
     assert first.count(" | ") == 5  # the pipe in the title did not add a column
     assert len(first.split(" | ")[5]) <= 62  # cells never wrap in the UI: the row fits 1400 px
     assert "T" * 47 + "…" in table[3] and "T" * 48 not in table[3]

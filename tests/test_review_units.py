@@ -3,6 +3,7 @@ digest, and citations by later picks."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from flows.errors import ConfigError
@@ -107,3 +108,18 @@ def test_the_editors_text_reaches_the_review_as_data_without_comments_bounded_an
     assert len(second.editor_text) <= 3000 and second.editor_text.startswith("A short paragraph of mine.")
     assert any("2601.00001 in 2026-W03 held 1 HTML comment" in f for f in flags)
     assert any("2601.00002 in 2026-W03 is " in f and "cut at a paragraph" in f for f in flags)
+
+
+def test_the_reviews_taste_signal_is_in_standard_deviations_whatever_stage_one_fuses_by():
+    """Stage 1's raw scores are sums of 1 / (60 + rank), about 0.01 apart: the review's first order
+    weighs taste against the editor's order (steps of 0.2) only once it is standardised."""
+    from flows.review.choose import ORDER_WEIGHT, Signals, taste_scores
+    from flows.shortlist.ranking import Scored
+    from tests.helpers import candidate
+
+    scored = [Scored(candidate(f"2611.{i:05d}", f"Paper {i}", "x"), 0.016 - 0.001 * i) for i in range(10)]
+    taste = taste_scores(scored)
+    assert abs(np.mean(list(taste.values()))) < 1e-9 and abs(np.std(list(taste.values())) - 1) < 1e-9
+    best, worst = taste["2611.00000"], taste["2611.00009"]
+    # the paper stage 1 likes best overtakes one the editor placed one step higher in a week
+    assert Signals(best, 0.6, 0).first_order > Signals(worst, 0.6 + 0.2 * ORDER_WEIGHT, 0).first_order

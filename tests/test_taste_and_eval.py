@@ -134,3 +134,16 @@ def test_a_swapped_out_pick_becomes_a_hard_negative_in_the_next_fit(tmp_path, mo
         return float(np.mean(values[3:]) - np.mean(values[:3]))  # papers like the swapped-out one, against picks
 
     assert score(learned.HARD_NEGATIVE) < score(1.0) - 0.05
+
+
+def test_eval_with_an_upvotes_file_of_no_upvotes_is_one_line_not_tables_of_nothing(tmp_path):
+    from tests.conftest import FIXTURES, require_shared
+
+    weeks = require_shared(FIXTURES / "editor-weeks")
+    junk = tmp_path / "upvotes.jsonl"
+    junk.write_text("root:x:0:0:root:/root:/bin/bash\n{\"id\": \"2506.00001\", \"upvotes\": -3}\n", encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "flows.cli", "eval", "--editor-weeks", str(weeks),
+                             "--upvotes", str(junk)], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2, result.stderr[-500:]
+    assert result.stdout == "" and str(junk) in result.stderr and "2 lines ignored" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -62,11 +62,12 @@ def candidates_table(candidates: dict) -> str:
     rows = {row.get("arxiv_id"): row for row in candidates.get("candidates", [])}
     labels = {aid: f"pick {i}" for i, aid in enumerate(candidates.get("picks", []), 1)}
     labels.update({r.get("arxiv_id"): f"R{i}" for i, r in enumerate(candidates.get("runners_up", []), 1)})
-    lines = ["| Rank | Pick | Paper | Cheap | LLM | Reason |", "|---:|---|---|---:|---:|---|"]
+    stage1 = _stage1_ranks(rows)
+    lines = ["| Rank | Pick | Paper | Stage 1 | LLM | Reason |", "|---:|---|---|---:|---:|---|"]
     for place, arxiv_id in enumerate(candidates.get("shortlist", []), 1):
         row = rows.get(arxiv_id, {})
         lines.append(f"| {place} | {labels.get(arxiv_id, '')} | {_paper(arxiv_id, row, TITLE_CELL)} | "
-                     f"{_score(row.get('cheap_score'))} | {_score(row.get('llm_score'))} | "
+                     f"{stage1.get(arxiv_id, '–')} | {_score(row.get('llm_score'))} | "
                      f"{md(row.get('reason') or '', REASON_CELL)} |")
     lines += ["", "**Why the picks and runners-up**", ""]
     lines += [f"- **{label}** {_paper(arxiv_id, rows.get(arxiv_id, {}), 200)}: "
@@ -105,6 +106,14 @@ def _data_uri(src: str, folder: Path) -> str | None:
     if not kind.startswith("image/"):
         return None
     return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode()}"
+
+
+def _stage1_ranks(rows: dict) -> dict[str, str]:
+    """arXiv id -> "#n", the paper's place in stage 1's order (its cheap score among the week's
+    candidates): stage 1 fuses by rank, so the score itself means nothing to a reader."""
+    scored = [(row["cheap_score"], aid) for aid, row in rows.items()
+              if isinstance(row.get("cheap_score"), int | float) and not isinstance(row.get("cheap_score"), bool)]
+    return {aid: f"#{place}" for place, (_, aid) in enumerate(sorted(scored, key=lambda x: (-x[0], x[1])), 1)}
 
 
 def _score(value) -> str:

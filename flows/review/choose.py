@@ -18,11 +18,14 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
+
 from flows import shortlist
 from flows.config import Settings
 from flows.files import read_back
 from flows.pdf.paper import extraction_from_json
 from flows.review.candidates import YearPick
+from flows.shortlist.prior import standardised
 from flows.shortlist.ranking import Ranking, Scored
 
 TEN, RUNNERS_UP = 10, 5
@@ -67,10 +70,9 @@ def choose(picks: list[YearPick], profile, llm, settings: Settings, digests_dir:
     taste = shortlist.editor_taste(settings, digests_dir, merged, period_label, embedder)
     cands = [p.candidate for p in picks]
     upvotes = {p.arxiv_id: p.upvotes for p in picks if p.upvotes}
-    stage1 = {s.candidate.arxiv_id: s for s in shortlist.score_all(cands, profile, taste, upvotes, embedder)}
+    taste_z = taste_scores(shortlist.score_all(cands, profile, taste, upvotes, embedder))
     cites = citations(picks, settings.cache_dir / "text")
-    signals = {p.arxiv_id: Signals(stage1[p.arxiv_id].cheap if p.arxiv_id in stage1 else 0.0,
-                                   _order(p), cites.get(p.arxiv_id, 0)) for p in picks}
+    signals = {p.arxiv_id: Signals(taste_z.get(p.arxiv_id, 0.0), _order(p), cites.get(p.arxiv_id, 0)) for p in picks}
     scored = sorted((Scored(p.candidate, signals[p.arxiv_id].first_order, p.upvotes) for p in picks),
                     key=lambda s: (-s.cheap, s.candidate.arxiv_id))
     by_id = {p.arxiv_id: p for p in picks}
@@ -81,6 +83,14 @@ def choose(picks: list[YearPick], profile, llm, settings: Settings, digests_dir:
     ranking.picks = [_reasoned(s, signals, by_id) for s in ranking.picks]
     ranking.runners_up = [_reasoned(s, signals, by_id) for s in ranking.runners_up[:RUNNERS_UP]]
     return Choice(ranking, signals)
+
+
+def taste_scores(scored: list[Scored]) -> dict[str, float]:
+    """arXiv id -> stage 1's score in standard deviations among the period's candidates (0 for
+    the mean): stage 1 fuses by rank, so its raw scores have no scale of their own. A paper stage 1
+    left out (an exclusion of the profile) is absent."""
+    values = standardised(np.array([s.cheap for s in scored], dtype=float))
+    return {s.candidate.arxiv_id: float(v) for s, v in zip(scored, values)}
 
 
 def citations(picks: list[YearPick], text_cache: Path) -> dict[str, int]:

@@ -48,7 +48,7 @@ def looks_upvoted(cands: list[Candidate], embedder: Embedder, upvotes: dict[str,
     the z-scored decision values of two logistic regressions (balanced classes) fitted on this
     week with label "listed", one on the WordLlama embedding (C=1), one on the standardised
     listing metadata without the upvote columns (C=0.1). Shape (len(cands),); None when the
-    signal is missing or fewer than MIN_LISTED candidates are listed."""
+    signal is missing, fewer than MIN_LISTED candidates are listed, or all of them are."""
     listed = np.array([c.arxiv_id in (upvotes or {}) for c in cands])
     if upvotes is None or listed.sum() < MIN_LISTED or listed.all():
         return None

@@ -101,7 +101,7 @@ class Scored:
     reason: str = ""
 
     def to_json(self) -> dict:
-        return {"cheap_score": round(self.cheap, 3), "upvotes": self.upvotes, "llm_score": self.llm,
+        return {"cheap_score": round(self.cheap, 6), "upvotes": self.upvotes, "llm_score": self.llm,
                 "reason": self.reason, **self.candidate.to_json()}
 
 
@@ -131,9 +131,9 @@ def cheap_score(cand: Candidate, profile: Profile, upvotes: int = 0) -> float:
 
 def score_all(candidates: list[Candidate], profile: Profile, taste: LearnedTaste | None = None,
               upvotes: dict[str, int] | None = None, embedder: Embedder | None = None) -> list[Scored]:
-    """Stage 1, every candidate, no LLM: the learned taste blended with the profile's words and,
-    when that signal was there (`upvotes` not None), readers' upvotes (learned.blend, in
-    within-week standard deviations). Papers holding an exclusion of the profile are left out.
+    """Stage 1, every candidate, no LLM: the learned taste fused with the prior (the profile's
+    words and, when that signal was there, `upvotes` not None, how much a paper reads like this
+    week's upvoted ones; learned.blend: a sum of weights times 1 / (60 + rank), about 0 to 0.05). Papers holding an exclusion of the profile are left out.
     Without a history, the profile's examples are the picks of a week zero (learned.week_zero).
     Best first."""
     kept = [c for c in candidates if not profile.excluded(f"{c.title} {c.abstract} {c.comment}")]

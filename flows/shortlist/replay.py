@@ -270,10 +270,14 @@ def report(weeks: Sequence[History], profile, embedder: Embedder, examples: bool
 
 def upvotes_from(path: str | None, weeks: list[History]) -> list[History]:
     """`weeks` with the upvotes of the JSONL file at `path` (`top5 eval --upvotes`), or as they
-    are when `path` is None; the lines ignored are logged as one warning naming the file."""
+    are when `path` is None; the lines ignored are logged as one warning naming the file.
+    Raises ConfigError naming the file when no line of it is an upvote row."""
     if not path:
         return weeks
     featured, ignored = popularity.read_featured(Path(path))
+    if not featured:
+        raise ConfigError(f"upvotes file {path}: no line of it is {{\"id\", \"date\", \"upvotes\"}} "
+                          f"({ignored} lines ignored)")
     if ignored:
         log.warning("upvotes file %s: %d lines ignored (not JSON, or values that are no arXiv id, date "
                     "or count)", path, ignored)
