@@ -180,3 +180,24 @@ def test_papers_that_read_like_this_weeks_upvoted_ones_rise_before_readers_find_
 
     words_alone, with_listing = median_rank(None), median_rank(shown)
     assert with_listing < 0.75 * words_alone, (with_listing, words_alone)
+
+
+def test_the_weeks_most_upvoted_paper_reaches_the_title_screen_however_deep_stage_one_put_it(tmp_path):
+    from dataclasses import replace
+
+    from flows.config import Settings
+    from flows.llm.client import LLM
+    from flows.shortlist.ranking import Scored, rank
+    from tests import scripted_llm
+    from tests.openai_server import OpenAIServer
+
+    titles = {i: "Large language models that check their work" if i == 90 else f"Soil survey number {i}"
+              for i in range(100)}
+    scored = [Scored(candidate(f"2611.{i:05d}", titles[i], "An abstract."), 100.0 - i) for i in range(100)]
+    scored[90] = replace(scored[90], upvotes=500)  # readers' favourite, stage 1's 91st
+    with OpenAIServer(scripted_llm.reply) as srv:
+        llm = LLM(Settings(openai_base_url=srv.base_url, openai_api_key="sk-test", cache_dir=tmp_path, llm_max_wait=1))
+        ranking = rank(scored, PROFILE, llm, size=10, screen_size=50)
+        screened = " ".join(r["messages"][1]["content"] for r in srv.requests if "<titles>" in r["messages"][1]["content"])
+    assert "Large language models that check their work" in screened and "Soil survey number 60" not in screened
+    assert "2611.00090" in {s.candidate.arxiv_id for s in ranking.ranked}

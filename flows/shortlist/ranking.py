@@ -36,6 +36,7 @@ RANK_BATCH = 10
 FINAL_ROUND = 12  # the best dozen are compared side by side
 MAX_PER_TOPIC = 2  # the five picks are not five papers on one topic
 DEFAULT_PROFILE = PROMPTS_DIR / "profile.toml"
+UPVOTED_SCREENED = 20  # the week's most upvoted papers always reach the title screen (_screen_entrants)
 DISAGREEMENT = 4.0  # points (of 10) the two readings of a paper may differ by (see _Judge)
 
 
@@ -193,12 +194,22 @@ def rank(scored: list[Scored], profile: Profile, llm, size: int, top_k: int = 5,
 def _screened(scored: list[Scored], profile: Profile, llm, size: int, screen_size: int,
               flags: list[str]) -> list[Scored]:
     """The `size` papers the title screen keeps of stage 1's top `screen_size`."""
-    wide = scored[:screen_size]
+    wide = _screen_entrants(scored, screen_size)
     if len(wide) <= size:
         return scored[:size]
     titles = screen.screen_titles([guarded(s.candidate) for s in wide], profile, llm, flags)
     by_id = {s.candidate.arxiv_id: s for s in wide}
     return [by_id[i] for i in screen.combined_order(list(by_id), titles)[:size]]
+
+
+def _screen_entrants(scored: list[Scored], screen_size: int) -> list[Scored]:
+    """Stage 1's top `screen_size`, and the week's UPVOTED_SCREENED most upvoted papers wherever
+    stage 1 placed them: readers' count is no term of stage 1 (added, it lowered recall@40 on the
+    editor weeks), but a paper they upvoted most is never kept out of the LLM's sight."""
+    wide = scored[:screen_size]
+    seen = {s.candidate.arxiv_id for s in wide}
+    most = sorted((s for s in scored if s.upvotes), key=lambda s: (-s.upvotes, s.candidate.arxiv_id))
+    return wide + [s for s in most[:UPVOTED_SCREENED] if s.candidate.arxiv_id not in seen]
 
 
 def _final_round(ranked: list[Scored], judge: _Judge) -> list[Scored]:
