@@ -204,8 +204,9 @@ def _screened(scored: list[Scored], profile: Profile, llm, size: int, screen_siz
 
 def _screen_entrants(scored: list[Scored], screen_size: int) -> list[Scored]:
     """Stage 1's top `screen_size`, and the week's UPVOTED_SCREENED most upvoted papers wherever
-    stage 1 placed them: readers' count is no term of stage 1 (added, it lowered recall@40 on the
-    editor weeks), but a paper they upvoted most is never kept out of the LLM's sight."""
+    stage 1 placed them: readers' count is no term of stage 1 (added, it lowered recall@40 with a
+    history and from a cold start on the editor weeks), but a paper they upvoted most is never kept
+    out of the LLM's sight."""
     wide = scored[:screen_size]
     seen = {s.candidate.arxiv_id for s in wide}
     most = sorted((s for s in scored if s.upvotes), key=lambda s: (-s.upvotes, s.candidate.arxiv_id))
