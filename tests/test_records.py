@@ -49,6 +49,7 @@ def _set(path: str, new):
     return _edit(change)
 
 
+SWAP = {"position": 2, "removed": "2611.00002", "added": "2611.00006", "tokens": {}}  # as `top5 swap` records it
 WHOLE = {"a list": lambda data: b"[]", "null": lambda data: b"null", "a number": lambda data: b"42",
          "cut short": lambda data: data[: len(data) // 2], "binary junk": lambda data: bytes(range(256)) * 4,
          "empty": lambda data: b""}
@@ -60,6 +61,13 @@ INNER = {
         "style null": (_set("style", None), {"show", "swap"}),
         "learned ranks a number": (_set("learned", {"before": 3, "after": [1]}), {"show", "swap"}),
         "written hashes numbers": (_set("written", {"README.md": 1}), {"show", "swap"}),
+        "a swap without the paper added": (_set("swaps", [{"position": 2, "removed": "2611.00002"}]), {"show", "swap"}),
+        "a swap's position as text": (_set("swaps", [SWAP | {"position": "2"}]), {"show", "swap"}),
+        "a swap's position 2.0": (_set("swaps", [SWAP | {"position": 2.0}]), {"show", "swap"}),
+        "a swap's position 0": (_set("swaps", [SWAP | {"position": 0}]), {"show", "swap"}),
+        "a swap's paper a record": (_set("swaps", [SWAP | {"added": {"arxiv_id": "2611.00006"}}]), {"show", "swap"}),
+        "a swap's paper no arXiv id": (_set("swaps", [SWAP | {"removed": "the second one"}]), {"show", "swap"}),
+        "a swap a bare id": (_set("swaps", ["2611.00006"]), {"show", "swap"}),
     },
     "sections.json": {
         "sections a number": (_set("sections", 5), {"swap", "render"}),
@@ -178,3 +186,23 @@ def test_a_redraft_over_a_damaged_run_record_keeps_going_and_flags_the_lost_swap
     assert previous_swaps(tmp_path, flags) == []
     assert len(flags) == 1 and "run.json" in flags[0] and "swaps" in flags[0]
     assert previous_swaps(tmp_path / "absent", flags) == [] and len(flags) == 1  # no earlier draft: nothing to say
+
+
+@pytest.mark.parametrize("swap", [{"position": "2", "removed": "2611.00002", "added": "2611.00006"},
+                                  {"position": 2.0, "removed": "2611.00002", "added": "2611.00006"},
+                                  {"position": 2, "removed": "2611.00002"},
+                                  {"position": 2, "removed": "2611.00002", "added": {"arxiv_id": "2611.00006"}}],
+                         ids=["position as text", "position 2.0", "no added", "added a record"])
+def test_a_hand_edited_swap_is_flagged_and_not_carried_into_the_redraft(tmp_path, swap):
+    """The re-draft reads the earlier swaps after ranking (paid work): a bad entry must not reach
+    shortlist.apply_swaps, where it would crash; it is dropped with a flag naming run.json."""
+    from flows.digest import previous_swaps
+
+    folder = _week(tmp_path / "digests")
+    run = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    good = {"position": 1, "removed": "2611.00001", "added": "2611.00007", "tokens": {}}
+    (folder / "run.json").write_text(json.dumps({**run, "swaps": [good]}), encoding="utf-8")
+    assert previous_swaps(folder, flags := []) == [good] and flags == []
+    (folder / "run.json").write_text(json.dumps({**run, "swaps": [good, swap]}), encoding="utf-8")
+    assert previous_swaps(folder, flags) == []
+    assert len(flags) == 1 and str(folder / "run.json") in flags[0] and "swaps.1" in flags[0], flags
