@@ -178,6 +178,21 @@ def test_a_review_style_on_a_weekly_draft_is_one_line(tmp_path, capsys):
     assert len(err.splitlines()) == 1 and "style review cannot render 2026-W47" in err and "top5 review" in err
 
 
+def test_a_swap_into_a_weekly_draft_recorded_as_review_style_is_one_line(tmp_path, servers, capsys):
+    """run.json says the draft is in the review style, but the folder is a weekly draft: the swap
+    refuses as `top5 render --style review` does, before any request, and changes nothing."""
+    folder = _week(tmp_path / "digests")
+    run = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    (folder / "run.json").write_text(json.dumps({**run, "style": "review"}), encoding="utf-8")
+    before = _files(folder)
+    assert top5([*COMMANDS["swap"], "--digests-dir", str(folder.parent)]) == 2
+    out, err = capsys.readouterr()
+    assert len(err.splitlines()) == 1 and "style review cannot render 2026-W47" in err and "top5 review" in err, err
+    assert "Traceback" not in out + err and _files(folder) == before
+    arxiv, llm = servers
+    assert arxiv.log == [] and llm.requests == []
+
+
 def test_a_redraft_over_a_damaged_run_record_keeps_going_and_flags_the_lost_swaps(tmp_path):
     from flows.digest import previous_swaps
 
