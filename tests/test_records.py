@@ -221,3 +221,53 @@ def test_a_hand_edited_swap_is_flagged_and_not_carried_into_the_redraft(tmp_path
     (folder / "run.json").write_text(json.dumps({**run, "swaps": [good, swap]}), encoding="utf-8")
     assert previous_swaps(folder, flags) == []
     assert len(flags) == 1 and str(folder / "run.json") in flags[0] and "swaps.1" in flags[0], flags
+
+
+def _to_dev_zero(path: Path) -> None:
+    if not Path("/dev/zero").exists():
+        pytest.skip("this system has no /dev/zero")
+    path.unlink()
+    path.symlink_to("/dev/zero")
+
+
+def _oversized(path: Path) -> None:
+    """A real file one byte over the limit, sparse (truncate), so it costs no disk and little time."""
+    from flows.files import EDITOR_FILE_LIMIT
+
+    with path.open("r+b") as handle:
+        handle.truncate(EDITOR_FILE_LIMIT + 1)
+
+
+@pytest.mark.parametrize("make", [_to_dev_zero, _oversized], ids=["a link to /dev/zero", "a sparse file over 64 MB"])
+@pytest.mark.parametrize("name", sorted(READS))
+def test_a_record_too_large_to_be_ours_is_one_line_and_never_read_whole(tmp_path, servers, capsys, name, make):
+    import tracemalloc
+
+    folder = _week(tmp_path / "digests")
+    make(folder / name)
+    for command in sorted(READS[name]):
+        capsys.readouterr()
+        tracemalloc.start()
+        code = top5([*COMMANDS[command], "--digests-dir", str(folder.parent)])
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        out, err = capsys.readouterr()
+        assert code == 2, (command, out, err)
+        assert len(err.splitlines()) == 1 and str(folder / name) in err and "larger than 64 MB" in err, (command, err)
+        assert peak < 200 * 2**20, (command, peak)  # at most the limit (plus copies), never the whole stream
+    arxiv, llm = servers
+    assert arxiv.log == [] and llm.requests == []
+
+
+def test_a_cache_entry_too_large_is_computed_again(tmp_path, caplog, monkeypatch):
+    """A cache entry linked to /dev/zero (or any file over CACHE_ENTRY_LIMIT) is damaged: None, one warning."""
+    from flows import files
+    from flows.files import read_back
+
+    monkeypatch.setattr(files, "CACHE_ENTRY_LIMIT", 2**20)  # the real 512 MB would be read once here
+
+    entry = tmp_path / "entry.json"
+    entry.write_bytes(b"{}")
+    _to_dev_zero(entry)
+    assert read_back(entry, json.loads, "cached LLM answer") is None
+    assert "larger than 1 MB" in caplog.text and str(entry) in caplog.text

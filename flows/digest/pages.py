@@ -26,7 +26,15 @@ from flows.candidates.candidate import Candidate
 from flows.digest.figures import with_all_images
 from flows.digest.records import paper, read_record, sections_of
 from flows.errors import ConfigError, DraftError, UnreadableFile
-from flows.files import edited_since_written, record_pending, sha256_bytes, sha256_text, write_atomic, write_json
+from flows.files import (
+    edited_since_written,
+    read_bounded,
+    record_pending,
+    sha256_bytes,
+    sha256_text,
+    write_atomic,
+    write_json,
+)
 from flows.run_record import RunRecord
 from flows.shortlist.ranking import Profile, Ranking, injected
 from flows.summaries.lint import lint_draft
@@ -183,7 +191,7 @@ def _check_out(folder: Path, out: Path, pages: dict[str, str]) -> None:
     ours = _rendered(out)
     for name in pages:
         page = out / name
-        if page.exists() and sha256_bytes(page.read_bytes()) != ours.get(name):
+        if page.exists() and sha256_bytes(read_bounded(page)) != ours.get(name):
             raise DraftError(f"{page} exists and was not written by `top5 render` (or was edited since): "
                              "nothing was written; move it aside or choose another --out folder")
 
