@@ -24,6 +24,11 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 FILE_MODE = 0o644  # what `touch` makes under the usual umask: readable by all, written by the owner
+MB = 2**20
+# The most a file read back may hold, in bytes: a file that is a link to /dev/zero, or a runaway
+# write, must be one clear error, not a read that eats the run's memory (2 GB at most).
+EDITOR_FILE_LIMIT = 64 * MB  # a week's pages and records are well under 1 MB; the editor's archive pages too
+CACHE_ENTRY_LIMIT = 512 * MB  # the largest cache entries are embedding matrices (1 KB a paper: 512k papers)
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:
@@ -44,14 +49,30 @@ def write_atomic(path: Path, data: bytes | str) -> None:
         raise
 
 
+def read_bounded(path: Path, limit: int = EDITOR_FILE_LIMIT) -> bytes:
+    """The bytes of `path`, which may hold at most `limit` bytes (EDITOR_FILE_LIMIT, CACHE_ENTRY_LIMIT);
+    reads at most `limit` + 1 bytes, so a link to /dev/zero costs no more. Raises UnreadableFile
+    naming the file when it holds more, OSError as open() does."""
+    with open(path, "rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise UnreadableFile(f"{path} is larger than {limit // MB} MB, more than any file this tool reads there "
+                             "(a link to a device, a runaway write?): restore it from git (git checkout -- FILE)")
+    return data
+
+
 def read_back(path: Path, load: Callable[[bytes], T], what: str) -> T | None:
     """What `load` makes of the bytes of `path`, a file this tool wrote earlier and reads back (a
     cache entry); None when there is no such file, or when it is damaged in any way (cut short,
     bytes flipped, another shape: whatever `load` raises), which is logged as one warning naming the
-    file, so the caller computes the value again. `what` names the kind of entry ("cached taste")."""
+    file, so the caller computes the value again. `what` names the kind of entry ("cached taste").
+    An entry larger than CACHE_ENTRY_LIMIT is damaged too, and is never read whole."""
     try:
-        data = path.read_bytes()
+        data = read_bounded(path, CACHE_ENTRY_LIMIT)
     except FileNotFoundError:
+        return None
+    except UnreadableFile:
+        log.warning("%s %s is larger than %d MB: computing it again", what, path, CACHE_ENTRY_LIMIT // MB)
         return None
     except OSError as exc:
         log.warning("%s %s unreadable (%s): computing it again", what, path, exc.strerror or type(exc).__name__)
@@ -80,8 +101,9 @@ class EditorText:
 def read_editor_text(path: Path) -> EditorText:
     """The text of `path`, a file the editor may have saved in another encoding: UTF-8 (a BOM is
     dropped), else the encoding charset-normalizer detects, else UTF-8 with U+FFFD for each byte
-    that is not; either of the last two comes with a note saying so. Raises OSError as open() does."""
-    data = path.read_bytes()
+    that is not; either of the last two comes with a note saying so. Raises OSError as open() does,
+    UnreadableFile naming the file when it is larger than EDITOR_FILE_LIMIT."""
+    data = read_bounded(path)
     try:
         return EditorText(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
@@ -100,7 +122,7 @@ def read_editor_text(path: Path) -> EditorText:
 def read_editor_json(path: Path, shape: type = dict) -> object:
     """The JSON value of `path` (an editor's or our own file of a week folder), which must be a
     `shape`. Raises UnreadableFile naming the file and what to do: git merge-conflict markers,
-    invalid JSON, another shape; OSError as open() does."""
+    invalid JSON, another shape, larger than EDITOR_FILE_LIMIT; OSError as open() does."""
     text = read_editor_text(path).text
     if _CONFLICT.search(text):
         raise UnreadableFile(f"{path} holds git merge-conflict markers (<<<<<<< ... >>>>>>>): resolve the "
@@ -140,7 +162,7 @@ def edited_since_written(page: Path, week: Path | None = None) -> bool:
     week = week or page.parent
     record, name = _run_record(week), page.relative_to(week).as_posix()
     ours = {_hashes(record, "written").get(name), _hashes(record, "pending").get(name)} - {None}
-    return sha256_bytes(page.read_bytes()) not in ours
+    return sha256_bytes(read_bounded(page)) not in ours
 
 
 def record_pending(folder: Path, hashes: dict[str, str]) -> None:

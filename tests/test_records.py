@@ -49,6 +49,7 @@ def _set(path: str, new):
     return _edit(change)
 
 
+SWAP = {"position": 2, "removed": "2611.00002", "added": "2611.00006", "tokens": {}}  # as `top5 swap` records it
 WHOLE = {"a list": lambda data: b"[]", "null": lambda data: b"null", "a number": lambda data: b"42",
          "cut short": lambda data: data[: len(data) // 2], "binary junk": lambda data: bytes(range(256)) * 4,
          "empty": lambda data: b""}
@@ -60,6 +61,13 @@ INNER = {
         "style null": (_set("style", None), {"show", "swap"}),
         "learned ranks a number": (_set("learned", {"before": 3, "after": [1]}), {"show", "swap"}),
         "written hashes numbers": (_set("written", {"README.md": 1}), {"show", "swap"}),
+        "a swap without the paper added": (_set("swaps", [{"position": 2, "removed": "2611.00002"}]), {"show", "swap"}),
+        "a swap's position as text": (_set("swaps", [SWAP | {"position": "2"}]), {"show", "swap"}),
+        "a swap's position 2.0": (_set("swaps", [SWAP | {"position": 2.0}]), {"show", "swap"}),
+        "a swap's position 0": (_set("swaps", [SWAP | {"position": 0}]), {"show", "swap"}),
+        "a swap's paper a record": (_set("swaps", [SWAP | {"added": {"arxiv_id": "2611.00006"}}]), {"show", "swap"}),
+        "a swap's paper no arXiv id": (_set("swaps", [SWAP | {"removed": "the second one"}]), {"show", "swap"}),
+        "a swap a bare id": (_set("swaps", ["2611.00006"]), {"show", "swap"}),
     },
     "sections.json": {
         "sections a number": (_set("sections", 5), {"swap", "render"}),
@@ -170,6 +178,21 @@ def test_a_review_style_on_a_weekly_draft_is_one_line(tmp_path, capsys):
     assert len(err.splitlines()) == 1 and "style review cannot render 2026-W47" in err and "top5 review" in err
 
 
+def test_a_swap_into_a_weekly_draft_recorded_as_review_style_is_one_line(tmp_path, servers, capsys):
+    """run.json says the draft is in the review style, but the folder is a weekly draft: the swap
+    refuses as `top5 render --style review` does, before any request, and changes nothing."""
+    folder = _week(tmp_path / "digests")
+    run = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    (folder / "run.json").write_text(json.dumps({**run, "style": "review"}), encoding="utf-8")
+    before = _files(folder)
+    assert top5([*COMMANDS["swap"], "--digests-dir", str(folder.parent)]) == 2
+    out, err = capsys.readouterr()
+    assert len(err.splitlines()) == 1 and "style review cannot render 2026-W47" in err and "top5 review" in err, err
+    assert "Traceback" not in out + err and _files(folder) == before
+    arxiv, llm = servers
+    assert arxiv.log == [] and llm.requests == []
+
+
 def test_a_redraft_over_a_damaged_run_record_keeps_going_and_flags_the_lost_swaps(tmp_path):
     from flows.digest import previous_swaps
 
@@ -178,3 +201,73 @@ def test_a_redraft_over_a_damaged_run_record_keeps_going_and_flags_the_lost_swap
     assert previous_swaps(tmp_path, flags) == []
     assert len(flags) == 1 and "run.json" in flags[0] and "swaps" in flags[0]
     assert previous_swaps(tmp_path / "absent", flags) == [] and len(flags) == 1  # no earlier draft: nothing to say
+
+
+@pytest.mark.parametrize("swap", [{"position": "2", "removed": "2611.00002", "added": "2611.00006"},
+                                  {"position": 2.0, "removed": "2611.00002", "added": "2611.00006"},
+                                  {"position": 2, "removed": "2611.00002"},
+                                  {"position": 2, "removed": "2611.00002", "added": {"arxiv_id": "2611.00006"}}],
+                         ids=["position as text", "position 2.0", "no added", "added a record"])
+def test_a_hand_edited_swap_is_flagged_and_not_carried_into_the_redraft(tmp_path, swap):
+    """The re-draft reads the earlier swaps after ranking (paid work): a bad entry must not reach
+    shortlist.apply_swaps, where it would crash; it is dropped with a flag naming run.json."""
+    from flows.digest import previous_swaps
+
+    folder = _week(tmp_path / "digests")
+    run = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    good = {"position": 1, "removed": "2611.00001", "added": "2611.00007", "tokens": {}}
+    (folder / "run.json").write_text(json.dumps({**run, "swaps": [good]}), encoding="utf-8")
+    assert previous_swaps(folder, flags := []) == [good] and flags == []
+    (folder / "run.json").write_text(json.dumps({**run, "swaps": [good, swap]}), encoding="utf-8")
+    assert previous_swaps(folder, flags) == []
+    assert len(flags) == 1 and str(folder / "run.json") in flags[0] and "swaps.1" in flags[0], flags
+
+
+def _to_dev_zero(path: Path) -> None:
+    if not Path("/dev/zero").exists():
+        pytest.skip("this system has no /dev/zero")
+    path.unlink()
+    path.symlink_to("/dev/zero")
+
+
+def _oversized(path: Path) -> None:
+    """A real file one byte over the limit, sparse (truncate), so it costs no disk and little time."""
+    from flows.files import EDITOR_FILE_LIMIT
+
+    with path.open("r+b") as handle:
+        handle.truncate(EDITOR_FILE_LIMIT + 1)
+
+
+@pytest.mark.parametrize("make", [_to_dev_zero, _oversized], ids=["a link to /dev/zero", "a sparse file over 64 MB"])
+@pytest.mark.parametrize("name", sorted(READS))
+def test_a_record_too_large_to_be_ours_is_one_line_and_never_read_whole(tmp_path, servers, capsys, name, make):
+    import tracemalloc
+
+    folder = _week(tmp_path / "digests")
+    make(folder / name)
+    for command in sorted(READS[name]):
+        capsys.readouterr()
+        tracemalloc.start()
+        code = top5([*COMMANDS[command], "--digests-dir", str(folder.parent)])
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        out, err = capsys.readouterr()
+        assert code == 2, (command, out, err)
+        assert len(err.splitlines()) == 1 and str(folder / name) in err and "larger than 64 MB" in err, (command, err)
+        assert peak < 200 * 2**20, (command, peak)  # at most the limit (plus copies), never the whole stream
+    arxiv, llm = servers
+    assert arxiv.log == [] and llm.requests == []
+
+
+def test_a_cache_entry_too_large_is_computed_again(tmp_path, caplog, monkeypatch):
+    """A cache entry linked to /dev/zero (or any file over CACHE_ENTRY_LIMIT) is damaged: None, one warning."""
+    from flows import files
+    from flows.files import read_back
+
+    monkeypatch.setattr(files, "CACHE_ENTRY_LIMIT", 2**20)  # the real 512 MB would be read once here
+
+    entry = tmp_path / "entry.json"
+    entry.write_bytes(b"{}")
+    _to_dev_zero(entry)
+    assert read_back(entry, json.loads, "cached LLM answer") is None
+    assert "larger than 1 MB" in caplog.text and str(entry) in caplog.text

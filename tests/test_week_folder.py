@@ -120,3 +120,16 @@ def test_the_same_week_of_two_digests_folders_are_two_locks(tmp_path):
         with WeekLock(tmp_path / "two" / "2026-W47", tmp_path / "cache"):
             with pytest.raises(DraftError, match="another run holds the week 2026-W47"):
                 WeekLock(tmp_path / "one" / "2026-W47", tmp_path / "cache").acquire()
+
+
+def test_a_week_reached_through_a_symlink_is_the_same_lock(tmp_path):
+    """`digests/2026-W48 -> 2026-W47`: two swaps through the two names would each lose the other's."""
+    digests, cache = tmp_path / "digests", tmp_path / "cache"
+    (digests / "2026-W47").mkdir(parents=True)
+    (digests / "2026-W48").symlink_to("2026-W47")
+    with WeekLock(digests / "2026-W48", cache):
+        with pytest.raises(DraftError, match="another run holds the week"):
+            WeekLock(digests / "2026-W47", cache).acquire()
+    with WeekLock(digests / "2026-W47", cache):
+        with pytest.raises(DraftError, match="another run holds the week"):
+            WeekLock(digests / "2026-W48", cache).acquire()

@@ -1,8 +1,9 @@
 """One run at a time per week: a lock file in the cache, named after the week's folder.
 
 Two runs of the same week would pay twice for the same prompts and each would take the other's
-pages for an editor's edits. The first run holds `<cache_dir>/locks/<week>-<hash>.lock` (the hash
-of the week folder's absolute path, so two digests folders' weeks are two locks) until it ends;
+pages for an editor's edits. The first run holds `<cache_dir>/locks/<week>-<hash>.lock` (the name
+and the hash of the week folder's resolved path, so two digests folders' weeks are two locks and a
+week reached through a symlink, `2026-W48 -> 2026-W47`, is one) until it ends;
 a second run finds it held and stops at once, before anything is spent. The lock lives outside
 the digests folder, so the editor's clone never holds a file the tool left there and a pull
 request never carries one. The lock is an OS file lock (filelock), so a killed run never leaves
@@ -29,8 +30,9 @@ class WeekLock:
 
     def __init__(self, folder: Path, cache_dir: Path) -> None:
         self.folder = folder
-        where = hashlib.sha256(str(folder.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:16]
-        self.path = cache_dir / LOCKS / f"{folder.name}-{where}.lock"
+        real = folder.resolve()  # name and hash alike: a week reached through a symlink is the same lock
+        where = hashlib.sha256(str(real).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+        self.path = cache_dir / LOCKS / f"{real.name}-{where}.lock"
         self._lock = FileLock(self.path, timeout=0, thread_local=False)
 
     def acquire(self) -> WeekLock:

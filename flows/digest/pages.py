@@ -26,7 +26,15 @@ from flows.candidates.candidate import Candidate
 from flows.digest.figures import with_all_images
 from flows.digest.records import paper, read_record, sections_of
 from flows.errors import ConfigError, DraftError, UnreadableFile
-from flows.files import edited_since_written, record_pending, sha256_bytes, sha256_text, write_atomic, write_json
+from flows.files import (
+    edited_since_written,
+    read_bounded,
+    record_pending,
+    sha256_bytes,
+    sha256_text,
+    write_atomic,
+    write_json,
+)
 from flows.run_record import RunRecord
 from flows.shortlist.ranking import Profile, Ranking, injected
 from flows.summaries.lint import lint_draft
@@ -76,11 +84,18 @@ def previous_swaps(folder: Path, flags: list[str] | None = None) -> list[dict]:
 def render_pages(style: str, *, profile: Profile, sections: list[Section], papers: list[Candidate],
                  banners: list[str], week: str, extra: dict | None = None) -> dict[str, str]:
     """The draft's pages in `style`, from the run's data alone: no LLM, no network. `extra`: what
-    a style's pages show beyond the sections (a review's opening), kept in sections.json."""
+    a style's pages show beyond the sections (a review's opening), kept in sections.json.
+    ConfigError (one line) when the style's pages need what `extra` does not hold (the review
+    style on a weekly draft)."""
     digest_style_dir(style)  # a clear error for an unknown style
     context = dict(profile=profile, sections=sections, papers=papers, banners=banners, week=week,
                    week_title=f"{week} papers", extra=extra or {})
-    return {page: prompts.render(f"styles/{style}/{template}", **context) for page, template in PAGES.items()}
+    try:
+        return {page: prompts.render(f"styles/{style}/{template}", **context) for page, template in PAGES.items()}
+    except UndefinedError as exc:
+        raise ConfigError(f"style {style} cannot render {week}: its pages need what this folder's "
+                          f"sections.json does not hold ({exc.message}); a review style renders a folder "
+                          "written by `top5 review`") from None
 
 
 def banners_for(sections: list[Section], offline: bool, first_stage: list[str] | None = None) -> list[str]:
@@ -141,14 +156,9 @@ def render_again(folder: Path, style: str, profile: Profile) -> dict[str, str]:
     stored, record = read_record(folder, "sections.json"), read_record(folder, "candidates.json")
     sections = sections_of(folder, stored, record)
     papers = [paper(folder, record, s.arxiv_id) for s in sections]
-    try:
-        return render_pages(style, profile=profile, sections=sections, papers=papers,
-                            banners=banners_for(sections, stored.get("offline", False), stored.get("first_stage")),
-                            week=folder.name, extra=stored.get("extra"))
-    except UndefinedError as exc:
-        raise ConfigError(f"style {style} cannot render {folder.name}: its pages need what this folder's "
-                          f"sections.json does not hold ({exc.message}); a review style renders a folder "
-                          "written by `top5 review`") from None
+    return render_pages(style, profile=profile, sections=sections, papers=papers,
+                        banners=banners_for(sections, stored.get("offline", False), stored.get("first_stage")),
+                        week=folder.name, extra=stored.get("extra"))
 
 
 def render_to(folder: Path, style: str, out: Path | None, profile: Profile) -> dict[str, str]:
@@ -181,7 +191,7 @@ def _check_out(folder: Path, out: Path, pages: dict[str, str]) -> None:
     ours = _rendered(out)
     for name in pages:
         page = out / name
-        if page.exists() and sha256_bytes(page.read_bytes()) != ours.get(name):
+        if page.exists() and sha256_bytes(read_bounded(page)) != ours.get(name):
             raise DraftError(f"{page} exists and was not written by `top5 render` (or was edited since): "
                              "nothing was written; move it aside or choose another --out folder")
 

@@ -11,14 +11,15 @@ pages are validated into the dataclasses themselves (Section, Candidate).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError, model_validator
 
 from flows.candidates.candidate import Candidate
 from flows.errors import DraftError, UnreadableFile
 from flows.files import read_editor_json
 from flows.summaries.section import Section
-from flows.text import clip
+from flows.text import ARXIV_ID, clip
 
 RESTORE = "restore it from git (git checkout -- FILE)"
 
@@ -50,6 +51,19 @@ class _Learned(_Record):
     after: list[int | None] = []
 
 
+_ArxivId = Annotated[str, StringConstraints(pattern=rf"^{ARXIV_ID}$")]
+
+
+class _Swap(_Record):
+    """One editor's `top5 swap` (flows/digest/swap.py writes it; shortlist.apply_swaps reads it
+    when the week is drafted again): paper `position` (1-based) became `added` in place of `removed`."""
+
+    position: Annotated[int, Field(ge=1)]
+    removed: _ArxivId
+    added: _ArxivId
+    tokens: dict[str, object] = {}
+
+
 class RunJson(_Record):
     """run.json (flows/run_record.py) as `top5 show` and `top5 swap` use it."""
 
@@ -63,7 +77,7 @@ class RunJson(_Record):
     tokens: _Tokens = _Tokens()
     learned: _Learned | None = None
     llm: dict[str, object] = {}
-    swaps: list[dict] = []
+    swaps: list[_Swap] = []
 
 
 class _Opening(_Record):

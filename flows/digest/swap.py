@@ -17,7 +17,7 @@ from flows.candidates.candidate import Candidate, split_version
 from flows.config import Settings
 from flows.digest.figures import FOLDER, with_images
 from flows.digest.lock import WeekLock
-from flows.digest.pages import check_unedited, write_pages
+from flows.digest.pages import check_unedited, render_pages, write_pages
 from flows.digest.records import paper, read_record, sections_of
 from flows.errors import ConfigError
 from flows.files import write_json
@@ -59,6 +59,9 @@ def _swap(folder: Path, position: int, choice: str, settings: Settings) -> Swapp
     cand = paper(folder, record, new_id)
     papers = [paper(folder, record, i) for i in record["picks"]]  # each checked before anything is spent
     writer = _writer(folder, position, rows[new_id], run, settings)
+    profile = Profile.load(settings.profile)
+    render_pages(run.get("style", "weekly"), profile=profile, sections=sections, papers=papers, banners=[],
+                 week=folder.name, extra=stored.get("extra"))  # a style that cannot render this folder stops here, before any request
 
     section, images, tokens, offline = _written(folder, cand, writer, settings)
     offline = stored.get("offline", False) or offline
@@ -67,7 +70,7 @@ def _swap(folder: Path, position: int, choice: str, settings: Settings) -> Swapp
     record["picks"][position - 1] = new_id
     record["runners_up"] = [{"arxiv_id": removed, "title": rows[removed].get("title"), "reason": "swapped out by the editor"}] + [
         r for r in record["runners_up"] if r["arxiv_id"] != new_id]
-    written, lint_flags = write_pages(folder, run.get("style", "weekly"), Profile.load(settings.profile), sections, papers,
+    written, lint_flags = write_pages(folder, run.get("style", "weekly"), profile, sections, papers,
                                       offline, writer.extra(stored.get("extra"), removed),
                                       first_stage=stored.get("first_stage"))
     earlier_images = {k: v for k, v in run.get("written", {}).items() if k.startswith(f"{FOLDER}/")}
