@@ -259,3 +259,43 @@ def test_paging_a_weeks_listing_stops_at_a_repeated_or_empty_page_and_is_bounded
     assert WeekPapers.asked[:pages] == [f"2026-W47 p={p}" for p in range(pages)]
     assert len(WeekPapers.asked) == pages + days and not any("W" in a for a in WeekPapers.asked[pages:])
     assert found == ({} if days else {"2611.00001": 42, "2611.00003": 50})
+
+
+class Failing(Listing):
+    """A listing that answers every request with HTTP 500."""
+
+    def do_GET(self):  # noqa: N802
+        self.send_response(500)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+def test_a_failing_listing_behind_credentials_never_shows_the_password(caplog):
+    server = Loopback(Failing)
+    url = server.base.replace("http://", "http://user:s3cretpw@") + "/api/daily_papers"
+    try:
+        with caplog.at_level("INFO"):
+            found, why = upvotes(WINDOW, Settings(hf_papers_url=url))
+    finally:
+        server.stop()
+    assert found == {} and "2026-11-16 (HTTPStatusError: HTTP 500)" in why  # the week failed too, and was logged
+    assert "W47" in caplog.text and "HTTP 500" in caplog.text
+    assert "s3cretpw" not in why and "s3cretpw" not in caplog.text
+
+
+@pytest.mark.timeout(120)  # a hang, not a speed assertion: the drip never ends
+def test_a_listing_dripping_its_headers_is_bounded_and_names_the_days(monkeypatch):
+    from tests.test_http import HeaderDrip
+
+    monkeypatch.setattr(popularity, "DEADLINE", 1.0)
+    monkeypatch.setattr(popularity, "TOTAL_DEADLINE", 3.5)
+    server = HeaderDrip()
+    try:
+        began = time.monotonic()
+        found, why = upvotes(WINDOW, Settings(hf_papers_url=server.base + "/api/daily_papers"))
+        spent = time.monotonic() - began
+    finally:
+        server.stop()
+    assert found == {} and "2026-11-16 (DeadlineExceeded: the Hugging Face listing: no complete answer within 1 s)" in why
+    assert "2026-11-21 (not asked: the signal's 3.5 s were spent)" in why
+    assert spent < 10

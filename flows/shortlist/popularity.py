@@ -33,7 +33,7 @@ from flows.candidates.candidate import split_version
 from flows.candidates.week import Window
 from flows.config import Settings
 from flows.errors import ConfigError
-from flows.http import BodyTooLarge, DeadlineExceeded, fetch_within, safe_url
+from flows.http import BodyTooLarge, DeadlineExceeded, fetch_within, safe_error, safe_url, split_credentials
 from flows.text import ARXIV_ID
 
 log = logging.getLogger(__name__)
@@ -104,8 +104,9 @@ def upvotes(window: Window, settings: Settings, *, transport: httpx.BaseTranspor
     found: dict[str, int] = {}
     missing: dict[str, str] = {}  # day -> why
     days = list(_days(window.start.date(), (window.end + ANNOUNCEMENT_LAG).date()))
-    with httpx.Client(timeout=httpx.Timeout(DEADLINE, connect=5.0), transport=transport) as client:
-        listing = _Listing(client, settings.hf_papers_url)
+    url, auth = split_credentials(settings.hf_papers_url)
+    with httpx.Client(timeout=httpx.Timeout(DEADLINE, connect=5.0), auth=auth, transport=transport) as client:
+        listing = _Listing(client, url)
         listed, ignored = _weeks(listing, days)
         for day in days:
             try:
@@ -114,7 +115,7 @@ def upvotes(window: Window, settings: Settings, *, transport: httpx.BaseTranspor
                 missing[day.isoformat()] = str(exc)
                 continue
             except _ASKED as exc:
-                missing[day.isoformat()] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else ''}"
+                missing[day.isoformat()] = f"{type(exc).__name__}: {safe_error(exc)}"
                 continue
             if not items:
                 missing[day.isoformat()] = "no papers listed"
@@ -168,7 +169,7 @@ def _weeks(listing: _Listing, days: list[date]) -> tuple[dict[date, list], int]:
             by_day, no_date = _by_day(_pages(listing, {"week": week}), week)
         except (*_ASKED, _Spent) as exc:
             log.info("Hugging Face listing of %s not used, its days are asked one by one: %s: %s",
-                     week, type(exc).__name__, str(exc)[:120])
+                     week, type(exc).__name__, safe_error(exc))
             continue
         listed.update((day, by_day.get(day, [])) for day in its_days)
         undated += no_date
