@@ -7,7 +7,8 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit, urlunsplit
@@ -87,34 +88,48 @@ def fetch_within(client: httpx.Client, request: httpx.Request, *, deadline: floa
     seconds of wall-clock time.
 
     httpx's timeouts are per read: a server that drips a byte every few seconds never trips them.
-    So a watchdog shuts the request's socket down when the deadline passes, wherever the exchange
-    is blocked (the request asks for `Connection: close`, so each exchange opens the connection
-    the watchdog can reach), and the clock is also checked after every chunk. With `max_bytes`, a
+    So the exchange runs under wall_clock (a watchdog that shuts the socket down wherever the
+    exchange is blocked, headers included), and the clock is also checked after every chunk. With `max_bytes`, a
     Content-Length over the limit is refused before the body is read, and the body is counted
     after decompression (a small gzip that inflates to gigabytes stops at the limit). Once `stop`
     is set, reading ends at the next chunk with Stopped. Raises DeadlineExceeded, BodyTooLarge or
     Stopped (each names `what`, never a URL's credentials) and httpx.HTTPError for transport failures.
     """
     began = time.monotonic()
-    watchdog = _Watchdog(request, deadline)
-    late = DeadlineExceeded(f"{what}: no complete answer within {round(deadline, 1):g} s")
     try:
-        response = client.send(request, stream=True)
-        try:
-            content = _read_whole(response, began, deadline, max_bytes, what, stop)
-        finally:
-            response.close()
-        if watchdog.fired.is_set():  # a shut-down socket may read as a close-delimited body's end
-            raise late
+        with wall_clock(request, deadline, what):
+            response = client.send(request, stream=True)
+            try:
+                content = _read_whole(response, began, deadline, max_bytes, what, stop)
+            finally:
+                response.close()
+    except _Late:
+        raise _late(what, deadline) from None
+    return Fetched(response, content)
+
+
+@contextmanager
+def wall_clock(request: httpx.Request, deadline: float, what: str) -> Iterator[None]:
+    """Bounds the exchange of `request` sent inside the block to `deadline` seconds of wall-clock
+    time, from connect to the body's last byte: once the time passes, a watchdog shuts the
+    request's socket down, and the block's httpx error (or its normal end: a shut-down socket may
+    read as a close-delimited body's end) becomes DeadlineExceeded naming `what`. The request asks
+    for `Connection: close`, so each exchange opens the connection the watchdog can reach."""
+    watchdog = _Watchdog(request, deadline)
+    try:
+        yield
     except httpx.HTTPError:
         if watchdog.fired.is_set():
-            raise late from None
+            raise _late(what, deadline) from None
         raise
-    except _Late:
-        raise late from None
     finally:
         watchdog.cancel()
-    return Fetched(response, content)
+    if watchdog.fired.is_set():
+        raise _late(what, deadline)
+
+
+def _late(what: str, deadline: float) -> DeadlineExceeded:
+    return DeadlineExceeded(f"{what}: no complete answer within {round(deadline, 1):g} s")
 
 
 def _read_whole(response: httpx.Response, began: float, deadline: float, max_bytes: int | None, what: str,

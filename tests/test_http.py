@@ -4,8 +4,6 @@ answers read whole within a wall-clock deadline and a size limit (real servers o
 from __future__ import annotations
 
 import gzip
-import socket
-import threading
 import time
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -15,7 +13,7 @@ import httpx
 import pytest
 
 from flows.http import BodyTooLarge, DeadlineExceeded, fetch_within, retry_after, safe_url
-from tests.loopback import Loopback
+from tests.loopback import HeaderDrip, Loopback
 
 
 @pytest.mark.parametrize("headers, expected", [
@@ -104,40 +102,6 @@ def test_a_declared_size_over_the_limit_is_refused_before_reading(server):
 def test_bytes_are_counted_after_decompression(server):
     with pytest.raises(BodyTooLarge, match="exceeds the limit of 1,000,000 bytes"):
         _fetch(server, "/gzip-bomb", deadline=30, max_bytes=1_000_000)
-
-
-class HeaderDrip:
-    """A raw TCP server on 127.0.0.1 that sends `HTTP/1.1 200 OK` and then a header one byte every
-    0.2 s, never ending the headers: httpx's per-read timeout never trips."""
-
-    def __init__(self):
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.base = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-        self.closed = threading.Event()
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self):
-        while not self.closed.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._drip, args=(conn,), daemon=True).start()
-
-    def _drip(self, conn: socket.socket):
-        with conn:
-            conn.recv(65536)
-            try:
-                conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
-                while not self.closed.is_set():
-                    conn.sendall(b"a")
-                    time.sleep(0.2)
-            except OSError:  # the client hung up
-                return
-
-    def stop(self):
-        self.closed.set()
-        self.listener.close()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from flows.shortlist import popularity
 from flows.shortlist.popularity import upvotes
 from flows.shortlist.ranking import Profile, score_all
 from tests.helpers import candidate
-from tests.loopback import Loopback
+from tests.loopback import HeaderDrip, Loopback
 
 WINDOW = window_between("2026-11-16", "2026-11-17")
 
@@ -287,8 +287,6 @@ def test_a_failing_listing_behind_credentials_never_shows_the_password(caplog):
 
 @pytest.mark.timeout(120)  # a hang, not a speed assertion: the drip never ends
 def test_a_listing_dripping_its_headers_is_bounded_and_names_the_days(monkeypatch):
-    from tests.test_http import HeaderDrip
-
     monkeypatch.setattr(popularity, "DEADLINE", 1.0)
     monkeypatch.setattr(popularity, "TOTAL_DEADLINE", 3.5)
     server = HeaderDrip()
