@@ -181,16 +181,20 @@ class Slow(Listing):
         self.answer(b'[{"paper": {"id": "2611.00001", "upvotes": 3}}]')
 
 
-@pytest.mark.timeout(60)
-def test_a_slow_listing_is_bounded_for_the_whole_signal_and_says_why_it_stopped(monkeypatch):
-    monkeypatch.setattr(popularity, "TOTAL_DEADLINE", 4.5)  # the week's three pages (p=1 may repeat p=0), a day
-    server = Loopback(Slow)
+def _timed(server) -> tuple[dict, str | None, float]:
+    """upvotes() from `server` (stopped after), and the seconds it took."""
     try:
         began = time.monotonic()
         found, why = upvotes(WINDOW, Settings(hf_papers_url=server.base + "/api/daily_papers"))
-        spent = time.monotonic() - began
+        return found, why, time.monotonic() - began
     finally:
         server.stop()
+
+
+@pytest.mark.timeout(60)
+def test_a_slow_listing_is_bounded_for_the_whole_signal_and_says_why_it_stopped(monkeypatch):
+    monkeypatch.setattr(popularity, "TOTAL_DEADLINE", 4.5)  # the week's three pages (p=1 may repeat p=0), a day
+    found, why, spent = _timed(Loopback(Slow))
     assert found == {"2611.00001": 3}  # the days answered in time are kept
     assert "2026-11-21 (not asked: the signal's 4.5 s were spent)" in why
     assert spent < 7  # the week and six days at 1 s each would be 9 s; a hang, not a speed assertion
@@ -289,13 +293,7 @@ def test_a_failing_listing_behind_credentials_never_shows_the_password(caplog):
 def test_a_listing_dripping_its_headers_is_bounded_and_names_the_days(monkeypatch):
     monkeypatch.setattr(popularity, "DEADLINE", 1.0)
     monkeypatch.setattr(popularity, "TOTAL_DEADLINE", 3.5)
-    server = HeaderDrip()
-    try:
-        began = time.monotonic()
-        found, why = upvotes(WINDOW, Settings(hf_papers_url=server.base + "/api/daily_papers"))
-        spent = time.monotonic() - began
-    finally:
-        server.stop()
+    found, why, spent = _timed(HeaderDrip())
     assert found == {} and "2026-11-16 (DeadlineExceeded: the Hugging Face listing: no complete answer within 1 s)" in why
     assert "2026-11-21 (not asked: the signal's 3.5 s were spent)" in why
     assert spent < 10
