@@ -89,10 +89,10 @@ def fetch_within(client: httpx.Client, request: httpx.Request, *, deadline: floa
 
     httpx's timeouts are per read: a server that drips a byte every few seconds never trips them.
     So the exchange runs under wall_clock (a watchdog that shuts the socket down wherever the
-    exchange is blocked, headers included), and the clock is also checked after every chunk. With `max_bytes`, a
-    Content-Length over the limit is refused before the body is read, and the body is counted
-    after decompression (a small gzip that inflates to gigabytes stops at the limit). Once `stop`
-    is set, reading ends at the next chunk with Stopped. Raises DeadlineExceeded, BodyTooLarge or
+    exchange is blocked, headers included), and the clock is also checked after every chunk.
+    With `max_bytes`, a Content-Length over the limit is refused before the body is read, and the
+    body is counted after decompression (a small gzip that inflates to gigabytes stops at the
+    limit). Once `stop` is set, reading ends at the next chunk with Stopped. Raises DeadlineExceeded, BodyTooLarge or
     Stopped (each names `what`, never a URL's credentials) and httpx.HTTPError for transport failures.
     """
     began = time.monotonic()
