@@ -3,9 +3,12 @@ answers read whole within a wall-clock deadline and a size limit."""
 
 from __future__ import annotations
 
+import re
+import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit, urlunsplit
@@ -45,6 +48,15 @@ def safe_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
+def split_credentials(url: str) -> tuple[str, httpx.BasicAuth | None]:
+    """`url` without its user:password, and those as HTTP Basic auth (None when it has none):
+    a client given them apart sends the same request, and httpx's own log lines show no secret."""
+    parsed = httpx.URL(url)
+    if not parsed.userinfo:
+        return url, None
+    return str(parsed.copy_with(userinfo=b"")), httpx.BasicAuth(parsed.username, parsed.password)
+
+
 @dataclass(frozen=True)
 class Fetched:
     """A whole HTTP answer read within a deadline: the (closed) response for its status, headers
@@ -72,35 +84,126 @@ class Fetched:
 
 def fetch_within(client: httpx.Client, request: httpx.Request, *, deadline: float,
                  max_bytes: int | None = None, what: str, stop: threading.Event | None = None) -> Fetched:
-    """Sends `request` and reads its whole body within `deadline` seconds of wall-clock time.
+    """Sends `request` and reads its whole answer (status line, headers, body) within `deadline`
+    seconds of wall-clock time.
 
-    httpx's timeouts are per read: a server that drips a byte every few seconds never trips them,
-    so the clock is checked after every chunk. With `max_bytes`, a Content-Length over the limit
-    is refused before the body is read, and the body is counted after decompression (a small
-    gzip that inflates to gigabytes stops at the limit). Once `stop` is set, reading ends at the
-    next chunk with Stopped. Raises DeadlineExceeded, BodyTooLarge or Stopped (each names `what`,
-    never a URL's credentials) and httpx.HTTPError for transport failures.
+    httpx's timeouts are per read: a server that drips a byte every few seconds never trips them.
+    So the exchange runs under wall_clock (a watchdog that shuts the socket down wherever the
+    exchange is blocked, headers included), and the clock is also checked after every chunk.
+    With `max_bytes`, a Content-Length over the limit is refused before the body is read, and the
+    body is counted after decompression (a small gzip that inflates to gigabytes stops at the
+    limit). Once `stop` is set, reading ends at the next chunk with Stopped. Raises DeadlineExceeded, BodyTooLarge or
+    Stopped (each names `what`, never a URL's credentials) and httpx.HTTPError for transport failures.
     """
     began = time.monotonic()
-    response = client.send(request, stream=True)
     try:
-        declared = response.headers.get("content-length", "")
-        if max_bytes is not None and declared.isdigit() and int(declared) > max_bytes:
-            raise BodyTooLarge(f"{what}: the answer declares {int(declared):,} bytes, more than the limit of "
-                               f"{max_bytes:,}")
-        chunks, size = [], 0
-        for chunk in response.iter_bytes():
-            size += len(chunk)
-            if max_bytes is not None and size > max_bytes:
-                raise BodyTooLarge(f"{what}: the answer exceeds the limit of {max_bytes:,} bytes")
-            if time.monotonic() - began > deadline:
-                raise DeadlineExceeded(f"{what}: no complete answer within {deadline:g} s")
-            if stop is not None and stop.is_set():
-                raise Stopped(f"{what}: not read to the end, the run is stopping")
-            chunks.append(chunk)
+        with wall_clock(request, deadline, what):
+            response = client.send(request, stream=True)
+            try:
+                content = _read_whole(response, began, deadline, max_bytes, what, stop)
+            finally:
+                response.close()
+    except _Late:
+        raise _late(what, deadline) from None
+    return Fetched(response, content)
+
+
+@contextmanager
+def wall_clock(request: httpx.Request, deadline: float, what: str) -> Iterator[None]:
+    """Bounds the exchange of `request` sent inside the block to `deadline` seconds of wall-clock
+    time, from connect to the body's last byte: once the time passes, a watchdog shuts the
+    request's socket down, and the block's httpx error (or its normal end: a shut-down socket may
+    read as a close-delimited body's end) becomes DeadlineExceeded naming `what`. The request asks
+    for `Connection: close`, so each exchange opens the connection the watchdog can reach."""
+    watchdog = _Watchdog(request, deadline)
+    try:
+        yield
+    except httpx.HTTPError:
+        if watchdog.fired.is_set():
+            raise _late(what, deadline) from None
+        raise
     finally:
-        response.close()
-    return Fetched(response, b"".join(chunks))
+        watchdog.cancel()
+    if watchdog.fired.is_set():
+        raise _late(what, deadline)
+
+
+def _late(what: str, deadline: float) -> DeadlineExceeded:
+    return DeadlineExceeded(f"{what}: no complete answer within {round(deadline, 1):g} s")
+
+
+def _read_whole(response: httpx.Response, began: float, deadline: float, max_bytes: int | None, what: str,
+                stop: threading.Event | None) -> bytes:
+    declared = response.headers.get("content-length", "")
+    if max_bytes is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise BodyTooLarge(f"{what}: the answer declares {int(declared):,} bytes, more than the limit of "
+                           f"{max_bytes:,}")
+    chunks, size = [], 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if max_bytes is not None and size > max_bytes:
+            raise BodyTooLarge(f"{what}: the answer exceeds the limit of {max_bytes:,} bytes")
+        if time.monotonic() - began > deadline:
+            raise _Late
+        if stop is not None and stop.is_set():
+            raise Stopped(f"{what}: not read to the end, the run is stopping")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class _Late(Exception):
+    """The body's reading passed the deadline."""
+
+
+class _Watchdog:
+    """Shuts down the socket `request` goes out on once `deadline` seconds have passed: a read
+    blocked on a server that drips its headers then fails at once. The socket is learned from
+    httpcore's `trace` extension (the stream each connect and TLS handshake return)."""
+
+    def __init__(self, request: httpx.Request, deadline: float):
+        self.fired = threading.Event()
+        self._stream = None
+        self._lock = threading.Lock()
+        earlier = request.extensions.get("trace")
+
+        def trace(event: str, info: dict) -> None:
+            if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+                with self._lock:
+                    self._stream = info.get("return_value")
+            if earlier is not None:
+                earlier(event, info)
+
+        request.extensions["trace"] = trace
+        request.headers["Connection"] = "close"  # a pooled connection would reach the watchdog no socket
+        self._timer = threading.Timer(max(deadline, 0.0), self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self) -> None:
+        self.fired.set()
+        with self._lock:
+            sock = self._stream.get_extra_info("socket") if self._stream is not None else None
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:  # already closed: the exchange ended on its own
+                pass
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def safe_error(exc: BaseException) -> str:
+    """An httpx (or any) error as one short line safe to show: `HTTP 500` for an error status
+    (httpx's own message carries the whole URL), otherwise the first line of its text with any
+    `scheme://user:password@` cut down to `scheme://`."""
+    if isinstance(exc, httpx.HTTPStatusError):
+        return f"HTTP {exc.response.status_code}"
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return _CREDENTIALS.sub(r"\1", text)[:120]
+
+
+_CREDENTIALS = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]*@")
 
 
 class DeadlineExceeded(Exception):

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from flows.http import BodyTooLarge, DeadlineExceeded, fetch_within, retry_after, safe_url
-from tests.loopback import Loopback
+from tests.loopback import HeaderDrip, Loopback
 
 
 @pytest.mark.parametrize("headers, expected", [
@@ -102,3 +102,18 @@ def test_a_declared_size_over_the_limit_is_refused_before_reading(server):
 def test_bytes_are_counted_after_decompression(server):
     with pytest.raises(BodyTooLarge, match="exceeds the limit of 1,000,000 bytes"):
         _fetch(server, "/gzip-bomb", deadline=30, max_bytes=1_000_000)
+
+
+@pytest.fixture
+def header_drip():
+    server = HeaderDrip()
+    yield server
+    server.stop()
+
+
+@pytest.mark.timeout(60)  # a hang, not a speed assertion: the drip never ends
+def test_a_server_dripping_its_headers_meets_the_wall_clock_deadline(header_drip):
+    began = time.monotonic()
+    with pytest.raises(DeadlineExceeded, match="test /slow-headers: no complete answer within 1.5 s"):
+        _fetch(header_drip.base, "/slow-headers", deadline=1.5)
+    assert time.monotonic() - began < 5

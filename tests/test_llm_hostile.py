@@ -15,11 +15,13 @@ import pytest
 from flows.config import Settings
 from flows.errors import LLMError
 from flows.llm import LLM
+from flows.llm.transport import NoAnswer, Transport
 from flows.pdf import Extraction, PaperText
 from flows.shortlist.ranking import Profile, rank, score_all
 from flows.summaries import section as section_module
 from flows.summaries.section import summarize
 from tests.helpers import candidate
+from tests.loopback import HeaderDrip
 from tests.openai_server import OpenAIServer
 from tests.test_llm_backends import BODY, FIELDS
 
@@ -231,3 +233,20 @@ def test_clean_answers_raise_no_secret_flag(tmp_path):
         llm = LLM(_settings(srv, tmp_path))
         assert llm.complete_text("rank", [{"role": "user", "content": "hi"}]) == "A plain answer."
     assert llm.flags == []
+
+
+@pytest.mark.timeout(60)  # a hang, not a speed assertion: the drip never ends
+@pytest.mark.parametrize("stream", [False, True], ids=["whole answer", "streamed answer"])
+def test_a_backend_dripping_its_headers_meets_the_deadline(stream):
+    server = HeaderDrip()
+    transport = Transport(server.base + "/v1", None, deadline=1.5)
+    try:
+        began = time.monotonic()
+        with pytest.raises(NoAnswer) as caught:
+            transport.complete({"model": "m", "messages": [], "stream": stream}, max_bytes=100_000)
+        spent = time.monotonic() - began
+    finally:
+        transport.close()
+        server.stop()
+    assert caught.value.kind == "timeout" and "1.5 s" in caught.value.detail
+    assert spent < 6

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlparse
@@ -15,7 +16,7 @@ from flows.shortlist import popularity
 from flows.shortlist.popularity import upvotes
 from flows.shortlist.ranking import Profile, score_all
 from tests.helpers import candidate
-from tests.loopback import Loopback
+from tests.loopback import HeaderDrip, Loopback
 
 WINDOW = window_between("2026-11-16", "2026-11-17")
 
@@ -73,7 +74,8 @@ def test_a_server_that_ignores_week_gives_the_per_day_result(monkeypatch, featur
     assert found == {"2611.00001": 50, "2611.00002": 3}  # today's papers are not counted
     assert "partial (2 papers)" in missing and "2026-11-16 (no papers listed); 2026-11-17 (no papers listed)" in missing
     assert "ignored" not in missing
-    assert asked == ["2026-W47 p=0", "2026-11-16", "2026-11-17", "2026-11-18", "2026-11-19", "2026-11-20", "2026-11-21"]
+    assert asked == ["2026-W47 p=0", "2026-W47 p=1", "2026-W47 p=2",  # a short first page may be the server's page size
+                     "2026-11-16", "2026-11-17", "2026-11-18", "2026-11-19", "2026-11-20", "2026-11-21"]
 
 
 def test_an_unreachable_listing_is_said_not_fatal():
@@ -179,19 +181,23 @@ class Slow(Listing):
         self.answer(b'[{"paper": {"id": "2611.00001", "upvotes": 3}}]')
 
 
-@pytest.mark.timeout(60)
-def test_a_slow_listing_is_bounded_for_the_whole_signal_and_says_why_it_stopped(monkeypatch):
-    monkeypatch.setattr(popularity, "TOTAL_DEADLINE", 2.5)
-    server = Loopback(Slow)
+def _timed(server) -> tuple[dict, str | None, float]:
+    """upvotes() from `server` (stopped after), and the seconds it took."""
     try:
         began = time.monotonic()
         found, why = upvotes(WINDOW, Settings(hf_papers_url=server.base + "/api/daily_papers"))
-        spent = time.monotonic() - began
+        return found, why, time.monotonic() - began
     finally:
         server.stop()
+
+
+@pytest.mark.timeout(60)
+def test_a_slow_listing_is_bounded_for_the_whole_signal_and_says_why_it_stopped(monkeypatch):
+    monkeypatch.setattr(popularity, "TOTAL_DEADLINE", 4.5)  # the week's three pages (p=1 may repeat p=0), a day
+    found, why, spent = _timed(Loopback(Slow))
     assert found == {"2611.00001": 3}  # the days answered in time are kept
-    assert "2026-11-21 (not asked: the signal's 2.5 s were spent)" in why
-    assert spent < 5  # six days at 1 s each would be 6 s; a hang, not a speed assertion
+    assert "2026-11-21 (not asked: the signal's 4.5 s were spent)" in why
+    assert spent < 7  # the week and six days at 1 s each would be 9 s; a hang, not a speed assertion
 
 
 FEATURED = [("2611.00001", 42, "2026-11-18T08:00:00.000Z"), ("2611.00003", 50, "2026-11-19T10:00:00+00:00"),
@@ -240,22 +246,88 @@ def _ask_weeks(monkeypatch, mode: str, first: int = 0):
 
 
 @pytest.mark.parametrize("first", [0, 1])
-def test_the_weeks_listing_serves_the_days_with_one_paged_request_and_no_day_asked(monkeypatch, first):
+def test_the_weeks_listing_serves_the_days_it_lists_and_only_the_others_are_asked(monkeypatch, first):
     found, why = _ask_weeks(monkeypatch, "ends", first)
     assert found == {"2611.00001": 42, "2611.00002": 3, "2611.00003": 50, "2611.00004": 7}  # not the Sunday's
     pages = {0: range(4), 1: range(5)}[first]  # three full pages and a short one; from 1, p=1 repeats p=0
-    assert WeekPapers.asked == [f"2026-W47 p={p}" for p in pages]
+    assert WeekPapers.asked == [f"2026-W47 p={p}" for p in pages] + ["2026-11-16", "2026-11-17", "2026-11-21"]
     assert "2026-11-16 (no papers listed); 2026-11-17 (no papers listed); 2026-11-21 (no papers listed)" in why
     assert "2 entries ignored" in why
 
 
 @pytest.mark.parametrize(("mode", "pages", "days"), [
-    ("ignores p", 3, 0),  # p=1 may repeat p=0 (a listing counting from 1); a second repeat ends it
-    ("full then empty", 2, 0),
+    ("ignores p", 3, 4),  # p=1 may repeat p=0 (a listing counting from 1); a second repeat ends it
+    ("full then empty", 2, 4),  # the four days the one page does not list are asked alone
     ("endless", 5, 6),  # MAX_PAGES full pages: the listing is cut, so each day is asked
 ])
 def test_paging_a_weeks_listing_stops_at_a_repeated_or_empty_page_and_is_bounded(monkeypatch, mode, pages, days):
     found, why = _ask_weeks(monkeypatch, mode)
     assert WeekPapers.asked[:pages] == [f"2026-W47 p={p}" for p in range(pages)]
     assert len(WeekPapers.asked) == pages + days and not any("W" in a for a in WeekPapers.asked[pages:])
-    assert found == ({} if days else {"2611.00001": 42, "2611.00003": 50})
+    assert found == ({} if days == 6 else {"2611.00001": 42, "2611.00003": 50})
+
+
+class Failing(Listing):
+    """A listing that answers every request with HTTP 500."""
+
+    def do_GET(self):  # noqa: N802
+        self.send_response(500)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+def test_a_failing_listing_behind_credentials_never_shows_the_password(caplog):
+    server = Loopback(Failing)
+    url = server.base.replace("http://", "http://user:s3cretpw@") + "/api/daily_papers"
+    try:
+        with caplog.at_level("INFO"):
+            found, why = upvotes(WINDOW, Settings(hf_papers_url=url))
+    finally:
+        server.stop()
+    assert found == {} and "2026-11-16 (HTTPStatusError: HTTP 500)" in why  # the week failed too, and was logged
+    assert "W47" in caplog.text and "HTTP 500" in caplog.text
+    assert "s3cretpw" not in why and "s3cretpw" not in caplog.text
+
+
+@pytest.mark.timeout(120)  # a hang, not a speed assertion: the drip never ends
+def test_a_listing_dripping_its_headers_is_bounded_and_names_the_days(monkeypatch):
+    monkeypatch.setattr(popularity, "DEADLINE", 1.0)
+    monkeypatch.setattr(popularity, "TOTAL_DEADLINE", 3.5)
+    found, why, spent = _timed(HeaderDrip())
+    assert found == {} and "2026-11-16 (DeadlineExceeded: the Hugging Face listing: no complete answer within 1 s)" in why
+    assert "2026-11-21 (not asked: the signal's 3.5 s were spent)" in why
+    assert spent < 10
+    waited = re.findall(r"no complete answer within (\S+) s", why)
+    assert len(waited) >= 3 and all(re.fullmatch(r"\d+(\.\d)?", w) for w in waited)  # the last gets what is left
+
+
+class FiftyAPage(Listing):
+    """A week's listing that serves at most 50 papers a page whatever `limit` asks, newest first:
+    20 papers featured on each day of 2026-W47; a day asked alone answers its 20."""
+
+    asked: list[str] = []
+    papers = [(f"2611.{day * 100 + i:05d}", day, f"2026-11-{day}T{i % 24:02d}:00:00Z")
+              for day in range(22, 15, -1) for i in range(20)]
+
+    def do_GET(self):  # noqa: N802
+        kind, value = self.question()
+        FiftyAPage.asked.append(value)
+        query = parse_qs(urlparse(self.path).query)
+        if kind == "date":
+            rows = [row for row in self.papers if row[2].startswith(value)]
+        else:
+            page = int(query["p"][0])
+            rows = self.papers[page * 50:(page + 1) * 50]
+        self.answer(json.dumps([{"paper": {"id": i, "upvotes": n}, "publishedAt": when} for i, n, when in rows]).encode())
+
+
+def test_a_listing_serving_fewer_than_limit_a_page_is_paged_to_its_end_and_loses_no_day():
+    FiftyAPage.asked = []
+    server = Loopback(FiftyAPage)
+    try:
+        found, why = upvotes(WINDOW, Settings(hf_papers_url=server.base + "/api/daily_papers"))
+    finally:
+        server.stop()
+    assert why is None
+    assert len(found) == 6 * 20 and found["2611.01600"] == 16 and found["2611.02119"] == 21
+    assert FiftyAPage.asked == ["2026-W47 p=0", "2026-W47 p=1", "2026-W47 p=2"]  # 50, 50 and 40 papers

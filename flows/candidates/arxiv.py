@@ -26,7 +26,7 @@ from flows.candidates.week import Window
 from flows.config import Settings
 from flows.errors import FeedError, PdfError
 from flows.files import write_atomic
-from flows.http import BodyTooLarge, DeadlineExceeded, Fetched, fetch_within, retry_after
+from flows.http import BodyTooLarge, DeadlineExceeded, Fetched, fetch_within, retry_after, safe_error, safe_url
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +196,7 @@ class ArxivClient:
         if target.exists():
             return target
         url = f"{self.settings.arxiv_pdf_url}/{cand.versioned_id}"
-        source = f"PDF of {cand.versioned_id} ({url})"
+        source = f"PDF of {cand.versioned_id} ({safe_url(url)})"
 
         def fetch() -> bytes:
             response = self._get(url, None, source, self.settings.pdf_max_bytes, _too_large_pdf)
@@ -233,7 +233,7 @@ class ArxivClient:
         try:
             response = GATE.run(self.settings.arxiv_delay_seconds, send, self.settings.cache_dir / "arxiv.gate")
         except (httpx.TransportError, DeadlineExceeded) as exc:
-            raise _Retryable(f"{source}: {type(exc).__name__}: {exc} at {url} "
+            raise _Retryable(f"{source}: {type(exc).__name__}: {safe_error(exc)} at {safe_url(url)} "
                              "(ARXIV_API_URL / ARXIV_PDF_URL say where arXiv is; TOP5_ARXIV_DEADLINE how long "
                              "an answer may take)") from None
         except BodyTooLarge as exc:

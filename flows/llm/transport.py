@@ -2,8 +2,9 @@
 
 The transport owns the deadline of each attempt and nothing else: no retries (flows/llm/retry.py
 owns them), no parsing beyond the HTTP answer (flows/llm/answers.py). httpx's timeouts are per
-read, so a server that drips a byte every few seconds never trips them: the clock is checked
-after every chunk (flows.http.fetch_within), and for streamed answers after every line. Answers
+read, so a server that drips a byte every few seconds never trips them: a watchdog shuts the
+socket down when the deadline passes (flows.http.wall_clock, which fetch_within uses too), and the
+clock is checked after every chunk, and for streamed answers after every line. Answers
 larger than the caller accepts are refused while they arrive.
 
 Why httpx and not the openai SDK here: the SDK reads error bodies and non-streamed answers
@@ -20,7 +21,7 @@ from collections.abc import Iterator
 
 import httpx
 
-from flows.http import BodyTooLarge, DeadlineExceeded, Stopped, fetch_within, retry_after
+from flows.http import BodyTooLarge, DeadlineExceeded, Stopped, fetch_within, retry_after, wall_clock
 from flows.llm.answers import Answer, InBandError, read_completion, read_stream
 from flows.text import clip
 
@@ -81,13 +82,14 @@ class Transport:
 
     def _streamed(self, request: httpx.Request, max_bytes: int) -> Answer:
         began = time.monotonic()
-        response = self._client.send(request, stream=True)
-        try:
-            if response.status_code >= 400 or "event-stream" not in response.headers.get("content-type", ""):
-                return _read(response, _read_limited(response, began, self.deadline, max_bytes, self.stop))
-            return _events_answer(_events(response.iter_lines(), began, self.deadline, max_bytes, self.stop))
-        finally:
-            response.close()  # an abandoned stream stops llama.cpp generating for it
+        with wall_clock(request, self.deadline, "the LLM answer"):
+            response = self._client.send(request, stream=True)
+            try:
+                if response.status_code >= 400 or "event-stream" not in response.headers.get("content-type", ""):
+                    return _read(response, _read_limited(response, began, self.deadline, max_bytes, self.stop))
+                return _events_answer(_events(response.iter_lines(), began, self.deadline, max_bytes, self.stop))
+            finally:
+                response.close()  # an abandoned stream stops llama.cpp generating for it
 
 
 def _read_limited(response: httpx.Response, began: float, deadline: float, max_bytes: int,

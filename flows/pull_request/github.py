@@ -9,7 +9,7 @@ from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_ex
 
 from flows.config import Settings
 from flows.errors import PullRequestError
-from flows.http import BodyTooLarge, DeadlineExceeded, fetch_within, safe_url
+from flows.http import BodyTooLarge, DeadlineExceeded, fetch_within, safe_error, safe_url
 from flows.pull_request.body import TOOL, inline
 from flows.pull_request.git import redact
 
@@ -64,8 +64,8 @@ class GitHub:
             response = self._send(method, path, **kwargs)
         except (_Transient, httpx.TransportError) as exc:
             raise PullRequestError(redact(
-                f"GitHub API at {self.settings.github_api_url} could not {action} after {API_ATTEMPTS} tries "
-                f"({type(exc).__name__}: {exc}). {self.where}", self.settings.github_token)) from None
+                f"GitHub API at {safe_url(self.settings.github_api_url)} could not {action} after {API_ATTEMPTS} tries "
+                f"({type(exc).__name__}: {safe_error(exc)}). {self.where}", self.settings.github_token)) from None
         if response.is_redirect or response.status_code >= 400:
             raise PullRequestError(redact(self._explain(response, action), self.settings.github_token))
         try:

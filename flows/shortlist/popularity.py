@@ -4,7 +4,7 @@ The days asked are the window's and the few after it, when its papers are announ
 requests, in order: for each ISO week holding at least WEEK_MIN_DAYS of those days, the week's
 listing `HF_PAPERS_URL?week=YYYY-Www&p=0,1,...&limit=PAGE_SIZE&sort=publishedAt` (at most
 MAX_PAGES pages); then `HF_PAPERS_URL?date=YYYY-MM-DD` for each day no week's listing covered.
-A week's listing covers its days only when it serves: every page answered a list, the last page
+A week's listing covers the days it lists papers of, and only when it serves: every page answered a list, the last page
 came before MAX_PAGES, and its papers were featured (`publishedAt`) on two days or more, all
 inside that week (a server that ignores `week` answers today's papers). A paper counts for the day it
 was featured; a listing that does not serve is logged, not flagged, and its days are asked one by
@@ -33,7 +33,7 @@ from flows.candidates.candidate import split_version
 from flows.candidates.week import Window
 from flows.config import Settings
 from flows.errors import ConfigError
-from flows.http import BodyTooLarge, DeadlineExceeded, fetch_within, safe_url
+from flows.http import BodyTooLarge, DeadlineExceeded, fetch_within, safe_error, safe_url, split_credentials
 from flows.text import ARXIV_ID
 
 log = logging.getLogger(__name__)
@@ -104,8 +104,9 @@ def upvotes(window: Window, settings: Settings, *, transport: httpx.BaseTranspor
     found: dict[str, int] = {}
     missing: dict[str, str] = {}  # day -> why
     days = list(_days(window.start.date(), (window.end + ANNOUNCEMENT_LAG).date()))
-    with httpx.Client(timeout=httpx.Timeout(DEADLINE, connect=5.0), transport=transport) as client:
-        listing = _Listing(client, settings.hf_papers_url)
+    url, auth = split_credentials(settings.hf_papers_url)
+    with httpx.Client(timeout=httpx.Timeout(DEADLINE, connect=5.0), auth=auth, transport=transport) as client:
+        listing = _Listing(client, url)
         listed, ignored = _weeks(listing, days)
         for day in days:
             try:
@@ -114,7 +115,7 @@ def upvotes(window: Window, settings: Settings, *, transport: httpx.BaseTranspor
                 missing[day.isoformat()] = str(exc)
                 continue
             except _ASKED as exc:
-                missing[day.isoformat()] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else ''}"
+                missing[day.isoformat()] = f"{type(exc).__name__}: {safe_error(exc)}"
                 continue
             if not items:
                 missing[day.isoformat()] = "no papers listed"
@@ -168,21 +169,22 @@ def _weeks(listing: _Listing, days: list[date]) -> tuple[dict[date, list], int]:
             by_day, no_date = _by_day(_pages(listing, {"week": week}), week)
         except (*_ASKED, _Spent) as exc:
             log.info("Hugging Face listing of %s not used, its days are asked one by one: %s: %s",
-                     week, type(exc).__name__, str(exc)[:120])
+                     week, type(exc).__name__, safe_error(exc))
             continue
-        listed.update((day, by_day.get(day, [])) for day in its_days)
+        listed.update((day, by_day[day]) for day in its_days if day in by_day)  # a day it lacks is asked alone
         undated += no_date
     return listed, undated
 
 
 def _pages(listing: _Listing, params: dict) -> list:
-    """The entries of a paged listing: pages p=0, 1, ... of PAGE_SIZE, until a page is shorter
-    than PAGE_SIZE (an empty one too) or lists only papers earlier pages listed (a server that
-    ignores `p`).
+    """The entries of a paged listing: pages p=0, 1, ... of PAGE_SIZE, until a page is empty,
+    shorter than a full page (PAGE_SIZE, or the first page's length when the server serves fewer
+    than `limit` a page) or lists only papers earlier pages listed (a server that ignores `p`).
     Page 1 may repeat page 0: a listing that counts pages from 1 answers p=0 with its first page.
     Raises ValueError when MAX_PAGES full pages did not reach the end."""
     entries: list = []
     seen: set[str] = set()
+    full = PAGE_SIZE
     for page in range(MAX_PAGES):
         items = listing.get({**params, "p": page, "limit": PAGE_SIZE, "sort": "publishedAt"})
         ids = {_paper_id(raw) for raw in items}
@@ -191,7 +193,9 @@ def _pages(listing: _Listing, params: dict) -> list:
         if not ids <= seen:
             entries.extend(items)
             seen |= ids
-        if len(items) < PAGE_SIZE:
+        if page == 0:
+            full = min(full, len(items))  # a server may serve fewer than `limit` a page
+        if not items or len(items) < full:
             return entries
     raise ValueError(f"the listing goes on past {MAX_PAGES} pages of {PAGE_SIZE}")
 
