@@ -96,15 +96,12 @@ def fetch_within(client: httpx.Client, request: httpx.Request, *, deadline: floa
     Stopped (each names `what`, never a URL's credentials) and httpx.HTTPError for transport failures.
     """
     began = time.monotonic()
-    try:
-        with wall_clock(request, deadline, what):
-            response = client.send(request, stream=True)
-            try:
-                content = _read_whole(response, began, deadline, max_bytes, what, stop)
-            finally:
-                response.close()
-    except _Late:
-        raise _late(what, deadline) from None
+    with wall_clock(request, deadline, what):
+        response = client.send(request, stream=True)
+        try:
+            content = read_whole(response, began, deadline, max_bytes, what, stop)
+        finally:
+            response.close()
     return Fetched(response, content)
 
 
@@ -132,8 +129,11 @@ def _late(what: str, deadline: float) -> DeadlineExceeded:
     return DeadlineExceeded(f"{what}: no complete answer within {round(deadline, 1):g} s")
 
 
-def _read_whole(response: httpx.Response, began: float, deadline: float, max_bytes: int | None, what: str,
-                stop: threading.Event | None) -> bytes:
+def read_whole(response: httpx.Response, began: float, deadline: float, max_bytes: int | None, what: str,
+               stop: threading.Event | None = None) -> bytes:
+    """The body of a streamed `response`, read by chunks: BodyTooLarge past `max_bytes` (declared
+    or counted after decompression), DeadlineExceeded once `deadline` seconds passed since `began`
+    (time.monotonic), Stopped once `stop` is set; each names `what`."""
     declared = response.headers.get("content-length", "")
     if max_bytes is not None and declared.isdigit() and int(declared) > max_bytes:
         raise BodyTooLarge(f"{what}: the answer declares {int(declared):,} bytes, more than the limit of "
@@ -144,15 +144,11 @@ def _read_whole(response: httpx.Response, began: float, deadline: float, max_byt
         if max_bytes is not None and size > max_bytes:
             raise BodyTooLarge(f"{what}: the answer exceeds the limit of {max_bytes:,} bytes")
         if time.monotonic() - began > deadline:
-            raise _Late
+            raise _late(what, deadline)
         if stop is not None and stop.is_set():
             raise Stopped(f"{what}: not read to the end, the run is stopping")
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-class _Late(Exception):
-    """The body's reading passed the deadline."""
 
 
 class _Watchdog:

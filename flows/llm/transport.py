@@ -21,7 +21,7 @@ from collections.abc import Iterator
 
 import httpx
 
-from flows.http import BodyTooLarge, DeadlineExceeded, Stopped, fetch_within, retry_after, wall_clock
+from flows.http import BodyTooLarge, DeadlineExceeded, Stopped, fetch_within, read_whole, retry_after, wall_clock
 from flows.llm.answers import Answer, InBandError, read_completion, read_stream
 from flows.text import clip
 
@@ -86,22 +86,11 @@ class Transport:
             response = self._client.send(request, stream=True)
             try:
                 if response.status_code >= 400 or "event-stream" not in response.headers.get("content-type", ""):
-                    return _read(response, _read_limited(response, began, self.deadline, max_bytes, self.stop))
+                    return _read(response, read_whole(response, began, self.deadline, max_bytes, "the LLM answer",
+                                                      self.stop))
                 return _events_answer(_events(response.iter_lines(), began, self.deadline, max_bytes, self.stop))
             finally:
                 response.close()  # an abandoned stream stops llama.cpp generating for it
-
-
-def _read_limited(response: httpx.Response, began: float, deadline: float, max_bytes: int,
-                  stop: threading.Event) -> bytes:
-    chunks, size = [], 0
-    for chunk in response.iter_bytes():
-        size += len(chunk)
-        if size > max_bytes:
-            raise BodyTooLarge(f"the LLM answer exceeds the limit of {max_bytes:,} bytes")
-        _in_time(began, deadline, stop)
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _in_time(began: float, deadline: float, stop: threading.Event | None) -> None:
