@@ -185,7 +185,7 @@ def blend(cands: list[Candidate], taste: LearnedTaste | None, description: str, 
     words = semantic_weight(taste) if words is None else words
     before, upvoted = prior.prior(cands, description, embedder, upvotes) if words else (None, False)
     popularity = popularity_weight(taste, upvoted) if popularity is None else popularity
-    return fuse(len(cands), views, before, words, _log_upvotes(cands, upvotes), popularity, fusion)
+    return fuse(len(cands), views, before, words, log_upvotes(cands, upvotes), popularity, fusion)
 
 
 def popularity_weight(taste: LearnedTaste | None, in_prior: bool = False) -> float:
@@ -195,7 +195,9 @@ def popularity_weight(taste: LearnedTaste | None, in_prior: bool = False) -> flo
     return 0.0 if in_prior or (taste is not None and taste.upvote_weeks) else NO_HISTORY_POPULARITY
 
 
-def _log_upvotes(cands: list[Candidate], upvotes: dict[str, int] | None) -> np.ndarray | None:
+def log_upvotes(cands: list[Candidate], upvotes: dict[str, int] | None) -> np.ndarray | None:
+    """log(1 + upvotes) of each candidate (0 when not listed), shape (len(cands),); None when the
+    week's upvotes are not known."""
     return None if upvotes is None else features.popularity(cands, upvotes)[:, 0]
 
 

@@ -225,7 +225,6 @@ def _by_day(items: list, week: str) -> tuple[dict[date, list], int]:
     return by_day, undated
 
 
-
 def _featured_day(raw) -> date | None:
     """The UTC day an entry was featured (its `publishedAt`; without an offset, UTC), or None."""
     try:

@@ -19,7 +19,7 @@ import numpy as np
 
 from flows.candidates.candidate import split_version
 from flows.errors import ConfigError
-from flows.shortlist import features, learned, popularity, prior
+from flows.shortlist import learned, popularity, prior
 from flows.shortlist.embeddings import Embedder
 from flows.shortlist.learned import History
 
@@ -93,8 +93,7 @@ def replay(weeks: Sequence[History], rankers: dict[str, Ranker], embedder: Embed
         before, upvotes_in_prior = prior.prior(week.candidates, description, embedder, week.upvotes)
         got = Learned(taste, fitted, views, time.perf_counter() - began,
                       similarity=prior.semantic(week.candidates, description, embedder),
-                      log_upvotes=None if week.upvotes is None else features.popularity(week.candidates,
-                                                                                       week.upvotes)[:, 0],
+                      log_upvotes=learned.log_upvotes(week.candidates, week.upvotes),
                       unpopular=taste.view_scores(week.candidates, embedder, {}) if taste and week.upvotes else views,
                       before=before, upvotes_in_prior=upvotes_in_prior)
         log.info("%s: learned from %d weeks in %.1f s", week.name, len(past), fitted)
