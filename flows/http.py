@@ -83,7 +83,8 @@ class Fetched:
 
 
 def fetch_within(client: httpx.Client, request: httpx.Request, *, deadline: float,
-                 max_bytes: int | None = None, what: str, stop: threading.Event | None = None) -> Fetched:
+                 max_bytes: int | None = None, what: str, stop: threading.Event | None = None,
+                 auth: httpx.Auth | None = None) -> Fetched:
     """Sends `request` and reads its whole answer (status line, headers, body) within `deadline`
     seconds of wall-clock time.
 
@@ -92,12 +93,14 @@ def fetch_within(client: httpx.Client, request: httpx.Request, *, deadline: floa
     exchange is blocked, headers included), and the clock is also checked after every chunk.
     With `max_bytes`, a Content-Length over the limit is refused before the body is read, and the
     body is counted after decompression (a small gzip that inflates to gigabytes stops at the
-    limit). Once `stop` is set, reading ends at the next chunk with Stopped. Raises DeadlineExceeded, BodyTooLarge or
-    Stopped (each names `what`, never a URL's credentials) and httpx.HTTPError for transport failures.
+    limit). Once `stop` is set, reading ends at the next chunk with Stopped. `auth` (split_credentials'
+    second half) is sent with this request only; None leaves the client's own. Raises DeadlineExceeded,
+    BodyTooLarge or Stopped (each names `what`, never a URL's credentials) and httpx.HTTPError for
+    transport failures.
     """
     began = time.monotonic()
     with wall_clock(request, deadline, what):
-        response = client.send(request, stream=True)
+        response = client.send(request, stream=True, auth=httpx.USE_CLIENT_DEFAULT if auth is None else auth)
         try:
             content = read_whole(response, began, deadline, max_bytes, what, stop)
         finally:
