@@ -3,7 +3,7 @@
 It serves `/api/query` (Atom, paged with start/max_results, filtered by the query's
 `submittedDate:[A TO B]` on each entry's <published> and by its `cat:` terms) and
 `/pdf/<id>v<N>` from a folder of PDFs (404 when there is none), over real sockets on
-127.0.0.1. Failures can be injected, and every request is logged with its arrival time.
+127.0.0.1. Failures can be injected, and every request is logged with its arrival time and headers.
 
 Run it by hand to serve a mirror folder: python tests/arxiv_server.py ../shared/fixtures/week
 """
@@ -62,6 +62,7 @@ class Logged:
     path: str
     query: dict
     at: float  # time.monotonic() on arrival
+    headers: dict[str, str]  # names lowercased
 
 
 class ArxivServer:
@@ -116,7 +117,7 @@ class ArxivServer:
         url = urlparse(request.path)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         with self._lock:
-            self.log.append(Logged(url.path, query, time.monotonic()))
+            self.log.append(Logged(url.path, query, time.monotonic(), {k.lower(): v for k, v in request.headers.items()}))
             failure = self._failures.pop(0) if self._failures else None
         if failure:
             status, headers, body = failure

@@ -172,3 +172,50 @@ def test_a_window_still_empty_after_the_checks_says_so(tmp_path, caplog):
         asked = len(srv.api_requests())
     assert found == [] and asked == 3
     assert "arXiv answered 0 results 3 times, 0.1 s apart: the window has no papers" in caplog.text
+
+
+def _behind_proxy(url: str, password: str) -> str:
+    return url.replace("http://", f"http://user:{password}@")
+
+
+def test_a_proxy_password_in_the_urls_is_sent_as_basic_auth_and_never_logged(tmp_path, monkeypatch, caplog):
+    """ARXIV_API_URL / ARXIV_PDF_URL may name a proxy as user:password@host: the listing and the
+    PDF arrive, the proxy gets the Basic auth, and no log record of any logger (httpx's own
+    "HTTP Request: GET ..." lines included) nor any error message shows the password."""
+    import base64
+    import logging
+    import socket
+
+    for name in ("", "httpx", "httpcore"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    monkeypatch.setattr("flows.candidates.arxiv.ATTEMPTS", 2)
+    secret, basic = "s3cret", base64.b64encode(b"user:s3cret").decode()
+    pdf_dir = tmp_path / "mirror"
+    pdf_dir.mkdir()
+    (pdf_dir / "2611.00000v1.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    with ArxivServer(atom_feed(_entries(2)), pdf_dir) as srv:
+        settings = Settings(arxiv_api_url=_behind_proxy(srv.api_url, secret),
+                            arxiv_pdf_url=_behind_proxy(srv.pdf_url, secret), arxiv_delay_seconds=0.0,
+                            cache_dir=tmp_path)
+        with ArxivClient(settings) as client:
+            by_id = {c.arxiv_id: c for c in client.search(WINDOW, ["cs.LG"])}
+            assert client.download_pdf(by_id["2611.00000"], tmp_path / "pdf").read_bytes().startswith(b"%PDF")
+            with pytest.raises(PdfError, match="404") as missing:
+                client.download_pdf(by_id["2611.00001"], tmp_path / "pdf")
+            srv.fail_next(503, times=2)
+            with pytest.raises(FeedError, match="HTTP 503") as gave_up:
+                client.search(WINDOW, ["cs.LG"])
+    with socket.socket() as closed:  # nothing listens there: the transport error's message
+        closed.bind(("127.0.0.1", 0))
+        gone = _behind_proxy(f"http://127.0.0.1:{closed.getsockname()[1]}/api/query", secret)
+    with ArxivClient(Settings(arxiv_api_url=gone, arxiv_delay_seconds=0.0, cache_dir=tmp_path)) as client:
+        with pytest.raises(FeedError, match="ConnectError") as unreachable:
+            client.search(WINDOW, ["cs.LG"])
+
+    assert {"/api/query", "/pdf/2611.00000v1", "/pdf/2611.00001v1"} <= {r.path for r in srv.log}
+    assert all(r.headers.get("authorization") == f"Basic {basic}" for r in srv.log)
+    requests = [r.getMessage() for r in caplog.records if r.name == "httpx" and "HTTP Request: GET" in r.getMessage()]
+    assert any(srv.pdf_url.removeprefix("http://") + "/2611.00000v1" in line for line in requests)  # httpx's own lines were captured
+    everything = "\n".join([caplog.text, *(r.getMessage() for r in caplog.records),
+                            *(str(e.value) for e in (missing, gave_up, unreachable))])
+    assert secret not in everything and basic not in everything

@@ -26,7 +26,16 @@ from flows.candidates.week import Window
 from flows.config import Settings
 from flows.errors import FeedError, PdfError
 from flows.files import write_atomic
-from flows.http import BodyTooLarge, DeadlineExceeded, Fetched, fetch_within, retry_after, safe_error, safe_url
+from flows.http import (
+    BodyTooLarge,
+    DeadlineExceeded,
+    Fetched,
+    fetch_within,
+    retry_after,
+    safe_error,
+    safe_url,
+    split_credentials,
+)
 
 log = logging.getLogger(__name__)
 
@@ -223,12 +232,15 @@ class ArxivClient:
     def _get(self, url: str, params: dict | None, source: str, max_bytes: int,
              too_large: Callable[[str], Exception]) -> Fetched:
         """The whole answer, read within TOP5_ARXIV_DEADLINE seconds of wall-clock time and at most
-        `max_bytes` after decompression (else the error `too_large` makes of the message)."""
+        `max_bytes` after decompression (else the error `too_large` makes of the message). A
+        user:password in `url` (a proxy's) goes as this request's Basic auth, so no log line shows it."""
+        plain, auth = split_credentials(url)
+
         def send() -> Fetched:
             self.requests += 1
-            request = self._http.build_request("GET", url, params=params)
+            request = self._http.build_request("GET", plain, params=params)
             return fetch_within(self._http, request, deadline=self.settings.arxiv_deadline, max_bytes=max_bytes,
-                                what=source)
+                                what=source, auth=auth)
 
         try:
             response = GATE.run(self.settings.arxiv_delay_seconds, send, self.settings.cache_dir / "arxiv.gate")
