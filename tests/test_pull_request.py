@@ -426,6 +426,32 @@ def test_an_api_that_answers_something_else_than_github_names_the_setting(repos,
         open_pull_request(write_draft(work / "digests" / WEEK), settings(github))
 
 
+def test_a_password_in_the_api_url_is_sent_as_basic_auth_and_never_shown(repos, github, caplog):
+    """GITHUB_API_URL may carry user:password@ (a proxy's, or a token as GitHub's Basic auth): it is
+    sent as the Basic auth it always was, and no message nor log record (httpx's own included) shows it."""
+    for name in ("", "httpx", "httpcore"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    work, _ = repos
+    secret, basic = "s3cret", base64.b64encode(b"user:s3cret").decode()
+    config = settings(github, github_api_url=github.url.replace("http://", f"http://user:{secret}@"))
+    folder = write_draft(work / "digests" / WEEK)
+    messages = []
+    for answer in [(307, f"{github.url.replace('127.0.0.1', 'localhost')}/repos/{REPOSITORY}/pulls"), (200, ""), None]:
+        if answer:  # moved elsewhere; something else than GitHub; none: the Basic auth is no GitHub token (401)
+            github.redirect_next(*answer)
+        with pytest.raises(PullRequestError) as caught:
+            open_pull_request(folder, config)
+        messages.append(caught.value.message)
+
+    assert "answered 307" in messages[0] and "did not answer like GitHub" in messages[1] and "401" in messages[2]
+    assert all(f"GitHub API at {github.url} " in m for m in messages[:2])
+    assert [r.headers.get("authorization") for r in github.log] == [f"Basic {basic}"] * 3
+    requests = [r.getMessage() for r in caplog.records if r.name == "httpx" and "HTTP Request: GET" in r.getMessage()]
+    assert len(requests) == 3 and all(github.url.removeprefix("http://") in line for line in requests)
+    everything = "\n".join([caplog.text, *(r.getMessage() for r in caplog.records), *messages])
+    assert secret not in everything and basic not in everything
+
+
 def test_git_does_not_follow_a_redirect_with_the_token(repos, github):
     work, _ = repos
     with GitHubServer(TOKEN, REPOSITORY) as elsewhere:

@@ -9,7 +9,7 @@ from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_ex
 
 from flows.config import Settings
 from flows.errors import PullRequestError
-from flows.http import BodyTooLarge, DeadlineExceeded, fetch_within, safe_error, safe_url
+from flows.http import BodyTooLarge, DeadlineExceeded, fetch_within, safe_error, safe_url, split_credentials
 from flows.pull_request.body import TOOL, inline
 from flows.pull_request.git import redact
 
@@ -29,7 +29,9 @@ class GitHub:
     def __init__(self, settings: Settings, branch: str, where: str):
         self.settings, self.branch, self.where = settings, branch, where
         self.repo = settings.github_repository
-        self.client = httpx.Client(base_url=settings.github_api_url, timeout=30, headers={
+        # a user:password in GITHUB_API_URL goes apart, as Basic auth, so httpx's log lines never show it
+        api, auth = split_credentials(settings.github_api_url)
+        self.client = httpx.Client(base_url=api, auth=auth, timeout=30, headers={
             "Authorization": f"Bearer {settings.github_token}",
             "Accept": "application/vnd.github+json",
             "X-GitHub-Api-Version": "2022-11-28",
@@ -114,14 +116,14 @@ class GitHub:
         fix = ("if the repository was renamed or transferred, set GITHUB_REPOSITORY to its new owner/name"
                if "/repos/" in target.path and not elsewhere else
                "set GITHUB_API_URL to the API's real address (GitHub Enterprise: https://HOST/api/v3)")
-        return (f"GitHub API at {self.settings.github_api_url} answered {response.status_code} "
+        return (f"GitHub API at {safe_url(self.settings.github_api_url)} answered {response.status_code} "
                 f"({response.reason_phrase}) to {safe_url(str(target))} when trying to {action}; redirects are "
                 f"not followed, so GITHUB_TOKEN was not sent there: {fix}.")
 
     def _not_github(self, response: httpx.Response | None, action: str) -> str:
         kind = response.headers.get("Content-Type", "no content type") if response is not None else "another shape"
-        return (f"GitHub API at {self.settings.github_api_url} did not answer like GitHub ({kind}) when trying "
-                f"to {action}: check GITHUB_API_URL (GitHub Enterprise: https://HOST/api/v3). {self.where}")
+        return (f"GitHub API at {safe_url(self.settings.github_api_url)} did not answer like GitHub ({kind}) when "
+                f"trying to {action}: check GITHUB_API_URL (GitHub Enterprise: https://HOST/api/v3). {self.where}")
 
 
 def _github_message(response: httpx.Response) -> str:
