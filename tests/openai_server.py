@@ -41,6 +41,7 @@ class OpenAIServer:
     def __init__(self, reply: Reply):
         self.reply = reply
         self.requests: list[dict] = []
+        self.headers: list[dict[str, str]] = []  # each chat request's, names lowercased
         self.base_url = ""
         self._lock = threading.Lock()
         self._failures: list[tuple[int, dict, str]] = []
@@ -171,6 +172,7 @@ class _Handler(BaseHTTPRequestHandler):
         except json.JSONDecodeError:
             self._send(400, {}, {"error": {"message": "body is not JSON", "type": "invalid_request_error"}})
             return
+        self.owner.headers.append({k.lower(): v for k, v in self.headers.items()})
         stall, failure = self.owner._take_script(request)
         if stall:
             time.sleep(stall)

@@ -348,6 +348,32 @@ def test_secret_never_leaks(tmp_path, caplog):
     assert described["base_url"] == srv.base_url
 
 
+def test_a_password_in_the_base_url_is_sent_as_basic_auth_and_never_logged(tmp_path, caplog):
+    """OPENAI_BASE_URL may name a proxy as user:password@host: the request goes with that Basic
+    auth, and neither a log record (httpx's own lines included) nor an error shows the password."""
+    import base64
+
+    for name in ("", "httpx", "httpcore"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    password, basic = "pr0xyS3cret", base64.b64encode(b"user:pr0xyS3cret").decode()
+    settings = make_settings(tmp_path, llm_max_attempts=1)
+    with OpenAIServer(scripted("through the proxy")) as srv:
+        with LLM(settings, base_url=srv.base_url.replace("http://", f"http://user:{password}@")) as llm:
+            assert llm.complete_text("rank", MESSAGES) == "through the proxy"
+    with socket.socket() as sock:  # a port nobody listens on: the connect error's message
+        sock.bind(("127.0.0.1", 0))
+        gone = f"http://user:{password}@127.0.0.1:{sock.getsockname()[1]}/v1"
+    with LLM(settings, base_url=gone) as llm, pytest.raises(LLMError, match="could not connect") as info:
+        llm.complete_text("rank", [{"role": "user", "content": "not cached"}])
+
+    assert [h.get("authorization") for h in srv.headers] == [f"Basic {basic}"]
+    requests = [r.getMessage() for r in caplog.records if r.name == "httpx" and "HTTP Request: POST" in r.getMessage()]
+    assert any(srv.base_url.removeprefix("http://") + "/chat/completions" in line for line in requests)
+    seen = "\n".join([caplog.text, *(r.getMessage() for r in caplog.records), str(info.value),
+                      "".join(traceback.format_exception(info.value))])
+    assert password not in seen and basic not in seen
+
+
 def test_open_llm_uses_the_configured_backend(tmp_path):
     with OpenAIServer(scripted("hi")) as srv:
         settings = Settings.from_env({"OPENAI_BASE_URL": srv.base_url, "TOP5_CACHE_DIR": str(tmp_path)})

@@ -21,7 +21,17 @@ from collections.abc import Iterator
 
 import httpx
 
-from flows.http import BodyTooLarge, DeadlineExceeded, Stopped, fetch_within, read_whole, retry_after, wall_clock
+from flows.http import (
+    BodyTooLarge,
+    DeadlineExceeded,
+    Stopped,
+    fetch_within,
+    read_whole,
+    retry_after,
+    safe_error,
+    split_credentials,
+    wall_clock,
+)
 from flows.llm.answers import Answer, InBandError, read_completion, read_stream
 from flows.text import clip
 
@@ -50,11 +60,12 @@ class Transport:
     Once `stop` is set, no request is sent and one in flight ends at its answer's next chunk."""
 
     def __init__(self, base_url: str, api_key: str | None, deadline: float):
-        self.base_url = base_url.rstrip("/")
+        # a user:password in the URL goes apart, as Basic auth, so httpx's log lines never show it
+        self.base_url, auth = split_credentials(base_url.rstrip("/"))
         self.deadline = deadline
         self.stop = threading.Event()
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.Client(headers=headers, timeout=deadline, follow_redirects=False)
+        self._client = httpx.Client(headers=headers, auth=auth, timeout=deadline, follow_redirects=False)
 
     def close(self) -> None:
         self._client.close()
@@ -77,7 +88,7 @@ class Transport:
         except Stopped as exc:
             raise NoAnswer("stopped", str(exc)) from None
         except httpx.TransportError as exc:
-            raise NoAnswer("connect", f"could not connect ({type(exc).__name__}: {clip(str(exc), 120)})") from None
+            raise NoAnswer("connect", f"could not connect ({type(exc).__name__}: {safe_error(exc)})") from None
         return _read(fetched.response, fetched.content)
 
     def _streamed(self, request: httpx.Request, max_bytes: int) -> Answer:
