@@ -15,6 +15,8 @@ from pathlib import Path
 
 import httpx
 
+from flows.http import safe_url, split_credentials
+
 EPHEMERAL_STARTUP_TIMEOUT = "300"
 SETTING = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
 PROJECT_SETTINGS = Path("prefect.toml")  # read by Prefect from the working directory
@@ -43,7 +45,7 @@ def server_or_temporary() -> str | None:
     if not url or _answers(url):
         return None
     os.environ["PREFECT_PROFILE"] = TEMPORARY_PROFILE
-    return (f"no Prefect server answers at {url} (the project's Prefect profile): this run starts a "
+    return (f"no Prefect server answers at {safe_url(url)} (the project's Prefect profile): this run starts a "
             "temporary one; `make server` keeps the runs in its UI")
 
 
@@ -52,8 +54,9 @@ def _toml(path: Path) -> dict:
 
 
 def _answers(api_url: str) -> bool:
+    url, auth = split_credentials(f"{api_url.rstrip('/')}/health")  # httpx's log line shows no password
     try:
-        return httpx.get(f"{api_url.rstrip('/')}/health", timeout=2).status_code == 200
+        return httpx.get(url, auth=auth, timeout=2).status_code == 200
     except httpx.HTTPError:
         return False
 
@@ -71,9 +74,9 @@ def unreachable(exc: BaseException) -> str | None:
                 f"needs longer): raise {SETTING}, or start a server with `make server` (prefect.toml points every run from the "
                 "project folder at it)")
     if text.startswith("Failed to reach API"):
-        url = os.environ.get("PREFECT_API_URL", "PREFECT_API_URL")
-        return (f"the Prefect server at {url} (PREFECT_API_URL) does not answer: start it with `make server`, "
-                "or unset PREFECT_API_URL to run with a temporary one")
+        url = os.environ.get("PREFECT_API_URL")
+        return (f"the Prefect server at {safe_url(url) if url else 'PREFECT_API_URL'} (PREFECT_API_URL) does not "
+                "answer: start it with `make server`, or unset PREFECT_API_URL to run with a temporary one")
     return None
 
 

@@ -80,3 +80,58 @@ def test_a_run_with_no_server_at_the_project_address_uses_a_temporary_one(tmp_pa
     out = subprocess.run([sys.executable, "-c", _WHICH], cwd=project, env=chosen, capture_output=True, text=True,
                          timeout=120)
     assert out.stdout.split() == [f"'http://127.0.0.1:{port}/api'", "False"], out.stdout + out.stderr
+
+
+def test_a_password_in_the_prefect_address_is_sent_as_basic_auth_and_never_shown(tmp_path, monkeypatch, caplog):
+    """A Prefect server behind a proxy's user:password@: the health check sends them as Basic auth,
+    and neither httpx's log line nor the one line a user gets shows the password."""
+    import base64
+    import logging
+    from http.server import BaseHTTPRequestHandler
+
+    from flows import prefect_setup
+    from tests.loopback import Loopback
+
+    seen: list[str | None] = []
+
+    class Health(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's naming)
+            seen.append(self.headers.get("Authorization"))
+            self.send_response(200 if self.path == "/api/health" else 404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    for name in ("", "httpx", "httpcore"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    for name in ("PREFECT_API_URL", "PREFECT_PROFILE"):  # set, then removed: both come back after the test
+        monkeypatch.setenv(name, "x")
+        monkeypatch.delenv(name)
+    password, basic = "s3cret", base64.b64encode(b"user:s3cret").decode()
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "prefect.toml").write_text((REPO / "prefect.toml").read_text())
+    monkeypatch.chdir(project)
+    server = Loopback(Health)
+    try:
+        lines = []
+        for base in (server.base, f"http://127.0.0.1:{_free_port()}"):  # answering, then nothing there
+            address = base.replace("http://", f"http://user:{password}@") + "/api"
+            (project / "prefect-profiles.toml").write_text(
+                (REPO / "prefect-profiles.toml").read_text().replace("http://127.0.0.1:4200/api", address))
+            lines.append(prefect_setup.server_or_temporary())
+            monkeypatch.delenv("PREFECT_PROFILE", raising=False)  # set to the temporary one when nothing answered
+        monkeypatch.setenv("PREFECT_API_URL", address)
+        lines.append(prefect_setup.unreachable(RuntimeError("Failed to reach API at the server")))
+    finally:
+        server.stop()
+
+    assert lines[0] is None and seen == [f"Basic {basic}"]  # the server answered, with the Basic auth
+    assert f"no Prefect server answers at {address.replace(f'user:{password}@', '')}" in lines[1]
+    assert "(PREFECT_API_URL) does not answer" in lines[2]
+    requests = [r.getMessage() for r in caplog.records if r.name == "httpx" and "HTTP Request: GET" in r.getMessage()]
+    assert any(server.base.removeprefix("http://") + "/api/health" in line for line in requests)
+    everything = "\n".join([caplog.text, *(r.getMessage() for r in caplog.records), *lines[1:]])
+    assert password not in everything and basic not in everything
