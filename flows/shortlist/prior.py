@@ -29,7 +29,10 @@ MIN_LISTED = 5  # fewer listed papers than this teach a model nothing: the prior
 
 
 def standardised(values: np.ndarray) -> np.ndarray:
-    """Within-week z-scores, so terms with different scales add up fairly; zeros when all are equal."""
+    """Within-week z-scores of `values` (shape kept), so terms with different scales add up fairly;
+    zeros when all are equal. Empty for no values, without numpy's warnings."""
+    if values.size == 0:
+        return np.zeros_like(values)
     spread = values.std()
     return (values - values.mean()) / spread if spread > 0 else np.zeros_like(values)
 
