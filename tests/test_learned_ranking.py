@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 import pytest
 
-from flows.shortlist import archive, learned, replay
+from flows.shortlist import archive, learned, prior, replay
 from flows.shortlist.embeddings import Embedder
 from flows.shortlist.ranking import Profile, score_all
 from tests.conftest import FIXTURES, require_shared
@@ -80,6 +80,18 @@ def test_a_week_without_candidates_scores_nothing_quietly():
                                  embedder) == []
         for fusion in ("z", "rrf"):
             assert learned.blend([], taste, PROFILE.description, embedder, upvotes={}, fusion=fusion).shape == (0,)
+
+
+def test_identical_papers_score_alike_whatever_the_float_rounding():
+    for title, abstract in (("", ""), ("Same title", "Same abstract")):  # thirty copies of one paper
+        week = [candidate(f"2611.{i:05d}", title, abstract) for i in range(30)]
+        assert len({s.cheap for s in score_all(week, PROFILE)}) == 1, title
+    same = np.full(30, 0.1)
+    same[3] = np.nextafter(0.1, 1.0)  # one unit in the last place apart
+    assert not prior.standardised(same).any()
+    assert not prior.standardised(np.full(30, 0.23247653, dtype=np.float32) + np.arange(30, dtype=np.float32) % 2
+                                  * np.float32(3e-8)).any()
+    assert np.allclose(prior.standardised(np.array([1.0, 2.0, 3.0])), [-1.224745, 0.0, 1.224745])
 
 
 def test_the_learned_taste_beats_the_keyword_score_on_an_editors_weeks(editor_weeks):
