@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from flows.digest import write
 from flows.run_record import RunRecord
@@ -134,6 +135,20 @@ def test_eval_of_one_measured_week_prints_a_dash_for_the_empty_first_half(tmp_pa
     one_week = [line for line in rows if line[40:46].strip() == "1"]
     assert one_week and all(line[end - 6:end] == "     -" for line in one_week), one_week
     assert all(re.fullmatch(r" +\d\.\d{3}", line[end - 7:end]) for line in rows if line not in one_week)
+
+
+@pytest.mark.parametrize("where, missing", [("nowhere", "no such folder"), ("a-file", "not a folder"),
+                                            ("empty", "no picks.json")])
+def test_editor_weeks_that_are_no_history_folder_are_one_line_naming_it(tmp_path, settings_env, capsys, where,
+                                                                         missing):
+    from flows.cli import main
+
+    (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
+    (tmp_path / "empty").mkdir()
+    assert main(["eval", "--editor-weeks", str(tmp_path / where)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"top5: editor weeks folder {tmp_path / where}: {missing}")
+    assert captured.err.count("\n") == 1 and captured.err.endswith("\n") and captured.out == ""
 
 
 def test_a_first_run_without_a_digests_folder_learns_from_nothing(tmp_path):
