@@ -263,7 +263,7 @@ def _eval(args) -> int:
     settings = Settings.from_env()
     profile, embedder = Profile.load(settings.profile), Embedder(settings.cache_dir)
     if args.editor_weeks:
-        print(replay.report(replay.upvotes_from(args.upvotes, archive.read_history(Path(args.editor_weeks))),
+        print(replay.report(replay.upvotes_from(args.upvotes, archive.editor_weeks(Path(args.editor_weeks))),
                             profile, embedder))
         return 0
     digests = Path(args.digests_dir)

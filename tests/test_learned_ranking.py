@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 
 import numpy as np
 import pytest
 
-from flows.shortlist import archive, learned, replay
+from flows.shortlist import archive, learned, prior, replay
 from flows.shortlist.embeddings import Embedder
 from flows.shortlist.ranking import Profile, score_all
 from tests.conftest import FIXTURES, require_shared
@@ -55,6 +56,42 @@ def test_exclusions_remove_the_papers_they_name_as_whole_words_or_phrases():
     ]
     kept = [s.candidate.arxiv_id for s in score_all(cands, profile)]
     assert sorted(kept) == ["2611.00004", "2611.00005"]  # "organ" is not "GAN"; "proteins and folding" is no phrase
+
+
+def _small_taste(embedder: Embedder) -> learned.LearnedTaste:
+    graphs = [candidate(f"2601.0010{i}", f"Graph neural network message passing {i}", "Graph networks.") for i in range(3)]
+    soil = [candidate(f"2601.0020{i}", f"Soil survey {i}", "Soil maps and crops.") for i in range(9)]
+    week = learned.History("2026-W01", graphs + soil, frozenset(c.arxiv_id for c in graphs),
+                           upvotes={graphs[0].arxiv_id: 30})
+    return learned.fit([week], embedder)
+
+
+def test_a_week_without_candidates_scores_nothing_quietly():
+    embedder = Embedder()
+    taste = _small_taste(embedder)
+    withdrawn = [candidate("2611.00001", "Withdrawn", "Withdrawn paper.")]  # every paper left out by the profile
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's "Mean of empty slice" would fail here
+        for cands in ([], withdrawn):
+            for upvotes in (None, {}, {"2611.00009": 3}):
+                assert score_all(cands, _profile("Language models.", exclude=["withdrawn"]), None, upvotes,
+                                 embedder) == []
+                assert score_all(cands, PROFILE.model_copy(update={"exclude": ["withdrawn"]}), taste, upvotes,
+                                 embedder) == []
+        for fusion in ("z", "rrf"):
+            assert learned.blend([], taste, PROFILE.description, embedder, upvotes={}, fusion=fusion).shape == (0,)
+
+
+def test_identical_papers_score_alike_whatever_the_float_rounding():
+    for title, abstract in (("", ""), ("Same title", "Same abstract")):  # thirty copies of one paper
+        week = [candidate(f"2611.{i:05d}", title, abstract) for i in range(30)]
+        assert len({s.cheap for s in score_all(week, PROFILE)}) == 1, title
+    same = np.full(30, 0.1)
+    same[3] = np.nextafter(0.1, 1.0)  # one unit in the last place apart
+    assert not prior.standardised(same).any()
+    assert not prior.standardised(np.full(30, 0.23247653, dtype=np.float32) + np.arange(30, dtype=np.float32) % 2
+                                  * np.float32(3e-8)).any()
+    assert np.allclose(prior.standardised(np.array([1.0, 2.0, 3.0])), [-1.224745, 0.0, 1.224745])
 
 
 def test_the_learned_taste_beats_the_keyword_score_on_an_editors_weeks(editor_weeks):

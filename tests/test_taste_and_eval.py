@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from flows.digest import write
 from flows.run_record import RunRecord
@@ -106,6 +109,46 @@ def test_eval_of_a_missing_digests_folder_is_a_usage_error_naming_it(tmp_path):
     result = _eval_command(tmp_path / "nowhere")
     assert result.returncode == 2, result.stderr
     assert result.stderr == f"top5: no such folder: {tmp_path / 'nowhere'}\n"
+
+
+def _editor_weeks(folder, weeks: int = 2):
+    """A history folder as `top5 taste import` writes it: each week's listing, the graph papers picked."""
+    from flows.shortlist import archive
+
+    picks = {}
+    for n in range(1, weeks + 1):
+        week = _week(f"260{n}")
+        archive.write_listing(folder / f"2026-W0{n}.jsonl.gz", week)
+        picks[f"2026-W0{n}"] = {"picks": [c.arxiv_id for c in week[:3]]}
+    (folder / "picks.json").write_text(json.dumps(picks), encoding="utf-8")
+
+
+def test_eval_of_one_measured_week_prints_a_dash_for_the_empty_first_half(tmp_path, settings_env, capsys):
+    from flows.cli import main
+
+    _editor_weeks(tmp_path)  # the history tables measure week 2 alone: R@40 a has no week
+    assert main(["eval", "--editor-weeks", str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    header = next(line for line in lines if line.startswith("ranker"))
+    end = header.index("R@40 a") + len("R@40 a")
+    rows = [line for line in lines if re.match(r".{40} +\d+ +\d+ ", line)]
+    one_week = [line for line in rows if line[40:46].strip() == "1"]
+    assert one_week and all(line[end - 6:end] == "     -" for line in one_week), one_week
+    assert all(re.fullmatch(r" +\d\.\d{3}", line[end - 7:end]) for line in rows if line not in one_week)
+
+
+@pytest.mark.parametrize("where, missing", [("nowhere", "no such folder"), ("a-file", "not a folder"),
+                                            ("empty", "no picks.json")])
+def test_editor_weeks_that_are_no_history_folder_are_one_line_naming_it(tmp_path, settings_env, capsys, where,
+                                                                         missing):
+    from flows.cli import main
+
+    (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
+    (tmp_path / "empty").mkdir()
+    assert main(["eval", "--editor-weeks", str(tmp_path / where)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"top5: editor weeks folder {tmp_path / where}: {missing}")
+    assert captured.err.count("\n") == 1 and captured.err.endswith("\n") and captured.out == ""
 
 
 def test_a_first_run_without_a_digests_folder_learns_from_nothing(tmp_path):

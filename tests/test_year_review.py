@@ -14,7 +14,7 @@ from flows.cli import main as top5
 from tests import scripted_llm
 from tests.arxiv_server import ArxivServer, atom_feed
 from tests.openai_server import OpenAIServer
-from tests.review_fixture import build_year, editor_words
+from tests.review_fixture import _git, build_year, editor_words
 
 pytestmark = pytest.mark.e2e
 
@@ -154,3 +154,33 @@ def test_few_weeks_and_no_pdfs_draft_what_there_is(settings_env, tmp_path, prefe
     for arxiv_id, section in zip(picks[:3], re.split(r"^### ", readme, flags=re.M)[1:]):
         assert "its PDF could not be had: written from the editor's weekly text and the abstract" in section
         assert editor_words(year.listings[arxiv_id]) in section
+
+
+def test_a_swap_to_a_paper_no_longer_in_a_merged_weekly_is_one_line_and_changes_nothing(
+        settings_env, tmp_path, prefect_harness, capsys):
+    from flows.year_review import year_review
+
+    year = build_year(tmp_path, weeks=3, pdfs=False)
+    arxiv, llm = _servers(year, settings_env, tmp_path)
+    with arxiv, llm:
+        _env(settings_env, arxiv, llm)
+        year_review(start="2025-05-01", end="2025-06-30", digests_dir=str(year.digests), open_pr=False)
+        folder = year.digests / "2025-05-01..2025-06-30-review"
+        runner = json.loads((folder / "candidates.json").read_text())["runners_up"][0]["arxiv_id"]
+        # the editor takes the runner-up out of the weekly digest it was merged in
+        week = next(w for w, ids in year.merged.items() if runner in ids)
+        readme = year.digests / week / "README.md"
+        kept = [s for s in re.split(r"(?=^## |^#weeklytop5)", readme.read_text(), flags=re.M)
+                if f"abs/{runner})" not in s]
+        readme.write_text("".join(kept))
+        _git(year.repo, "commit", "-qam", f"{week}: {runner} taken out")
+        before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+        capsys.readouterr()
+        asked = len(llm.requests)
+        code = top5(["swap", folder.name, "7", "R1", "--digests-dir", str(year.digests), "--no-pr"])
+        err = capsys.readouterr().err
+        assert code == 2
+        assert err.count("\n") == 1 and err.startswith("top5: ") and runner in err
+        assert "in no merged weekly digest" in err
+        assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
+        assert len(llm.requests) == asked and not [r for r in arxiv.log if runner in r.path]

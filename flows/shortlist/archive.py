@@ -96,6 +96,18 @@ def read_history(folder: Path, skipped: list[str] | None = None) -> list[History
     return weeks
 
 
+def editor_weeks(folder: Path) -> list[History]:
+    """The weeks of the history folder `top5 eval --editor-weeks` names, as read_history reads
+    them. Raises ConfigError naming the folder when it does not exist, is not a folder, or holds
+    no picks.json (read_history takes that for a history not started yet)."""
+    if not folder.is_dir():
+        raise ConfigError(f"editor weeks folder {folder}: {'not a folder' if folder.exists() else 'no such folder'}")
+    if not (folder / "picks.json").is_file():
+        raise ConfigError(f"editor weeks folder {folder}: no picks.json in it (a history folder as "
+                          "`top5 taste import` writes it)")
+    return read_history(folder)
+
+
 def read_listing(path: Path) -> list[Candidate]:
     """The candidates of a `<week>.jsonl.gz` listing. Raises UnreadableFile naming the file when
     it is missing, cut short, not gzip, or holds a row of another shape."""

@@ -76,7 +76,10 @@ class LearnedTaste:
     def view_scores(self, cands: list[Candidate], embedder: Embedder,
                     upvotes: dict[str, int] | None = None) -> dict[str, np.ndarray]:
         """Per view, one decision value per candidate (higher: more like the editor's picks);
-        `upvotes` None or {} reads as nobody listed, the same for every candidate of the week."""
+        `upvotes` None or {} reads as nobody listed, the same for every candidate of the week.
+        Empty arrays for no candidates (the models cannot be asked about none)."""
+        if not cands:
+            return {view: np.zeros(0) for view in self.models}
         with threadpool_limits(1):  # threaded BLAS is 20x slower on a loaded 2-core machine
             return {view: model.decision_function(_inputs(view, cands, embedder, self.known_authors, upvotes))
                     for view, model in self.models.items()}

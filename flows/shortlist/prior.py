@@ -26,12 +26,20 @@ from flows.shortlist import features
 from flows.shortlist.embeddings import Embedder
 
 MIN_LISTED = 5  # fewer listed papers than this teach a model nothing: the prior is the profile's words alone
+SAME = 1e-5  # a spread within this fraction of the values' largest magnitude is float rounding, not a spread
 
 
 def standardised(values: np.ndarray) -> np.ndarray:
-    """Within-week z-scores, so terms with different scales add up fairly; zeros when all are equal."""
+    """Within-week z-scores of `values` (shape kept), so terms with different scales add up fairly.
+    Zeros when the values are equal up to float rounding, a spread within SAME times their largest
+    magnitude: identical papers' float32 cosine similarities differ in the seventh digit, and
+    z-scores of that noise would be about +-1. Empty for no values, without numpy's warnings."""
+    if values.size == 0:
+        return np.zeros_like(values)
     spread = values.std()
-    return (values - values.mean()) / spread if spread > 0 else np.zeros_like(values)
+    if spread <= SAME * np.abs(values).max():
+        return np.zeros_like(values)
+    return (values - values.mean()) / spread
 
 
 def semantic(cands: list[Candidate], description: str, embedder: Embedder) -> np.ndarray:

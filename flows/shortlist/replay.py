@@ -115,7 +115,8 @@ def _learning_seconds(name: str, got: Learned) -> float:
 
 def table(tallies: dict[str, Tally]) -> str:
     """A fixed-width table: one row per ranker; `R@40 a`/`b` are recall@40 over the first and
-    the second half of the weeks measured (weights are chosen on a, b is what holds)."""
+    the second half of the weeks measured (weights are chosen on a, b is what holds); "-" for a
+    half without weeks (one week measured leaves a empty)."""
     head = (f"{'ranker':<40} {'weeks':>5} {'picks':>5} " + " ".join(f"{'R@' + str(k):>6}" for k in CUTOFFS)
             + f" {'R@40 a':>6} {'R@40 b':>6} {'median rank':>11} {'N for 90%':>9} {'s/week':>7}")
     lines = [head]
@@ -123,10 +124,11 @@ def table(tallies: dict[str, Tally]) -> str:
         if not tally.ranks:
             continue
         r, half = tally.row(), len(tally.recalls[40]) // 2
-        a, b = (float(np.mean(part)) for part in (tally.recalls[40][:half] or [0], tally.recalls[40][half:]))
+        a, b = (f"{np.mean(part):>6.3f}" if part else f"{'-':>6}"
+                for part in (tally.recalls[40][:half], tally.recalls[40][half:]))
         lines.append(f"{name:<40} {r['weeks']:>5} {r['picks']:>5} "
                      + " ".join(f"{r[f'recall@{k}']:>6.3f}" for k in CUTOFFS)
-                     + f" {a:>6.3f} {b:>6.3f} {r['median rank']:>11.0f} {r['N for 90%']:>9} {r['s/week']:>7.2f}")
+                     + f" {a} {b} {r['median rank']:>11.0f} {r['N for 90%']:>9} {r['s/week']:>7.2f}")
     return "\n".join(lines)
 
 
