@@ -14,6 +14,8 @@ import argparse
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
+import httpx
+
 from flows import prefect_setup, progress
 from flows.config import DEFAULT_CATEGORIES
 from flows.errors import ConfigError, Stopped, Top5Error
@@ -163,6 +165,10 @@ def _run(args) -> int:
         draft = weekly_digest(week=request.week, categories=request.categories, top_k=request.top_k,
                               digests_dir=request.digests_dir, start=request.start, end=request.end,
                               open_pr=not args.no_pr, style=request.style)
+    except httpx.HTTPStatusError as exc:
+        if (error := prefect_setup.refused(exc)) is None:
+            raise
+        raise error from None
     except RuntimeError as exc:
         if (hint := prefect_setup.unreachable(exc)) is None:
             raise
@@ -313,9 +319,11 @@ def _backfill(args) -> int:
 
 def _before_prefect() -> None:
     """The Prefect server this run uses (the project's, or a temporary one when it is down), and
-    SIGTERM handled; both before Prefect is imported, which reads its settings once."""
+    SIGTERM handled; all before Prefect is imported, which reads its settings once. The address's
+    user:password goes to Prefect apart, so that Prefect never prints it."""
     if note := prefect_setup.server_or_temporary():
         print(f"top5 note: {note}", file=sys.stderr)
+    prefect_setup.credentials_apart()
     _stop_on_sigterm()
 
 

@@ -48,13 +48,20 @@ def safe_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
-def split_credentials(url: str) -> tuple[str, httpx.BasicAuth | None]:
-    """`url` without its user:password, and those as HTTP Basic auth (None when it has none):
-    a client given them apart sends the same request, and httpx's own log lines show no secret."""
+def without_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    """`url` without its user:password, and those percent-decoded as (user, password); None when
+    it has none."""
     parsed = httpx.URL(url)
     if not parsed.userinfo:
         return url, None
-    return str(parsed.copy_with(userinfo=b"")), httpx.BasicAuth(parsed.username, parsed.password)
+    return str(parsed.copy_with(userinfo=b"")), (parsed.username, parsed.password)
+
+
+def split_credentials(url: str) -> tuple[str, httpx.BasicAuth | None]:
+    """`url` without its user:password, and those as HTTP Basic auth (None when it has none):
+    a client given them apart sends the same request, and httpx's own log lines show no secret."""
+    plain, pair = without_credentials(url)
+    return plain, httpx.BasicAuth(*pair) if pair else None
 
 
 @dataclass(frozen=True)

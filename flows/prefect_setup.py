@@ -1,5 +1,6 @@
 """Prefect as this project runs it: the environment defaults (set in flows/__init__.py, before
-Prefect is imported) and the one line a user gets when Prefect cannot be reached.
+Prefect is imported) and the one line a user gets when Prefect cannot be reached or refuses the
+run's credentials.
 
 A run with no Prefect server starts a temporary one. Prefect gives it 20 s by default, which a
 busy two-core machine misses; EPHEMERAL_STARTUP_TIMEOUT is our default, and the user's own
@@ -15,22 +16,25 @@ from pathlib import Path
 
 import httpx
 
-from flows.http import safe_url, split_credentials
+from flows.errors import ConfigError
+from flows.http import safe_url, split_credentials, without_credentials
 
 EPHEMERAL_STARTUP_TIMEOUT = "300"
 SETTING = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
 PROJECT_SETTINGS = Path("prefect.toml")  # read by Prefect from the working directory
 TEMPORARY_PROFILE = "ephemeral"  # a profile of the project's profiles file: no server, a temporary one
+AUTH_SETTING = "PREFECT_API_AUTH_STRING"  # Prefect 3.8's user:password for a server's basic auth (settings/models/api.py)
 
 
-def project_api_url(folder: Path = Path()) -> str | None:
+def project_api_url(folder: Path = Path(), profile: str | None = None) -> str | None:
     """The Prefect server the project's settings in `folder` name: prefect.toml's `profiles_path`,
-    that file's active profile, its PREFECT_API_URL (Prefect 3.8 reads them in this order when
-    neither the environment nor .env set them: prefect/settings/sources.py). None when unset."""
+    that file's active profile (or `profile`), its PREFECT_API_URL (Prefect 3.8 reads them in this
+    order when neither the environment nor .env set them: prefect/settings/sources.py). None when
+    unset."""
     try:
         profiles = folder / _toml(folder / PROJECT_SETTINGS)["profiles_path"]
         data = _toml(profiles)
-        return data["profiles"][data["active"]].get("PREFECT_API_URL")
+        return data["profiles"][profile or data["active"]].get("PREFECT_API_URL")
     except (OSError, KeyError, TypeError, AttributeError, tomllib.TOMLDecodeError):
         return None
 
@@ -47,6 +51,35 @@ def server_or_temporary() -> str | None:
     os.environ["PREFECT_PROFILE"] = TEMPORARY_PROFILE
     return (f"no Prefect server answers at {safe_url(url)} (the project's Prefect profile): this run starts a "
             "temporary one; `make server` keeps the runs in its UI")
+
+
+def credentials_apart() -> None:
+    """Before Prefect is imported: a PREFECT_API_URL (the environment's, else the project profile's)
+    with user:password@ becomes the address without them, in the environment, and the decoded
+    user:password becomes PREFECT_API_AUTH_STRING unless the user set one. Prefect prints its
+    address (the run's "View at" line, its events client's warnings, an HTTP error); its client
+    sends PREFECT_API_AUTH_STRING as the same Basic auth and never prints it."""
+    url = os.environ.get("PREFECT_API_URL") or project_api_url(profile=os.environ.get("PREFECT_PROFILE"))
+    if not url:
+        return
+    plain, pair = without_credentials(url)
+    if pair is None:
+        return
+    os.environ["PREFECT_API_URL"] = plain
+    os.environ.setdefault(AUTH_SETTING, ":".join(pair))
+
+
+def refused(exc: BaseException) -> ConfigError | None:
+    """The error to report (exit 2, one line naming the settings, never their values) when `exc`
+    is the Prefect server at PREFECT_API_URL answering 401: its PREFECT_SERVER_API_AUTH_STRING is
+    not what this run sent. None for any other error."""
+    url = os.environ.get("PREFECT_API_URL")
+    if not (isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code == 401 and url
+            and str(exc.request.url).startswith(url.rstrip("/"))):
+        return None
+    return ConfigError(f"the Prefect server at {safe_url(url)} (PREFECT_API_URL) refused this run's user:password "
+                       f"(401 Unauthorized): set {AUTH_SETTING}, or user:password@ in PREFECT_API_URL, to the "
+                       "server's PREFECT_SERVER_API_AUTH_STRING")
 
 
 def _toml(path: Path) -> dict:

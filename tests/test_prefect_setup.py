@@ -135,3 +135,77 @@ def test_a_password_in_the_prefect_address_is_sent_as_basic_auth_and_never_shown
     assert any(server.base.removeprefix("http://") + "/api/health" in line for line in requests)
     everything = "\n".join([caplog.text, *(r.getMessage() for r in caplog.records), *lines[1:]])
     assert password not in everything and basic not in everything
+
+
+def _top5_run(env: dict, tmp_path) -> subprocess.CompletedProcess:
+    """`top5 run` over an empty window: the flow run starts on the server (Prefect's client, its
+    "View at" line, its events client), then ends with no draft (exit 3) after one arXiv query."""
+    return subprocess.run(
+        [sys.executable, "-m", "flows.cli", "run", "--start", "2026-10-01", "--end", "2026-10-02", "--no-pr",
+         "--digests-dir", str(tmp_path / "digests")],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(300)
+def test_a_password_in_prefect_api_url_never_reaches_prefect_output(week_servers, tmp_path):
+    """A Prefect server with PREFECT_SERVER_API_AUTH_STRING, its address given with user:password@:
+    the run reaches it and nothing it prints (Prefect's own lines included) shows the password;
+    with a wrong one, one line naming the settings and exit 2."""
+    import base64
+
+    from tests.test_deployment import PREFECT, Service, _wait_healthy
+
+    right, wrong = "admin:Right5ecret", "admin:Wrong5ecret"
+    port = _free_port()
+    plain = f"http://127.0.0.1:{port}/api"
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (tmp_path / "server").mkdir()  # the server's own Prefect home below it
+    server = Service("server", [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+                     _env(tmp_path / "server", PREFECT_API_URL=plain, PREFECT_SERVER_API_AUTH_STRING=right,
+                          PREFECT_SERVER_ANALYTICS_ENABLED="false"), logs)
+    try:
+        _wait_healthy(plain, server)
+        runs = {auth: _top5_run(_env(tmp_path, PREFECT_API_URL=plain.replace("//", f"//{auth}@")), tmp_path)
+                for auth in (right, wrong)}
+    finally:
+        server.stop()
+
+    for auth, result in runs.items():
+        printed = result.stdout + result.stderr
+        password = auth.split(":")[1]
+        assert password not in printed and base64.b64encode(auth.encode()).decode() not in printed
+    ok, refused = runs[right], runs[wrong]
+    assert ok.returncode == 3 and "no new papers between 2026-10-01" in ok.stderr, ok.stderr[-3000:]
+    assert f"View at http://127.0.0.1:{port}/runs/flow-run/" in ok.stdout + ok.stderr  # the server has the run
+    assert refused.returncode == 2, refused.stderr[-3000:]
+    assert refused.stdout == "" and len(refused.stderr.strip().splitlines()) == 1, refused.stderr[-3000:]
+    assert f"{plain} (PREFECT_API_URL) refused" in refused.stderr and "PREFECT_API_AUTH_STRING" in refused.stderr
+
+
+def test_the_prefect_address_user_password_goes_to_prefect_apart(tmp_path, monkeypatch):
+    """Decoded from the environment's address or the project profile's; an auth string the user
+    set wins, and the address loses its user:password either way."""
+    from flows.prefect_setup import credentials_apart
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "prefect.toml").write_text((REPO / "prefect.toml").read_text())
+    (project / "prefect-profiles.toml").write_text((REPO / "prefect-profiles.toml").read_text().replace(
+        "http://127.0.0.1:4200/api", "http://ed:pro%40file@127.0.0.1:4200/api"))
+    monkeypatch.chdir(project)
+    for name in ("PREFECT_API_URL", "PREFECT_API_AUTH_STRING", "PREFECT_PROFILE"):  # all come back after the test
+        monkeypatch.setenv(name, "x")
+    seen = []
+    for given in ({"PREFECT_API_URL": "http://admin:p%40ss:w@127.0.0.1:4300/api"},
+                  {"PREFECT_API_URL": "http://admin:old@127.0.0.1:4300/api", "PREFECT_API_AUTH_STRING": "admin:new"},
+                  {}):  # the project profile's
+        for name in ("PREFECT_API_URL", "PREFECT_API_AUTH_STRING", "PREFECT_PROFILE"):
+            monkeypatch.delenv(name, raising=False)
+        for name, value in given.items():
+            monkeypatch.setenv(name, value)
+        credentials_apart()
+        seen.append((os.environ["PREFECT_API_URL"], os.environ["PREFECT_API_AUTH_STRING"]))
+    assert seen == [("http://127.0.0.1:4300/api", "admin:p@ss:w"), ("http://127.0.0.1:4300/api", "admin:new"),
+                    ("http://127.0.0.1:4200/api", "ed:pro@file")]
