@@ -3,7 +3,8 @@
 Prefect's worker turns SIGTERM into SIGINT to shut down cleanly, but a process started in the
 background by a non-interactive shell (`make worker &`, a service script) inherits SIGINT
 ignored, so the first SIGTERM did nothing. SIGINT is restored to its default before the worker
-replaces this process (same PID, so a service manager's SIGTERM reaches it)."""
+replaces this process (same PID, so a service manager's SIGTERM reaches it). A user:password in
+PREFECT_API_URL goes to Prefect apart (prefect_setup.credentials_apart), as for `top5 run`."""
 
 from __future__ import annotations
 
@@ -12,12 +13,15 @@ import shutil
 import signal
 import sys
 
+from flows.prefect_setup import credentials_apart
+
 
 def main(argv: list[str] | None = None) -> None:
     prefect = shutil.which("prefect", path=os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")]))
     if prefect is None:
         raise SystemExit("worker: the prefect command is not installed next to this Python")
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    credentials_apart()
     os.execv(prefect, [prefect, "worker", "start", *(sys.argv[1:] if argv is None else argv)])
 
 

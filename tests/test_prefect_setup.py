@@ -209,3 +209,20 @@ def test_the_prefect_address_user_password_goes_to_prefect_apart(tmp_path, monke
         seen.append((os.environ["PREFECT_API_URL"], os.environ["PREFECT_API_AUTH_STRING"]))
     assert seen == [("http://127.0.0.1:4300/api", "admin:p@ss:w"), ("http://127.0.0.1:4300/api", "admin:new"),
                     ("http://127.0.0.1:4200/api", "ed:pro@file")]
+
+
+def test_the_worker_starts_prefect_without_the_password_in_its_address(monkeypatch):
+    """`make worker` replaces itself with `prefect worker start`: the address it hands on has no
+    user:password (Prefect would print it), and the pair travels as PREFECT_API_AUTH_STRING."""
+    from flows import worker
+
+    monkeypatch.setenv("PREFECT_API_URL", "http://admin:Right5ecret@127.0.0.1:4300/api")
+    monkeypatch.delenv("PREFECT_API_AUTH_STRING", raising=False)
+    started = []
+    monkeypatch.setattr(worker.os, "execv", lambda path, args: started.append(
+        (args, os.environ["PREFECT_API_URL"], os.environ["PREFECT_API_AUTH_STRING"])))
+    monkeypatch.setattr(worker.signal, "signal", lambda *args: None)
+    worker.main(["--pool", "local-pool"])
+    [(args, url, auth)] = started
+    assert args[1:] == ["worker", "start", "--pool", "local-pool"]
+    assert (url, auth) == ("http://127.0.0.1:4300/api", "admin:Right5ecret")
