@@ -3,6 +3,7 @@ answers read whole within a wall-clock deadline and a size limit."""
 
 from __future__ import annotations
 
+import base64
 import re
 import socket
 import threading
@@ -55,6 +56,21 @@ def split_credentials(url: str) -> tuple[str, httpx.BasicAuth | None]:
     if not parsed.userinfo:
         return url, None
     return str(parsed.copy_with(userinfo=b"")), httpx.BasicAuth(parsed.username, parsed.password)
+
+
+def url_secrets(url: str | None) -> list[str]:
+    """The password in `url`'s user:password@, as written (percent-encoded) and decoded, and
+    base64(user:password) as HTTP Basic auth sends it: what a server echoing credentials could show.
+    Empty for no URL, no password, or a URL httpx cannot read."""
+    try:
+        parsed = httpx.URL(url) if url else None
+    except (httpx.InvalidURL, TypeError):
+        return []
+    if parsed is None or not parsed.password:
+        return []
+    written = parsed.userinfo.decode("ascii").partition(":")[2]
+    basic = base64.b64encode(f"{parsed.username}:{parsed.password}".encode()).decode()
+    return list(dict.fromkeys([parsed.password, written, basic]))
 
 
 @dataclass(frozen=True)
