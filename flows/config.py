@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
+import httpx
 from pydantic import Field, NonNegativeFloat, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
@@ -152,6 +153,11 @@ class Settings(BaseSettings):
                 raise ValueError("is not a valid URL (a bracket, or a port outside 1-65535)") from None
             if not parts.hostname or parts.port == 0:
                 raise ValueError("has no host (or port 0)")
+            try:
+                httpx.URL(value)
+            except httpx.InvalidURL:
+                raise ValueError("is not a valid URL (a control or other non-printable character, "
+                                 "or a character not allowed where it is)") from None  # httpx would refuse it later
         return value.rstrip("/") if value else value
 
     @field_validator("github_repository")
