@@ -45,6 +45,7 @@ def safe_url(url: str) -> str:
     (for logs, errors and run.json)."""
     parts = urlsplit(url)
     host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host  # an IPv6 address keeps its brackets
     netloc = f"{host}:{parts.port}" if parts.port else host
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
@@ -218,7 +219,8 @@ def safe_error(exc: BaseException) -> str:
     return _CREDENTIALS.sub(r"\1", text)[:120]
 
 
-_CREDENTIALS = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]*@")
+# greedy up to the last '@' before the path: a password may hold a raw '@' (httpx reads it so)
+_CREDENTIALS = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/\s]*@")
 
 
 class DeadlineExceeded(Exception):
