@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
+import httpx
 from pydantic import Field, NonNegativeFloat, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
@@ -35,6 +36,7 @@ from pydantic_settings import (
 )
 
 from flows.errors import ConfigError
+from flows.http import url_secrets
 from flows.text import redact
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -43,6 +45,8 @@ DEFAULT_CATEGORIES = ("cs.AI", "cs.LG", "cs.CL", "cs.CV")
 ENV_FILE_VARIABLE = "TOP5_ENV_FILE"
 DEFAULT_ENV_FILE = ".env"
 SECRET_VARIABLES = ("OPENAI_API_KEY", "GITHUB_TOKEN")
+URL_FIELDS = ("arxiv_api_url", "arxiv_pdf_url", "openai_base_url", "hf_papers_url", "github_api_url")
+"""The settings that are http(s) URLs: each may carry a user:password@."""
 _READ = {"case_sensitive": True, "env_ignore_empty": True}  # an empty variable means "the default"
 
 
@@ -136,7 +140,7 @@ class Settings(BaseSettings):
     dask_address: str | None = _env("TOP5_DASK_ADDRESS", None, "a Dask scheduler for `top5 backfill "
                                     "--runner dask` (`tcp://HOST:8786`); unset: a local cluster")
 
-    @field_validator("arxiv_api_url", "arxiv_pdf_url", "openai_base_url", "hf_papers_url", "github_api_url")
+    @field_validator(*URL_FIELDS)
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
@@ -149,6 +153,11 @@ class Settings(BaseSettings):
                 raise ValueError("is not a valid URL (a bracket, or a port outside 1-65535)") from None
             if not parts.hostname or parts.port == 0:
                 raise ValueError("has no host (or port 0)")
+            try:
+                httpx.URL(value)
+            except httpx.InvalidURL:
+                raise ValueError("is not a valid URL (a control or other non-printable character, "
+                                 "or a character not allowed where it is)") from None  # httpx would refuse it later
         return value.rstrip("/") if value else value
 
     @field_validator("github_repository")
@@ -220,6 +229,20 @@ class Settings(BaseSettings):
     @property
     def llm_configured(self) -> bool:
         return bool(self.openai_api_key or self.openai_base_url)
+
+
+def configured_secrets(settings: Settings, *urls: str | None) -> list[str]:
+    """The secret values a run knows, for redaction: fields kept out of repr (API keys), the
+    tokens other stages read from the environment (GITHUB_TOKEN, HF_TOKEN), and the password of
+    each configured URL (the URL settings and PREFECT_API_URL) with its Basic auth form
+    (flows.http.url_secrets), and those of `urls` (addresses given apart from the settings).
+    Values shorter than 8 characters are left out: replacing them
+    everywhere would mangle ordinary text."""
+    values = [getattr(settings, name) for name, field in type(settings).model_fields.items() if field.repr is False]
+    values += [os.environ.get(name) for name in (*SECRET_VARIABLES, "GH_TOKEN", "HF_TOKEN")]
+    for url in [*(getattr(settings, name) for name in URL_FIELDS), os.environ.get("PREFECT_API_URL"), *urls]:
+        values += url_secrets(url)
+    return list(dict.fromkeys(v for v in values if isinstance(v, str) and len(v) >= 8))
 
 
 log = logging.getLogger(__name__)

@@ -3,6 +3,7 @@ answers read whole within a wall-clock deadline and a size limit."""
 
 from __future__ import annotations
 
+import base64
 import re
 import socket
 import threading
@@ -44,6 +45,7 @@ def safe_url(url: str) -> str:
     (for logs, errors and run.json)."""
     parts = urlsplit(url)
     host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host  # an IPv6 address keeps its brackets
     netloc = f"{host}:{parts.port}" if parts.port else host
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
@@ -62,6 +64,21 @@ def split_credentials(url: str) -> tuple[str, httpx.BasicAuth | None]:
     a client given them apart sends the same request, and httpx's own log lines show no secret."""
     plain, pair = without_credentials(url)
     return plain, httpx.BasicAuth(*pair) if pair else None
+
+
+def url_secrets(url: str | None) -> list[str]:
+    """The password in `url`'s user:password@, as written (percent-encoded) and decoded, and
+    base64(user:password) as HTTP Basic auth sends it: what a server echoing credentials could show.
+    Empty for no URL, no password, or a URL httpx cannot read."""
+    try:
+        parsed = httpx.URL(url) if url else None
+    except (httpx.InvalidURL, TypeError):
+        return []
+    if parsed is None or not parsed.password:
+        return []
+    written = parsed.userinfo.decode("ascii").partition(":")[2]
+    basic = base64.b64encode(f"{parsed.username}:{parsed.password}".encode()).decode()
+    return list(dict.fromkeys([parsed.password, written, basic]))
 
 
 @dataclass(frozen=True)
@@ -209,7 +226,8 @@ def safe_error(exc: BaseException) -> str:
     return _CREDENTIALS.sub(r"\1", text)[:120]
 
 
-_CREDENTIALS = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]*@")
+# greedy up to the last '@' before the path: a password may hold a raw '@' (httpx reads it so)
+_CREDENTIALS = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/\s]*@")
 
 
 class DeadlineExceeded(Exception):

@@ -53,15 +53,16 @@ class GitHubServer:
         self.pulls: dict[int, dict] = {}
         self.log: list[Logged] = []
         self.url = ""
-        self._failures: list[tuple[int, str | None]] = []
+        self._failures: list[tuple[int, str | None, str | None]] = []
         self._redirects: list[tuple[int, str]] = []
         self.git_redirect: str | None = None  # set: git's discovery is answered 301 to this base URL
         self._lock = threading.Lock()
 
-    def fail_next(self, status: int, method: str | None = None, times: int = 1) -> None:
-        """The next `times` API requests (of `method`, if given) get `status` with GitHub's body."""
+    def fail_next(self, status: int, method: str | None = None, times: int = 1, message: str | None = None) -> None:
+        """The next `times` API requests (of `method`, if given) get `status` with GitHub's body
+        (or one whose message is `message`: a proxy that says what it was sent)."""
         with self._lock:
-            self._failures.extend([(status, method)] * times)
+            self._failures.extend([(status, method, message)] * times)
 
     def redirect_next(self, status: int, location: str) -> None:
         """The next API request is answered `status` (301, 307, ...) with `Location: location`,
@@ -88,10 +89,10 @@ class GitHubServer:
             moved = self._moved(path)
             if moved:
                 return moved
-            for i, (status, only) in enumerate(self._failures):
+            for i, (status, only, message) in enumerate(self._failures):
                 if only in (None, method):
                     del self._failures[i]
-                    return status, ERRORS.get(status, {"message": "Injected"})
+                    return status, {"message": message} if message else ERRORS.get(status, {"message": "Injected"})
             if headers.get("authorization") not in (f"Bearer {self.token}", f"token {self.token}"):
                 return 401, ERRORS[401]
             prefix = f"/repos/{self.repository}/pulls"

@@ -305,6 +305,19 @@ def test_a_secret_in_the_wrong_variable_never_reaches_prefect(tmp_path, prefect_
     assert stored and PLAIN_SECRET.encode() not in stored
 
 
+@pytest.mark.parametrize("variable", ["ARXIV_API_URL", "OPENAI_BASE_URL"])
+def test_a_control_character_in_a_url_setting_is_one_line_naming_it(tmp_path, variable):
+    """A URL httpx cannot send (here a \\x01 pasted into the password) is refused when the settings
+    are read: one line naming the setting, never its value, exit 2, before anything is spent."""
+    password = "Pa55\x01wordXyz"
+    result = _top5("run", "--dry-run", "--no-pr", env={variable: f"http://user:{password}@127.0.0.1:9/api"},
+                   cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and f"{variable}: is not a valid URL" in result.stderr
+    assert "Traceback" not in result.stderr and "wordXyz" not in result.stderr + result.stdout
+    assert result.stdout.strip().endswith("prefect imported: False")
+
+
 @pytest.mark.parametrize("args, expected", [
     (["2026-W40", "2026-W47", "--top-k", "11"], "--top-k / top_k must be 1..10, got 11"),
     (["2026-W40", "--categories", "cs.LGG"], "unknown arXiv category 'cs.LGG'"),

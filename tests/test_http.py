@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler
 import httpx
 import pytest
 
-from flows.http import BodyTooLarge, DeadlineExceeded, fetch_within, retry_after, safe_url
+from flows.http import BodyTooLarge, DeadlineExceeded, fetch_within, retry_after, safe_error, safe_url
 from tests.loopback import HeaderDrip, Loopback
 
 
@@ -36,6 +36,20 @@ def test_retry_after_http_date():
 
 def test_safe_url_drops_credentials_query_and_fragment():
     assert safe_url("https://user:sk-secret@api.example:8443/v1?key=sk-x#frag") == "https://api.example:8443/v1"
+
+
+@pytest.mark.parametrize("url, shown", [
+    ("http://u:p@[::1]:8080/api", "http://[::1]:8080/api"),
+    ("http://[::1]/api", "http://[::1]/api"),
+])
+def test_safe_url_keeps_the_brackets_of_an_ipv6_host(url, shown):
+    assert safe_url(url) == shown
+
+
+@pytest.mark.parametrize("url", ["http://u:p@ss@127.0.0.1:8080/api", "http://u:p%40ss@127.0.0.1:8080/api",
+                                 "http://u:p@s@s@127.0.0.1:8080/api"])
+def test_safe_error_cuts_a_password_holding_an_at_sign_whole(url):
+    assert safe_error(Exception(f"boom at {url} failed")) == "boom at http://127.0.0.1:8080/api failed"
 
 
 class _Server(BaseHTTPRequestHandler):

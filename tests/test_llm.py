@@ -374,6 +374,34 @@ def test_a_password_in_the_base_url_is_sent_as_basic_auth_and_never_logged(tmp_p
     assert password not in seen and basic not in seen
 
 
+@pytest.mark.parametrize("echo", ["proxy: bad credentials for user:{password}", "proxy: got Basic {basic}"])
+def test_a_server_that_echoes_a_url_password_never_shows_it(tmp_path, monkeypatch, echo):
+    """A proxy that says what it was sent (the password, or the Basic auth built from it) cannot
+    put the password of any configured URL in our messages: OPENAI_BASE_URL's, another URL
+    setting's (ARXIV_API_URL) or PREFECT_API_URL's."""
+    import base64
+
+    passwords = {"llm": "Pa55wordXyz", "arxiv": "arX1vPassw0rd", "prefect": "Pr3fectPassw0rd"}
+    monkeypatch.setenv("PREFECT_API_URL", f"http://user:{passwords['prefect']}@127.0.0.1:9/api")
+    settings = make_settings(tmp_path, llm_max_attempts=1,
+                             arxiv_api_url=f"http://user:{passwords['arxiv']}@127.0.0.1:9/api/query")
+    messages = []
+    with OpenAIServer(scripted("ok")) as srv:
+        for password in passwords.values():
+            basic = base64.b64encode(f"user:{password}".encode()).decode()
+            said = echo.format(password=password, basic=basic)
+            srv.fail_next(401, body=json.dumps({"error": {"message": said, "type": "auth"}}))
+            base_url = srv.base_url.replace("http://", f"http://user:{passwords['llm']}@")
+            with LLM(settings, base_url=base_url) as llm, pytest.raises(ConfigError) as info:
+                llm.complete_text("rank", [{"role": "user", "content": password}])
+            messages.append(str(info.value))
+
+    assert all("rejected the API key (HTTP 401: proxy: " in m and "***" in m for m in messages), messages
+    for password in passwords.values():
+        basic = base64.b64encode(f"user:{password}".encode()).decode()
+        assert not any(password in m or basic in m for m in messages), messages
+
+
 def test_open_llm_uses_the_configured_backend(tmp_path):
     with OpenAIServer(scripted("hi")) as srv:
         settings = Settings.from_env({"OPENAI_BASE_URL": srv.base_url, "TOP5_CACHE_DIR": str(tmp_path)})

@@ -452,6 +452,29 @@ def test_a_password_in_the_api_url_is_sent_as_basic_auth_and_never_shown(repos, 
     assert secret not in everything and basic not in everything
 
 
+@pytest.mark.parametrize("echo", ["bad credentials for user:{password}", "got Basic {basic}"])
+def test_an_api_that_echoes_a_url_password_never_shows_it(repos, github, echo):
+    """A proxy in front of GitHub that says what it was sent cannot put the password of
+    GITHUB_API_URL, nor of another URL setting (HF_PAPERS_URL), in the error."""
+    work, _ = repos
+    passwords = ("Pa55wordXyz", "Hf0nlyPassw0rd")
+    config = settings(github, github_api_url=github.url.replace("http://", f"http://user:{passwords[0]}@"),
+                      hf_papers_url=f"http://user:{passwords[1]}@127.0.0.1:9/api/daily_papers")
+    folder = write_draft(work / "digests" / WEEK)
+    messages = []
+    for password in passwords:
+        basic = base64.b64encode(f"user:{password}".encode()).decode()
+        github.fail_next(401, message=echo.format(password=password, basic=basic))
+        with pytest.raises(PullRequestError) as caught:
+            open_pull_request(folder, config)
+        messages.append(caught.value.message)
+
+    assert all("GitHub rejected GITHUB_TOKEN (401 " in m and "***" in m for m in messages), messages
+    for password in passwords:
+        basic = base64.b64encode(f"user:{password}".encode()).decode()
+        assert not any(password in m or basic in m for m in messages), messages
+
+
 def test_git_does_not_follow_a_redirect_with_the_token(repos, github):
     work, _ = repos
     with GitHubServer(TOKEN, REPOSITORY) as elsewhere:

@@ -122,6 +122,7 @@ def test_an_env_file_named_by_top5_env_file_must_exist_the_default_may_not(tmp_p
 @pytest.mark.parametrize("variable, value, expected", [
     ("ARXIV_API_URL", "http://[::1/api", "ARXIV_API_URL: is not a valid URL"),
     ("OPENAI_BASE_URL", "http://127.0.0.1:99999/v1", "OPENAI_BASE_URL: is not a valid URL"),
+    ("ARXIV_PDF_URL", "http://user:Pa55\x01wordXyz@127.0.0.1:9/pdf", "ARXIV_PDF_URL: is not a valid URL"),
     ("ARXIV_DELAY_SECONDS", "inf", "ARXIV_DELAY_SECONDS: Input should be a finite number"),
     ("TOP5_BUDGET_USD", "nan", "TOP5_BUDGET_USD: Input should be a finite number"),
     ("TOP5_PRICES", '{"m": [NaN, 1]}', "TOP5_PRICES"),

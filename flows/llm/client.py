@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,7 +23,7 @@ from typing import TypeVar
 from pydantic import BaseModel
 
 from flows import prompts
-from flows.config import SECRET_VARIABLES, Settings
+from flows.config import Settings, configured_secrets
 from flows.errors import LLMError
 from flows.http import safe_url
 from flows.llm.answers import Answer, NoJson, find_json
@@ -71,7 +70,7 @@ class LLM:
         self.flags: list[str] = []  # run-level problems for the draft: budget stops, refusals, cut answers
         self._flags_lock = threading.Lock()
         self._base_url = (base_url or settings.openai_base_url or DEFAULT_BASE_URL).rstrip("/")
-        self._secrets = configured_secrets(settings)
+        self._secrets = configured_secrets(settings, self._base_url)
         self._transport = Transport(self._base_url, settings.openai_api_key, settings.llm_timeout)
         self._prices = Prices(settings.prices, free=offline)
         self._budget = Budget(self.usage, self._prices, settings.budget_tokens, settings.budget_usd, self._flag)
@@ -306,14 +305,6 @@ def _params(settings: Settings, stage: str, max_tokens: int | None) -> dict:
     temperature = settings.rank_temperature if stage == "rank" else settings.summary_temperature
     params = {"max_tokens": max_tokens or DEFAULT_MAX_TOKENS}
     return params if temperature is None else {**params, "temperature": temperature}
-
-
-def configured_secrets(settings: Settings) -> list[str]:
-    """The secret values a run knows: fields kept out of repr (API keys) and the tokens other
-    stages read from the environment (GITHUB_TOKEN, HF_TOKEN)."""
-    values = [getattr(settings, name) for name, field in type(settings).model_fields.items() if field.repr is False]
-    values += [os.environ.get(name) for name in (*SECRET_VARIABLES, "GH_TOKEN", "HF_TOKEN")]
-    return [v for v in values if isinstance(v, str) and len(v) >= 8]
 
 
 def _with_json_hint(messages: list[dict], schema: type[BaseModel] | None) -> list[dict]:

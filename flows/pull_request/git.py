@@ -20,6 +20,7 @@ import json
 import os
 import subprocess
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from flows.errors import ConfigError, DraftError, PullRequestError
@@ -77,10 +78,11 @@ class Git:
         return self.run(*args, env=env, timeout=NETWORK_TIMEOUT, error=error)
 
 
-def redact(text: str, secret: str | None) -> str:
-    """`text` without the token, nor the token as git sends it (Basic x-access-token:<token>)."""
+def redact(text: str, secret: str | None, others: Iterable[str] = ()) -> str:
+    """`text` without the token, nor the token as git sends it (Basic x-access-token:<token>),
+    nor any of `others` (flows.config.configured_secrets)."""
     basic = base64.b64encode(f"x-access-token:{secret}".encode()).decode() if secret else None
-    return redact_secrets(text, [secret, basic])
+    return redact_secrets(text, [secret, basic, *others])
 
 
 

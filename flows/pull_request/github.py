@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from flows.config import Settings
+from flows.config import Settings, configured_secrets
 from flows.errors import PullRequestError
 from flows.http import BodyTooLarge, DeadlineExceeded, fetch_within, safe_error, safe_url, split_credentials
 from flows.pull_request.body import TOOL, inline
@@ -31,6 +31,7 @@ class GitHub:
         self.repo = settings.github_repository
         # a user:password in GITHUB_API_URL goes apart, as Basic auth, so httpx's log lines never show it
         api, auth = split_credentials(settings.github_api_url)
+        self._secrets = configured_secrets(settings)  # a server may echo any of them back
         self.client = httpx.Client(base_url=api, auth=auth, timeout=30, headers={
             "Authorization": f"Bearer {settings.github_token}",
             "Accept": "application/vnd.github+json",
@@ -65,11 +66,11 @@ class GitHub:
         try:
             response = self._send(method, path, **kwargs)
         except (_Transient, httpx.TransportError) as exc:
-            raise PullRequestError(redact(
+            raise PullRequestError(self._redact(
                 f"GitHub API at {safe_url(self.settings.github_api_url)} could not {action} after {API_ATTEMPTS} tries "
-                f"({type(exc).__name__}: {safe_error(exc)}). {self.where}", self.settings.github_token)) from None
+                f"({type(exc).__name__}: {safe_error(exc)}). {self.where}")) from None
         if response.is_redirect or response.status_code >= 400:
-            raise PullRequestError(redact(self._explain(response, action), self.settings.github_token))
+            raise PullRequestError(self._redact(self._explain(response, action)))
         try:
             return response.json()
         except ValueError:
@@ -87,6 +88,9 @@ class GitHub:
         if response.status_code >= 500 or response.status_code == 429:
             raise _Transient(f"{response.status_code} {_github_message(response)}")
         return response
+
+    def _redact(self, text: str) -> str:
+        return redact(text, self.settings.github_token, self._secrets)
 
     def _explain(self, response: httpx.Response, action: str) -> str:
         status, said, repo = response.status_code, _github_message(response), self.repo
@@ -122,8 +126,9 @@ class GitHub:
 
     def _not_github(self, response: httpx.Response | None, action: str) -> str:
         kind = response.headers.get("Content-Type", "no content type") if response is not None else "another shape"
-        return (f"GitHub API at {safe_url(self.settings.github_api_url)} did not answer like GitHub ({kind}) when "
-                f"trying to {action}: check GITHUB_API_URL (GitHub Enterprise: https://HOST/api/v3). {self.where}")
+        return self._redact(f"GitHub API at {safe_url(self.settings.github_api_url)} did not answer like GitHub "
+                            f"({kind}) when trying to {action}: check GITHUB_API_URL (GitHub Enterprise: "
+                            f"https://HOST/api/v3). {self.where}")
 
 
 def _github_message(response: httpx.Response) -> str:
