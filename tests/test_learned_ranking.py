@@ -86,12 +86,19 @@ def test_identical_papers_score_alike_whatever_the_float_rounding():
     for title, abstract in (("", ""), ("Same title", "Same abstract")):  # thirty copies of one paper
         week = [candidate(f"2611.{i:05d}", title, abstract) for i in range(30)]
         assert len({s.cheap for s in score_all(week, PROFILE)}) == 1, title
+    # a description the paper barely resembles: cosines near zero, where float32 noise (~1e-8,
+    # absolute) is no longer small next to the largest magnitude
+    week = [candidate(f"2611.{i:05d}", "Graph neural networks for molecules", "We propose a message passing network.")
+            for i in range(30)]
+    assert len({s.cheap for s in score_all(week, PROFILE.model_copy(update={"covers": "also", "examples": []}))}) == 1
     same = np.full(30, 0.1)
     same[3] = np.nextafter(0.1, 1.0)  # one unit in the last place apart
     assert not prior.standardised(same).any()
     assert not prior.standardised(np.full(30, 0.23247653, dtype=np.float32) + np.arange(30, dtype=np.float32) % 2
                                   * np.float32(3e-8)).any()
+    assert not prior.standardised(np.float32(1e-4) + np.arange(30, dtype=np.float32) % 2 * np.float32(1e-8)).any()
     assert np.allclose(prior.standardised(np.array([1.0, 2.0, 3.0])), [-1.224745, 0.0, 1.224745])
+    assert np.allclose(prior.standardised(np.array([1e-4, 2e-4, 3e-4])), [-1.224745, 0.0, 1.224745])
 
 
 def test_the_learned_taste_beats_the_keyword_score_on_an_editors_weeks(editor_weeks):

@@ -26,18 +26,22 @@ from flows.shortlist import features
 from flows.shortlist.embeddings import Embedder
 
 MIN_LISTED = 5  # fewer listed papers than this teach a model nothing: the prior is the profile's words alone
-SAME = 1e-5  # a spread within this fraction of the values' largest magnitude is float rounding, not a spread
+SAME = 1e-5  # a spread within this (times the largest magnitude, at least 1) is float rounding, not a spread
 
 
 def standardised(values: np.ndarray) -> np.ndarray:
-    """Within-week z-scores of `values` (shape kept), so terms with different scales add up fairly.
-    Zeros when the values are equal up to float rounding, a spread within SAME times their largest
-    magnitude: identical papers' float32 cosine similarities differ in the seventh digit, and
-    z-scores of that noise would be about +-1. Empty for no values, without numpy's warnings."""
+    """Within-week z-scores of `values` (shape kept, float64), so terms with different scales add up
+    fairly. Zeros when the values are equal up to float rounding, a spread within SAME times
+    max(1, their largest magnitude): identical papers' float32 cosine similarities differ by ~1e-8
+    (absolute, so near zero too), and z-scores of that noise would be about +-1. The floor of 1
+    assumes values of order 1, as all given here are (cosines, decision values, z-scores, log
+    upvotes; stage 1's reciprocal-rank scores are ~1e-2, but two ranks apart already spread
+    more than 1e-4). Empty for no values, without numpy's warnings."""
+    values = np.asarray(values, dtype=np.float64)
     if values.size == 0:
         return np.zeros_like(values)
     spread = values.std()
-    if spread <= SAME * np.abs(values).max():
+    if spread <= SAME * max(1.0, np.abs(values).max()):
         return np.zeros_like(values)
     return (values - values.mean()) / spread
 
