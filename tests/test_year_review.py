@@ -136,15 +136,20 @@ def test_year_with_no_merged_digest_is_one_line_before_anything_is_spent(setting
         assert not (year.digests / "2024-review").exists()
 
 
-def test_few_weeks_and_no_pdfs_draft_what_there_is(settings_env, tmp_path, prefect_harness):
+def _review_of_may_and_june(year, settings_env, arxiv, llm):
+    """The review of 2025-05-01..2025-06-30 drafted through the flow, without a PR; its folder."""
     from flows.year_review import year_review
 
+    _env(settings_env, arxiv, llm)
+    year_review(start="2025-05-01", end="2025-06-30", digests_dir=str(year.digests), open_pr=False)
+    return year.digests / "2025-05-01..2025-06-30-review"
+
+
+def test_few_weeks_and_no_pdfs_draft_what_there_is(settings_env, tmp_path, prefect_harness):
     year = build_year(tmp_path, weeks=3, pdfs=False)
     arxiv, llm = _servers(year, settings_env, tmp_path)
     with arxiv, llm:
-        _env(settings_env, arxiv, llm)
-        year_review(start="2025-05-01", end="2025-06-30", digests_dir=str(year.digests), open_pr=False)
-    folder = year.digests / "2025-05-01..2025-06-30-review"
+        folder = _review_of_may_and_june(year, settings_env, arxiv, llm)
     readme = _plain((folder / "README.md").read_text())
     assert "Drawn from 3 merged weekly digests (15 papers you published): fewer than ten weeks" in readme
     flags = json.loads((folder / "run.json").read_text())["flags"]
@@ -158,14 +163,10 @@ def test_few_weeks_and_no_pdfs_draft_what_there_is(settings_env, tmp_path, prefe
 
 def test_a_swap_to_a_paper_no_longer_in_a_merged_weekly_is_one_line_and_changes_nothing(
         settings_env, tmp_path, prefect_harness, capsys):
-    from flows.year_review import year_review
-
     year = build_year(tmp_path, weeks=3, pdfs=False)
     arxiv, llm = _servers(year, settings_env, tmp_path)
     with arxiv, llm:
-        _env(settings_env, arxiv, llm)
-        year_review(start="2025-05-01", end="2025-06-30", digests_dir=str(year.digests), open_pr=False)
-        folder = year.digests / "2025-05-01..2025-06-30-review"
+        folder = _review_of_may_and_june(year, settings_env, arxiv, llm)
         runner = json.loads((folder / "candidates.json").read_text())["runners_up"][0]["arxiv_id"]
         # the editor takes the runner-up out of the weekly digest it was merged in
         week = next(w for w, ids in year.merged.items() if runner in ids)
