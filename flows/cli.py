@@ -14,8 +14,6 @@ import argparse
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
-import httpx
-
 from flows import prefect_setup, progress
 from flows.config import DEFAULT_CATEGORIES
 from flows.errors import ConfigError, Stopped, Top5Error
@@ -157,23 +155,12 @@ def _run(args) -> int:
                         style=args.style)
     if args.dry_run:
         return _dry_run(request)
-    _before_prefect()
+    prefect_setup.before_prefect()
     from flows.weekly_digest import weekly_digest  # imports Prefect: after every argument was checked
 
-    try:
-        prefect_setup.start_temporary_server()
-        draft = weekly_digest(week=request.week, categories=request.categories, top_k=request.top_k,
-                              digests_dir=request.digests_dir, start=request.start, end=request.end,
-                              open_pr=not args.no_pr, style=request.style)
-    except httpx.HTTPStatusError as exc:
-        if (error := prefect_setup.refused(exc)) is None:
-            raise
-        raise error from None
-    except RuntimeError as exc:
-        if (hint := prefect_setup.unreachable(exc)) is None:
-            raise
-        print(f"top5: {hint}", file=sys.stderr)
-        return EXIT_FAILED
+    draft = prefect_setup.run_flow(weekly_digest, week=request.week, categories=request.categories,
+                                   top_k=request.top_k, digests_dir=request.digests_dir, start=request.start,
+                                   end=request.end, open_pr=not args.no_pr, style=request.style)
     if draft is None:
         print("top5: no new papers in that window; no draft written", file=sys.stderr)
         return EXIT_NO_DRAFT
@@ -308,40 +295,13 @@ def _backfill(args) -> int:
     from flows.preflight import check_run
 
     check_run(week=args.week, categories=args.categories, top_k=args.top_k, digests_dir=args.digests_dir)
-    _before_prefect()
+    prefect_setup.before_prefect()
     from flows import backfill  # imports Prefect
 
     return backfill.main(["--start-week", args.week, "--end-week", args.last or args.week,
                           "--categories", args.categories, "--top-k", str(args.top_k),
                           "--digests-dir", args.digests_dir, "--runner", args.runner,
                           "--max-parallel", str(args.max_parallel), *(["--open-pr"] if args.open_pr else [])])
-
-
-def _before_prefect() -> None:
-    """The Prefect server this run uses (the project's, or a temporary one when it is down), and
-    SIGTERM handled; all before Prefect is imported, which reads its settings once. The address's
-    user:password goes to Prefect apart, so that Prefect never prints it."""
-    if note := prefect_setup.server_or_temporary():
-        print(f"top5 note: {note}", file=sys.stderr)
-    prefect_setup.credentials_apart()
-    _stop_on_sigterm()
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, taken the way Ctrl-C is (Prefect raises its own TerminationSignal while a flow runs)."""
-
-    signal = 15  # signal.SIGTERM
-
-
-def _stop_on_sigterm() -> None:
-    """SIGTERM ends the run like Ctrl-C: Python unwinds (the default action would kill this
-    process and leave the temporary Prefect server it started running), one line, exit 143."""
-    import signal
-
-    def terminated(signum, frame):
-        raise Terminated()
-
-    signal.signal(signal.SIGTERM, terminated)
 
 
 def _version() -> str:

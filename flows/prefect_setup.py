@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from flows.errors import ConfigError
+from flows.errors import ConfigError, Top5Error
 from flows.http import safe_url, split_credentials, without_credentials
 
 EPHEMERAL_STARTUP_TIMEOUT = "300"
@@ -82,6 +82,53 @@ def refused(exc: BaseException) -> ConfigError | None:
                        "server's PREFECT_SERVER_API_AUTH_STRING")
 
 
+def before_prefect() -> None:
+    """Before Prefect is imported, for every command that runs a flow: the Prefect server the run
+    uses (the project's, or a temporary one when it is down, said in one line on stderr), the
+    address's user:password apart (`credentials_apart`), and SIGTERM taken as Ctrl-C."""
+    import sys
+
+    if note := server_or_temporary():
+        print(f"top5 note: {note}", file=sys.stderr)
+    credentials_apart()
+    _stop_on_sigterm()
+
+
+def run_flow(flow, **parameters):
+    """`flow(**parameters)` (a Prefect flow, called after `before_prefect`) on the temporary server
+    when the run has none, and its return value. Raises ConfigError (exit 2) when the server
+    refuses the run's credentials, Top5Error (exit 1) with what to do when Prefect cannot be
+    reached; any other error as it came."""
+    try:
+        start_temporary_server()
+        return flow(**parameters)
+    except httpx.HTTPStatusError as exc:
+        if (error := refused(exc)) is None:
+            raise
+        raise error from None
+    except RuntimeError as exc:
+        if (hint := unreachable(exc)) is None:
+            raise
+        raise Top5Error(hint) from None
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, taken the way Ctrl-C is (Prefect raises its own TerminationSignal while a flow runs)."""
+
+    signal = 15  # signal.SIGTERM
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM ends the run like Ctrl-C: Python unwinds (the default action would kill this
+    process and leave the temporary Prefect server it started running), one line, exit 143."""
+    import signal
+
+    def terminated(signum, frame):
+        raise Terminated()
+
+    signal.signal(signal.SIGTERM, terminated)
+
+
 def _toml(path: Path) -> dict:
     return tomllib.loads(path.read_text(encoding="utf-8"))
 
@@ -107,9 +154,14 @@ def unreachable(exc: BaseException) -> str | None:
                 f"needs longer): raise {SETTING}, or start a server with `make server` (prefect.toml points every run from the "
                 "project folder at it)")
     if text.startswith("Failed to reach API"):
-        url = os.environ.get("PREFECT_API_URL")
-        return (f"the Prefect server at {safe_url(url) if url else 'PREFECT_API_URL'} (PREFECT_API_URL) does not "
-                "answer: start it with `make server`, or unset PREFECT_API_URL to run with a temporary one")
+        if url := os.environ.get("PREFECT_API_URL"):
+            where, instead = "PREFECT_API_URL", "unset PREFECT_API_URL"
+        else:
+            url = project_api_url(profile=os.environ.get("PREFECT_PROFILE")) or "?"
+            where = f"profile {os.environ.get('PREFECT_PROFILE') or 'project'} of {PROJECT_SETTINGS}"
+            instead = f"set PREFECT_PROFILE={TEMPORARY_PROFILE}"
+        return (f"the Prefect server at {safe_url(url)} ({where}) does not answer: start it with "
+                f"`make server`, or {instead} to run with a temporary one")
     return None
 
 

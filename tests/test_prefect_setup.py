@@ -125,12 +125,17 @@ def test_a_password_in_the_prefect_address_is_sent_as_basic_auth_and_never_shown
             monkeypatch.delenv("PREFECT_PROFILE", raising=False)  # set to the temporary one when nothing answered
         monkeypatch.setenv("PREFECT_API_URL", address)
         lines.append(prefect_setup.unreachable(RuntimeError("Failed to reach API at the server")))
+        monkeypatch.delenv("PREFECT_API_URL")
+        monkeypatch.setenv("PREFECT_PROFILE", "project")  # the profile's address, chosen by the user
+        lines.append(prefect_setup.unreachable(RuntimeError("Failed to reach API at the server")))
     finally:
         server.stop()
 
     assert lines[0] is None and seen == [f"Basic {basic}"]  # the server answered, with the Basic auth
     assert f"no Prefect server answers at {address.replace(f'user:{password}@', '')}" in lines[1]
-    assert "(PREFECT_API_URL) does not answer" in lines[2]
+    assert "(PREFECT_API_URL) does not answer" in lines[2] and "unset PREFECT_API_URL" in lines[2]
+    assert f"at {address.replace(f'user:{password}@', '')} (profile project of prefect.toml) does not answer" in lines[3]
+    assert "set PREFECT_PROFILE=ephemeral" in lines[3]
     requests = [r.getMessage() for r in caplog.records if r.name == "httpx" and "HTTP Request: GET" in r.getMessage()]
     assert any(server.base.removeprefix("http://") + "/api/health" in line for line in requests)
     everything = "\n".join([caplog.text, *(r.getMessage() for r in caplog.records), *lines[1:]])

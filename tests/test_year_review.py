@@ -161,6 +161,36 @@ def test_few_weeks_and_no_pdfs_draft_what_there_is(settings_env, tmp_path, prefe
         assert editor_words(year.listings[arxiv_id]) in section
 
 
+@pytest.mark.timeout(400)
+def test_top5_review_with_no_prefect_server_running_uses_a_temporary_one(settings_env, tmp_path):
+    """`top5 review` from a project folder whose Prefect profile names a server that is not running
+    (no `make server`): like `top5 run`, it says so in one line and drafts on a temporary server."""
+    import os
+    import sys
+
+    from tests.conftest import REPO
+    from tests.test_prefect_setup import _free_port
+
+    year = build_year(tmp_path, weeks=3, pdfs=False)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "prefect.toml").write_text((REPO / "prefect.toml").read_text())
+    (project / "prefect-profiles.toml").write_text(
+        (REPO / "prefect-profiles.toml").read_text().replace("127.0.0.1:4200", f"127.0.0.1:{_free_port()}"))
+    arxiv, llm = _servers(year, settings_env, tmp_path)
+    with arxiv, llm:
+        _env(settings_env, arxiv, llm)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+        result = subprocess.run(
+            [sys.executable, "-m", "flows.cli", "review", "--from", "2025-05-01", "--to", "2025-06-30", "--no-pr",
+             "--digests-dir", str(year.digests)], cwd=project, capture_output=True, text=True, timeout=360,
+            env={**env, "PYTHONPATH": str(REPO), "PREFECT_HOME": str(tmp_path / "prefect")})
+    assert result.returncode == 0, result.stderr[-3000:]
+    notes = [line for line in result.stderr.splitlines() if line.startswith("top5 note:")]
+    assert len(notes) == 1 and "no Prefect server answers" in notes[0] and "temporary" in notes[0]
+    assert (year.digests / "2025-05-01..2025-06-30-review" / "README.md").is_file()
+
+
 def test_a_swap_to_a_paper_no_longer_in_a_merged_weekly_is_one_line_and_changes_nothing(
         settings_env, tmp_path, prefect_harness, capsys):
     year = build_year(tmp_path, weeks=3, pdfs=False)

@@ -7,8 +7,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import httpx
-
 from flows import prefect_setup, progress
 from flows.config import Settings
 from flows.review.period import period_for
@@ -21,21 +19,11 @@ def review(args) -> int:
     period = period_for(args.year, args.start, args.end)
     found = gathered_or_refused(period, Path(args.digests_dir), Settings.from_env())
     print(f"Reviewing {period.title}: {len(found.picks)} papers from {len(found.weeks)} merged weeks", file=sys.stderr)
-    prefect_setup.credentials_apart()
+    prefect_setup.before_prefect()
     from flows.year_review import year_review  # imports Prefect: after every argument was checked
 
-    try:
-        draft = year_review(year=args.year, start=args.start, end=args.end, digests_dir=args.digests_dir,
-                            open_pr=not args.no_pr, style=args.style)
-    except httpx.HTTPStatusError as exc:
-        if (error := prefect_setup.refused(exc)) is None:
-            raise
-        raise error from None
-    except RuntimeError as exc:
-        if (hint := prefect_setup.unreachable(exc)) is None:
-            raise
-        print(f"top5: {hint}", file=sys.stderr)
-        return 1
+    draft = prefect_setup.run_flow(year_review, year=args.year, start=args.start, end=args.end,
+                                   digests_dir=args.digests_dir, open_pr=not args.no_pr, style=args.style)
     print(f"Review written: {draft}\n{progress.closing_line(draft)}\n"
           f"Review it (`top5 show {period.label}`), edit it, then merge it.")
     return 0
