@@ -96,3 +96,43 @@ def test_an_answer_that_inflates_past_the_limit_stops_at_the_limit(hostile):
 def test_a_dripping_server_meets_the_wall_clock_deadline(hostile):
     error = _download(*hostile, "2611.00003")
     assert error.reason == "download_failed" and "within 1 s" in error.message
+
+
+class _NotFound(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        self.send_response(404)
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+
+def test_when_the_pdf_server_does_not_answer_the_papers_after_the_first_are_not_asked(tmp_path):
+    """No server to connect to: the first paper goes through its retries, the next is not asked
+    (its error says why), a PDF kept from an earlier run is still used. A server that answers
+    (404 here) is asked for every paper."""
+    from flows.candidates.arxiv import ATTEMPTS
+    from tests.test_prefect_setup import _free_port
+
+    folder = tmp_path / "pdf"
+    folder.mkdir()
+    (folder / "2611.00003v1.pdf").write_bytes(b"%PDF-1.7 kept from last week")
+    cands = [candidate(f"2611.0000{i}") for i in (1, 2, 3)]
+    closed = f"http://127.0.0.1:{_free_port()}"
+    settings = Settings(arxiv_pdf_url=closed, arxiv_api_url=closed, cache_dir=tmp_path, arxiv_delay_seconds=0.01)
+    with ArxivClient(settings) as client:
+        found = client.download_pdfs(cands, folder)
+    assert client.requests == ATTEMPTS
+    assert found["2611.00001"].reason == "download_failed" and "ConnectError" in found["2611.00001"].message
+    assert found["2611.00002"].message.startswith("PDF of 2611.00002v1 not asked: the PDF server did not answer")
+    assert found["2611.00003"] == folder / "2611.00003v1.pdf"
+
+    server = Loopback(_NotFound)
+    try:
+        with ArxivClient(Settings(arxiv_pdf_url=server.base, arxiv_api_url=server.base, cache_dir=tmp_path,
+                                  arxiv_delay_seconds=0.01)) as client:
+            found = client.download_pdfs(cands[:2], folder)
+    finally:
+        server.stop()
+    assert client.requests == 2 and all("HTTP 404" in found[c.arxiv_id].message for c in cands[:2])

@@ -98,6 +98,7 @@ class ArxivClient:
     def __init__(self, settings: Settings, *, transport: httpx.BaseTransport | None = None):
         self.settings = settings
         self.requests = 0
+        self._no_connection = False  # the last request found no server to connect to
         self._http = httpx.Client(
             timeout=httpx.Timeout(60.0, connect=15.0),
             headers={"User-Agent": USER_AGENT},
@@ -189,19 +190,25 @@ class ArxivClient:
     # -- PDFs ------------------------------------------------------------------------------
 
     def download_pdfs(self, cands: list[Candidate], directory: Path) -> dict[str, Path | PdfError]:
-        """Each paper's PDF, or the PdfError that says why there is none: one failure never
-        stops the others."""
+        """Each paper's PDF (by arXiv id), or the PdfError that says why there is none: one paper's
+        failure never stops the others. But once every attempt for a paper found no server to
+        connect to, the papers after it that are not kept already are not asked (each would wait
+        through the same retries, 45 s by default); their error says so."""
         found: dict[str, Path | PdfError] = {}
+        silent: PdfError | None = None
         for cand in cands:
             try:
+                if silent and not _kept(cand, directory).exists():
+                    raise _not_asked(cand, silent)
                 found[cand.arxiv_id] = self.download_pdf(cand, directory)
             except PdfError as exc:
                 found[cand.arxiv_id] = exc
+                silent = silent or (exc if self._no_connection else None)
         return found
 
     def download_pdf(self, cand: Candidate, directory: Path) -> Path:
         """The PDF of this version of the paper, fetched once and kept in `directory`."""
-        target = directory / f"{cand.versioned_id.replace('/', '_')}.pdf"
+        target = _kept(cand, directory)
         if target.exists():
             return target
         url = f"{self.settings.arxiv_pdf_url}/{cand.versioned_id}"
@@ -242,9 +249,11 @@ class ArxivClient:
             return fetch_within(self._http, request, deadline=self.settings.arxiv_deadline, max_bytes=max_bytes,
                                 what=source, auth=auth)
 
+        self._no_connection = False
         try:
             response = GATE.run(self.settings.arxiv_delay_seconds, send, self.settings.cache_dir / "arxiv.gate")
         except (httpx.TransportError, DeadlineExceeded) as exc:
+            self._no_connection = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
             raise _Retryable(f"{source}: {type(exc).__name__}: {safe_error(exc)} at {safe_url(url)} "
                              "(ARXIV_API_URL / ARXIV_PDF_URL say where arXiv is; TOP5_ARXIV_DEADLINE how long "
                              "an answer may take)") from None
@@ -272,6 +281,15 @@ class ArxivClient:
         if asked is not None:
             return min(asked, 300.0)
         return self.settings.arxiv_delay_seconds * 2 ** (state.attempt_number - 1)
+
+
+def _kept(cand: Candidate, directory: Path) -> Path:
+    return directory / f"{cand.versioned_id.replace('/', '_')}.pdf"
+
+
+def _not_asked(cand: Candidate, failed: PdfError) -> PdfError:
+    return PdfError(f"PDF of {cand.versioned_id} not asked: the PDF server did not answer for the paper before "
+                    f"it ({failed.message})", reason="download_failed")
 
 
 def _too_large_pdf(message: str) -> PdfError:
