@@ -143,8 +143,9 @@ class Run:
         return ranking
 
     def downloaded(self, pdfs: dict) -> dict:
-        """Counts the picks whose PDF arrived (arXiv id -> path, or the PdfError that says why not)."""
-        self._io = StageIo(len(self.picks), sum(1 for p in pdfs.values() if isinstance(p, Path)))
+        """Counts the papers asked for and those whose PDF arrived (arXiv id -> path, or the
+        PdfError that says why not)."""
+        self._io = StageIo(len(pdfs), sum(1 for p in pdfs.values() if isinstance(p, Path)))
         return pdfs
 
     def read(self, texts: dict) -> dict:

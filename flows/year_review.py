@@ -71,7 +71,7 @@ def _draft(**asked) -> str:
             choice = run.chosen(choose_ten(run, llm, settings))
         top = [s.candidate for s in choice.ranking.picks[:DEEP]]
         with run.stage("pdf"):
-            pdfs = fetch_pdfs(top, settings)
+            pdfs = run.downloaded(fetch_pdfs(top, settings))
         with run.stage("pdf_text"):
             texts = run.read(extract_texts(pdfs, settings))
         with run.stage("writing"):

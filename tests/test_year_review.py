@@ -189,6 +189,7 @@ def test_top5_review_with_no_prefect_server_running_uses_a_temporary_one(setting
     notes = [line for line in result.stderr.splitlines() if line.startswith("top5 note:")]
     assert len(notes) == 1 and "no Prefect server answers" in notes[0] and "temporary" in notes[0]
     assert (year.digests / "2025-05-01..2025-06-30-review" / "README.md").is_file()
+    assert "stage pdf: 3 in, 0 out" in result.stderr  # the top three asked for; the fixture has no PDFs
 
 
 def test_a_swap_to_a_paper_no_longer_in_a_merged_weekly_is_one_line_and_changes_nothing(

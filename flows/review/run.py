@@ -37,6 +37,7 @@ class ReviewRun:
     the review's lock."""
 
     stage = Run.stage
+    downloaded = Run.downloaded
     no_pr_reason = Run.no_pr_reason
 
     def __init__(self, settings: Settings, log: logging.Logger, *, year, start: str | None, end: str | None,
