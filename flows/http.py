@@ -66,6 +66,13 @@ def split_credentials(url: str) -> tuple[str, httpx.BasicAuth | None]:
     return plain, httpx.BasicAuth(*pair) if pair else None
 
 
+def with_params(url: str, params: Mapping[str, str | int] | None) -> httpx.URL:
+    """`url` with `params` added to the query it already holds (a key a proxy or mirror needs,
+    say); a name in both takes `params`' value. httpx's own `params=` replaces that query
+    instead (httpx 0.28: `Client.build_request`)."""
+    return httpx.URL(url).copy_merge_params(params) if params else httpx.URL(url)
+
+
 def url_secrets(url: str | None) -> list[str]:
     """The password in `url`'s user:password@, as written (percent-encoded) and decoded, and
     base64(user:password) as HTTP Basic auth sends it: what a server echoing credentials could show.

@@ -44,6 +44,18 @@ def test_window_and_categories_filter(tmp_path):
     assert "(cat:cs.LG OR cat:cs.CL) AND submittedDate:[" in srv.api_requests()[0].query["search_query"]
 
 
+def test_a_query_in_arxiv_api_url_is_kept_on_every_request(tmp_path, monkeypatch):
+    """A mirror or proxy that needs `?key=...` in ARXIV_API_URL gets it with each page's query."""
+    monkeypatch.setattr("flows.candidates.arxiv.PAGE_SIZE", 2)
+    with ArxivServer(atom_feed(_entries(3))) as srv:
+        settings = Settings(arxiv_api_url=f"{srv.api_url}?key=mirror-k3y", arxiv_pdf_url=srv.pdf_url,
+                            arxiv_delay_seconds=0.0, cache_dir=tmp_path)
+        found = ArxivClient(settings).search(WINDOW, ["cs.LG"])
+    assert len(found) == 3
+    asked = srv.api_requests()
+    assert len(asked) >= 2 and all(r.query.get("key") == "mirror-k3y" and "search_query" in r.query for r in asked)
+
+
 def test_cross_listed_and_new_version_count_once(tmp_path):
     entries = [
         atom_entry("2611.00001v1", "A paper", "x", categories=("cs.LG", "cs.CL")),

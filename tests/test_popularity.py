@@ -289,6 +289,25 @@ def test_a_failing_listing_behind_credentials_never_shows_the_password(caplog):
     assert "s3cretpw" not in why and "s3cretpw" not in caplog.text
 
 
+def test_a_query_in_hf_papers_url_is_kept_on_every_request():
+    class Keyed(DailyPapers):
+        paths: list[str] = []
+
+        def do_GET(self):  # noqa: N802
+            Keyed.paths.append(self.path)
+            super().do_GET()
+
+    server = Loopback(Keyed)
+    try:
+        found, why = upvotes(window_between("2026-11-18", "2026-11-19"),
+                             Settings(hf_papers_url=f"{server.base}/api/daily_papers?token=pr0xy"))
+    finally:
+        server.stop()
+    assert found["2611.00001"] == 50
+    queries = [parse_qs(urlparse(path).query) for path in Keyed.paths]
+    assert len(queries) >= 2 and all(q.get("token") == ["pr0xy"] and ("date" in q or "week" in q) for q in queries)
+
+
 @pytest.mark.timeout(120)  # a hang, not a speed assertion: the drip never ends
 def test_a_listing_dripping_its_headers_is_bounded_and_names_the_days(monkeypatch):
     monkeypatch.setattr(popularity, "DEADLINE", 1.0)

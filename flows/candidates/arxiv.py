@@ -35,6 +35,7 @@ from flows.http import (
     safe_error,
     safe_url,
     split_credentials,
+    with_params,
 )
 
 log = logging.getLogger(__name__)
@@ -245,7 +246,7 @@ class ArxivClient:
 
         def send() -> Fetched:
             self.requests += 1
-            request = self._http.build_request("GET", plain, params=params)
+            request = self._http.build_request("GET", with_params(plain, params))
             return fetch_within(self._http, request, deadline=self.settings.arxiv_deadline, max_bytes=max_bytes,
                                 what=source, auth=auth)
 

@@ -33,7 +33,15 @@ from flows.candidates.candidate import split_version
 from flows.candidates.week import Window
 from flows.config import Settings
 from flows.errors import ConfigError
-from flows.http import BodyTooLarge, DeadlineExceeded, fetch_within, safe_error, safe_url, split_credentials
+from flows.http import (
+    BodyTooLarge,
+    DeadlineExceeded,
+    fetch_within,
+    safe_error,
+    safe_url,
+    split_credentials,
+    with_params,
+)
 from flows.text import ARXIV_ID
 
 log = logging.getLogger(__name__)
@@ -142,7 +150,7 @@ class _Listing:
         deadline = min(DEADLINE, TOTAL_DEADLINE - (time.monotonic() - self.began))
         if deadline <= 0:
             raise _Spent(f"not asked: the signal's {TOTAL_DEADLINE:g} s were spent")
-        request = self.client.build_request("GET", self.url, params=params,
+        request = self.client.build_request("GET", with_params(self.url, params),
                                             timeout=httpx.Timeout(deadline, connect=min(5.0, deadline)))
         response = fetch_within(self.client, request, deadline=deadline, max_bytes=MAX_BYTES,
                                 what="the Hugging Face listing").whole()
