@@ -255,7 +255,7 @@ def _eval(args) -> int:
     _use_profile(args)
     settings = Settings.from_env()
     profile, embedder = Profile.load(settings.profile), Embedder(settings.cache_dir)
-    if args.editor_weeks:
+    if args.editor_weeks is not None:
         print(replay.report(replay.upvotes_from(args.upvotes, archive.editor_weeks(Path(args.editor_weeks))),
                             profile, embedder))
         return 0

@@ -151,6 +151,21 @@ def test_editor_weeks_that_are_no_history_folder_are_one_line_naming_it(tmp_path
     assert captured.err.count("\n") == 1 and captured.err.endswith("\n") and captured.out == ""
 
 
+@pytest.mark.parametrize("args, expected", [
+    (["--editor-weeks", ""], "top5: editor weeks folder .: no picks.json"),  # "" is the folder it was run in
+    (["--upvotes", ""], "top5: upvotes file '': no such file"),
+    (["--upvotes", "nowhere.jsonl"], "top5: upvotes file 'nowhere.jsonl': no such file")])
+def test_an_empty_or_missing_eval_path_is_one_line_naming_it(tmp_path, settings_env, capsys, args, expected):
+    """Never a silent fall back to another mode or to no upvotes."""
+    from flows.cli import main
+
+    settings_env.chdir(tmp_path)
+    (tmp_path / "digests").mkdir()
+    assert main(["eval", "--digests-dir", str(tmp_path / "digests"), *args]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith(expected) and captured.err.count("\n") == 1 and captured.out == ""
+
+
 def test_a_first_run_without_a_digests_folder_learns_from_nothing(tmp_path):
     from flows.config import Settings
     from flows.shortlist.taste import editor_taste
