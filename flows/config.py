@@ -36,7 +36,7 @@ from pydantic_settings import (
 )
 
 from flows.errors import ConfigError
-from flows.http import url_secrets
+from flows.http import safe_url, url_secrets
 from flows.text import redact
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -139,6 +139,11 @@ class Settings(BaseSettings):
     # backfills
     dask_address: str | None = _env("TOP5_DASK_ADDRESS", None, "a Dask scheduler for `top5 backfill "
                                     "--runner dask` (`tcp://HOST:8786`); unset: a local cluster")
+
+    def __repr_args__(self):
+        """repr() and str() show a URL setting as safe_url does: no user:password, no query."""
+        for name, value in super().__repr_args__():
+            yield name, safe_url(value) if name in URL_FIELDS and value else value
 
     @field_validator(*URL_FIELDS)
     @classmethod

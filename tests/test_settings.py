@@ -95,6 +95,18 @@ def test_keys_stay_out_of_repr():
     assert KEY not in shown and GITHUB_KEY not in shown
 
 
+def test_url_passwords_and_queries_stay_out_of_repr_and_str():
+    from flows.config import URL_FIELDS
+
+    urls = {name: f"https://proxy-user:Pr0xyPass{i}@host{i}.example/api?key=QueryKey{i}"
+            for i, name in enumerate(URL_FIELDS)}
+    settings = Settings(**urls)
+    for shown in (repr(settings), str(settings)):
+        assert "Pr0xyPass" not in shown and "QueryKey" not in shown and "proxy-user" not in shown
+        assert all(f"https://host{i}.example/api" in shown for i in range(len(URL_FIELDS)))
+    assert settings.arxiv_api_url == urls["arxiv_api_url"]  # the run still sends them
+
+
 def test_every_field_is_read_from_its_documented_variable():
     for name, field in Settings.model_fields.items():
         assert re.fullmatch(r"[A-Z][A-Z0-9_]+", str(field.validation_alias)), name
