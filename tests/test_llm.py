@@ -396,7 +396,8 @@ def test_a_server_that_echoes_a_url_password_never_shows_it(tmp_path, monkeypatc
                 llm.complete_text("rank", [{"role": "user", "content": password}])
             messages.append(str(info.value))
 
-    assert all("rejected the API key (HTTP 401: proxy: " in m and "***" in m for m in messages), messages
+    assert all("rejected the user:password in OPENAI_BASE_URL (HTTP 401: proxy: " in m and "***" in m
+               and "in place of OPENAI_API_KEY" in m for m in messages), messages
     for password in passwords.values():
         basic = base64.b64encode(f"user:{password}".encode()).decode()
         assert not any(password in m or basic in m for m in messages), messages

@@ -469,7 +469,8 @@ def test_an_api_that_echoes_a_url_password_never_shows_it(repos, github, echo):
             open_pull_request(folder, config)
         messages.append(caught.value.message)
 
-    assert all("GitHub rejected GITHUB_TOKEN (401 " in m and "***" in m for m in messages), messages
+    assert all("GitHub rejected the user:password in GITHUB_API_URL (401 " in m and "***" in m
+               and "in place of GITHUB_TOKEN" in m for m in messages), messages
     for password in passwords:
         basic = base64.b64encode(f"user:{password}".encode()).decode()
         assert not any(password in m or basic in m for m in messages), messages

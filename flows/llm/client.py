@@ -25,7 +25,7 @@ from pydantic import BaseModel
 from flows import prompts
 from flows.config import Settings, configured_secrets
 from flows.errors import LLMError
-from flows.http import safe_url
+from flows.http import safe_url, without_credentials
 from flows.llm.answers import Answer, NoJson, find_json
 from flows.llm.budget import STAGES, Budget, Prices, Usage, check_stage
 from flows.llm.cache import AnswerCache
@@ -262,7 +262,7 @@ class LLM:
                 raise _Rejected() from None
             exc.detail = self._redact(exc.detail)  # before the advice is added: a pattern may run to the end
             where = Context(stage, model, safe_url(self._base_url), self.offline, policy.describe(),
-                            self.settings.llm_max_wait)
+                            self.settings.llm_max_wait, without_credentials(self._base_url)[1] is not None)
             raise explain(exc, where) from None
 
     @contextmanager

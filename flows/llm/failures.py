@@ -22,6 +22,7 @@ class Context:
     offline: bool
     attempts: str  # "3 attempts"
     max_wait: float
+    url_credentials: bool = False  # OPENAI_BASE_URL held user:password, sent in place of the key
 
     @property
     def setting(self) -> str:
@@ -67,6 +68,10 @@ def _no_answer(exc: NoAnswer, where: Context) -> str:
 
 def _config_error(exc: BackendError, where: Context) -> ConfigError | None:
     status, detail, url, model = exc.status, exc.detail, where.url, where.model
+    if status == 401 and where.url_credentials:
+        return ConfigError(f"the LLM backend at {url} rejected the user:password in OPENAI_BASE_URL (HTTP 401: "
+                           f"{detail}), sent in place of OPENAI_API_KEY; correct them, or remove them from the URL "
+                           "to send the key")
     if status == 401:
         return ConfigError(f"the LLM backend at {url} rejected the API key (HTTP 401: {detail}); set "
                            "OPENAI_API_KEY to a valid key, or OPENAI_BASE_URL to the right server")

@@ -9,7 +9,15 @@ from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_ex
 
 from flows.config import Settings, configured_secrets
 from flows.errors import PullRequestError
-from flows.http import BodyTooLarge, DeadlineExceeded, fetch_within, safe_error, safe_url, split_credentials
+from flows.http import (
+    BodyTooLarge,
+    DeadlineExceeded,
+    fetch_within,
+    safe_error,
+    safe_url,
+    split_credentials,
+    without_credentials,
+)
 from flows.pull_request.body import TOOL, inline
 from flows.pull_request.git import redact
 
@@ -96,7 +104,10 @@ class GitHub:
         status, said, repo = response.status_code, _github_message(response), self.repo
         if response.is_redirect:
             return f"{self._moved(response, action)} {self.where}"
-        if status == 401:
+        if status == 401 and without_credentials(self.settings.github_api_url)[1]:
+            what = (f"GitHub rejected the user:password in GITHUB_API_URL (401 {said}), sent in place of "
+                    "GITHUB_TOKEN: correct them, or remove them from the URL to send the token.")
+        elif status == 401:
             what = f"GitHub rejected GITHUB_TOKEN (401 {said}): set GITHUB_TOKEN to a valid token for {repo}."
         elif status == 403:
             what = (f"GITHUB_TOKEN may not {action} in {repo} (403 {said}): it needs 'Pull requests: "
