@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -95,3 +96,94 @@ def test_a_damaged_embedding_entry_is_a_warning_naming_it_and_a_recompute(tmp_pa
     assert str(path) in caplog.text and "cached embeddings" in caplog.text
     np.testing.assert_allclose(again, vectors)
     assert np.load(path, allow_pickle=False).shape == vectors.shape  # written again whole
+
+
+def test_each_text_keeps_its_own_vector_in_a_batch_of_many_lengths():
+    """Texts are embedded sorted by length; each row is still its own text's vector, the same as
+    embedding that text alone, and the same texts in another order give the same rows."""
+    texts = [("graph neural networks " * n).strip() or "soil" for n in (9, 0, 30, 2, 17, 1, 70, 4)] * 20
+    texts = [f"{i} {text}" for i, text in enumerate(texts)]  # 160 texts: three of WordLlama's batches
+    embedder = Embedder()
+    together = embedder.vectors(texts)
+    alone = np.vstack([embedder.vectors([text]) for text in texts])
+    np.testing.assert_allclose(together, alone, atol=1e-6)
+    reverse = embedder.vectors(texts[::-1])
+    np.testing.assert_allclose(reverse[::-1], together, atol=1e-6)
+
+
+def _counts_entry(stored: dict) -> bytes:
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **stored)
+    return buffer.getvalue()
+
+
+def _out_of_range(data: bytes) -> bytes:
+    stored = dict(np.load(io.BytesIO(data), allow_pickle=False))
+    stored["indices"] = stored["indices"] + np.int32(2**21)  # columns past the hasher's 2**20
+    return _counts_entry(stored)
+
+
+def _negative(data: bytes) -> bytes:
+    stored = dict(np.load(io.BytesIO(data), allow_pickle=False))
+    stored["data"] = -stored["data"]
+    return _counts_entry(stored)
+
+
+def _pointers_of_another_week(data: bytes) -> bytes:
+    stored = dict(np.load(io.BytesIO(data), allow_pickle=False))
+    stored["indptr"] = stored["indptr"][:-1]  # one row short
+    return _counts_entry(stored)
+
+
+def test_a_refit_reads_each_weeks_word_counts_back_instead_of_hashing_it_again(tmp_path, monkeypatch):
+    """A week merged since the last run: the next fit hashes only the texts it has not seen."""
+    from flows.shortlist import features
+
+    weeks = [History(w.name, [replace(c, title=f"{c.title} of {w.name}") for c in w.candidates], w.picks)
+             for w in _weeks()]  # three weeks of different texts
+    learned.fit_cached(weeks[:2], Embedder(tmp_path), tmp_path)
+    before = [features.word_counts(w.candidates) for w in weeks]
+    features._counts.cache_clear()  # a new run: nothing in memory
+    hashed = []
+    hasher = features._HASHER
+    monkeypatch.setattr(features, "_HASHER", _Spy(hasher, hashed))
+    learned.fit_cached(weeks, Embedder(tmp_path), tmp_path)
+    assert [len(texts) for texts in hashed] == [len(weeks[2].candidates)]  # the new week alone
+    features._counts.cache_clear()
+    for week, counts in zip(weeks, before, strict=True):
+        assert (features.word_counts(week.candidates, tmp_path) != counts).nnz == 0  # read back, the same counts
+
+
+class _Spy:
+    """The hasher itself, noting the texts it is asked to hash."""
+
+    def __init__(self, hasher, hashed: list):
+        self._hasher, self._hashed = hasher, hashed
+
+    def transform(self, texts):
+        self._hashed.append(texts)
+        return self._hasher.transform(texts)
+
+    def get_params(self):
+        return self._hasher.get_params()
+
+
+@pytest.mark.parametrize("damage", [lambda d: d[: len(d) // 2], _flip, _out_of_range, _negative,
+                                    _pointers_of_another_week, lambda d: b""],
+                         ids=["cut", "flipped", "columns out of range", "negative", "rows", "empty"])
+def test_a_damaged_word_counts_entry_is_a_warning_naming_it_and_a_recompute(tmp_path, caplog, damage):
+    from flows.shortlist import features
+
+    cands = _weeks()[0].candidates
+    counts = features.word_counts(cands, tmp_path)
+    (path,) = (tmp_path / "word-counts").glob("*.npz")
+    path.write_bytes(damage(path.read_bytes()))
+    features._counts.cache_clear()
+    with caplog.at_level(logging.WARNING):
+        again = features.word_counts(cands, tmp_path)
+    assert str(path) in caplog.text and "cached word counts" in caplog.text
+    assert again.shape == counts.shape and (again != counts).nnz == 0
+    features._counts.cache_clear()
+    caplog.clear()
+    features.word_counts(cands, tmp_path)  # written again whole
+    assert "cached word counts" not in caplog.text

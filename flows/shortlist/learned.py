@@ -139,8 +139,10 @@ _EXAMPLE = Candidate("example", 1, "", "", (), "", (), datetime.min, datetime.mi
 def _model(view: str):
     """The unfitted model of a view (taste_store.py rebuilds fitted ones from their arrays)."""
     if view == "tfidf":
+        # liblinear's dual solver: the same optimum (the same top 40 on the editor weeks), three times
+        # faster with a million word columns and 60,000 papers
         return make_pipeline(TfidfTransformer(sublinear_tf=True),
-                             LogisticRegression(C=4.0, class_weight="balanced", solver="liblinear"))
+                             LogisticRegression(C=4.0, class_weight="balanced", solver="liblinear", dual=True))
     if view == "embedding":
         return LogisticRegression(C=0.5, class_weight="balanced", max_iter=2000)
     return make_pipeline(StandardScaler(), LogisticRegression(C=0.1, class_weight="balanced", max_iter=2000))
@@ -148,7 +150,7 @@ def _model(view: str):
 
 def _train_inputs(view, embedder, known, weeks):
     if view == "tfidf":
-        return sparse.vstack([features.word_counts(w.candidates) for w in weeks]).tocsr()
+        return sparse.vstack([features.word_counts(w.candidates, embedder.cache_dir) for w in weeks]).tocsr()
     if view == "embedding":
         return np.vstack([embedder.embed([features.text_of(c) for c in w.candidates]) for w in weeks])
     # An author's earlier picks, not the pick being learned: count each paper's own authors out.
@@ -163,7 +165,7 @@ def _train_inputs(view, embedder, known, weeks):
 def _inputs(view: str, cands: list[Candidate], embedder: Embedder, known: dict[str, int],
             upvotes: dict[str, int] | None = None):
     if view == "tfidf":
-        return features.word_counts(cands)
+        return features.word_counts(cands, embedder.cache_dir)
     if view == "embedding":
         return embedder.embed([features.text_of(c) for c in cands])
     return features.metadata(cands, known, upvotes)
