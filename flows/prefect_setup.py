@@ -31,12 +31,22 @@ def project_api_url(folder: Path = Path(), profile: str | None = None) -> str | 
     that file's active profile (or `profile`), its PREFECT_API_URL (Prefect 3.8 reads them in this
     order when neither the environment nor .env set them: prefect/settings/sources.py). None when
     unset."""
+    return project_profile(folder, profile)[2].get("PREFECT_API_URL")
+
+
+def project_profile(folder: Path = Path(), profile: str | None = None) -> tuple[Path | None, str, dict]:
+    """(profiles file, profile name, its settings) of the project's Prefect profile in `folder`
+    (see `project_api_url`); (None, "", {}) when prefect.toml or that profile is not there."""
     try:
-        profiles = folder / _toml(folder / PROJECT_SETTINGS)["profiles_path"]
-        data = _toml(profiles)
-        return data["profiles"][profile or data["active"]].get("PREFECT_API_URL")
+        path = folder / _toml(folder / PROJECT_SETTINGS)["profiles_path"]
+        data = _toml(path)
+        name = profile or data["active"]
+        settings = data["profiles"][name]
+        if isinstance(settings, dict) and isinstance(name, str):
+            return path, name, settings
     except (OSError, KeyError, TypeError, AttributeError, tomllib.TOMLDecodeError):
-        return None
+        pass
+    return None, "", {}
 
 
 def server_or_temporary() -> str | None:
@@ -45,12 +55,16 @@ def server_or_temporary() -> str | None:
     and says so in one line; None when nothing changed. A PREFECT_API_URL or PREFECT_PROFILE the
     user set is theirs, answering or not (`unreachable` then says what to do)."""
     chosen = {"PREFECT_API_URL", "PREFECT_PROFILE"} & set(os.environ)
-    url = None if chosen else project_api_url()
-    if not url or _answers(url):
+    settings = {} if chosen else project_profile()[2]
+    url = settings.get("PREFECT_API_URL")
+    if not url or _answers(url, os.environ.get(AUTH_SETTING) or settings.get(AUTH_SETTING)):
         return None
     os.environ["PREFECT_PROFILE"] = TEMPORARY_PROFILE
     return (f"no Prefect server answers at {safe_url(url)} (the project's Prefect profile): this run starts a "
             "temporary one; `make server` keeps the runs in its UI")
+
+
+_url_from_environment: list[bool] = []  # credentials_apart's record: whose PREFECT_API_URL the run has
 
 
 def credentials_apart() -> None:
@@ -59,6 +73,7 @@ def credentials_apart() -> None:
     user:password becomes PREFECT_API_AUTH_STRING unless the user set one. Prefect prints its
     address (the run's "View at" line, its events client's warnings, an HTTP error); its client
     sends PREFECT_API_AUTH_STRING as the same Basic auth and never prints it."""
+    _url_from_environment[:] = [bool(os.environ.get("PREFECT_API_URL"))]
     url = os.environ.get("PREFECT_API_URL") or project_api_url(profile=os.environ.get("PREFECT_PROFILE"))
     if not url:
         return
@@ -133,10 +148,15 @@ def _toml(path: Path) -> dict:
     return tomllib.loads(path.read_text(encoding="utf-8"))
 
 
-def _answers(api_url: str) -> bool:
+def _answers(api_url: str, auth_string: str | None = None) -> bool:
+    """Whether a Prefect server answers at `api_url`, sent the user:password of the address or
+    else `auth_string` (PREFECT_API_AUTH_STRING). A 401 answers too: that server is the user's,
+    and the run then says it refused them (`refused`) instead of going to a temporary server."""
     url, auth = split_credentials(f"{api_url.rstrip('/')}/health")  # httpx's log line shows no password
+    if auth is None and auth_string:
+        auth = httpx.BasicAuth(*auth_string.partition(":")[::2])
     try:
-        return httpx.get(url, auth=auth, timeout=2).status_code == 200
+        return httpx.get(url, auth=auth, timeout=2).status_code in (200, 401)
     except httpx.HTTPError:
         return False
 
@@ -153,16 +173,26 @@ def unreachable(exc: BaseException) -> str | None:
         return (f"Prefect's temporary server did not start within {SETTING}={waited} s (a busy machine "
                 f"needs longer): raise {SETTING}, or start a server with `make server` (prefect.toml points every run from the "
                 "project folder at it)")
-    if text.startswith("Failed to reach API"):
-        if url := os.environ.get("PREFECT_API_URL"):
-            where, instead = "PREFECT_API_URL", "unset PREFECT_API_URL"
-        else:
-            url = project_api_url(profile=os.environ.get("PREFECT_PROFILE")) or "?"
-            where = f"profile {os.environ.get('PREFECT_PROFILE') or 'project'} of {PROJECT_SETTINGS}"
-            instead = f"set PREFECT_PROFILE={TEMPORARY_PROFILE}"
+    if text.startswith("Failed to reach API at "):
+        url = text.removeprefix("Failed to reach API at ").rstrip(".")  # Prefect strips its user:password
+        where, instead = _where_the_address_is_set()
         return (f"the Prefect server at {safe_url(url)} ({where}) does not answer: start it with "
                 f"`make server`, or {instead} to run with a temporary one")
     return None
+
+
+def _where_the_address_is_set() -> tuple[str, str]:
+    """(where the run's PREFECT_API_URL is set, how to run without it) for `unreachable`."""
+    from_environment = _url_from_environment[0] if _url_from_environment else "PREFECT_API_URL" in os.environ
+    if from_environment:
+        return "PREFECT_API_URL", "unset PREFECT_API_URL"
+    path, name, _ = project_profile(profile=os.environ.get("PREFECT_PROFILE"))
+    if path is None:
+        return ("Prefect's active profile, `prefect config view` shows it",
+                "`prefect profile use` one without PREFECT_API_URL")
+    instead = (f"set PREFECT_PROFILE={TEMPORARY_PROFILE}" if project_profile(profile=TEMPORARY_PROFILE)[0]
+               else f"add a profile without PREFECT_API_URL to {path.name}")
+    return f"profile {name} of {path.name}", instead
 
 
 class ExpectedFailures(logging.Filter):

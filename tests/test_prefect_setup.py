@@ -124,22 +124,117 @@ def test_a_password_in_the_prefect_address_is_sent_as_basic_auth_and_never_shown
             lines.append(prefect_setup.server_or_temporary())
             monkeypatch.delenv("PREFECT_PROFILE", raising=False)  # set to the temporary one when nothing answered
         monkeypatch.setenv("PREFECT_API_URL", address)
-        lines.append(prefect_setup.unreachable(RuntimeError("Failed to reach API at the server")))
+        lines.append(prefect_setup.unreachable(_failed_to_reach(address)))
         monkeypatch.delenv("PREFECT_API_URL")
         monkeypatch.setenv("PREFECT_PROFILE", "project")  # the profile's address, chosen by the user
-        lines.append(prefect_setup.unreachable(RuntimeError("Failed to reach API at the server")))
+        lines.append(prefect_setup.unreachable(_failed_to_reach(address)))
     finally:
         server.stop()
 
     assert lines[0] is None and seen == [f"Basic {basic}"]  # the server answered, with the Basic auth
     assert f"no Prefect server answers at {address.replace(f'user:{password}@', '')}" in lines[1]
     assert "(PREFECT_API_URL) does not answer" in lines[2] and "unset PREFECT_API_URL" in lines[2]
-    assert f"at {address.replace(f'user:{password}@', '')} (profile project of prefect.toml) does not answer" in lines[3]
+    assert (f"at {address.replace(f'user:{password}@', '')} (profile project of prefect-profiles.toml) does not answer"
+            in lines[3])
     assert "set PREFECT_PROFILE=ephemeral" in lines[3]
     requests = [r.getMessage() for r in caplog.records if r.name == "httpx" and "HTTP Request: GET" in r.getMessage()]
     assert any(server.base.removeprefix("http://") + "/api/health" in line for line in requests)
     everything = "\n".join([caplog.text, *(r.getMessage() for r in caplog.records), *lines[1:]])
     assert password not in everything and basic not in everything
+
+
+def _failed_to_reach(address: str) -> RuntimeError:
+    """Prefect 3.8's error when its server does not answer (client/orchestration: the address
+    without user:password)."""
+    from prefect._internal.urls import strip_auth_from_url
+
+    return RuntimeError(f"Failed to reach API at {strip_auth_from_url(address)}")
+
+
+@pytest.fixture(autouse=True)
+def _no_earlier_record(monkeypatch):
+    """Where PREFECT_API_URL came from is recorded per process: each test starts without a record."""
+    from flows import prefect_setup
+
+    monkeypatch.setattr(prefect_setup, "_url_from_environment", [])
+
+
+def _profiles_at(project, address: str, extra: str = "") -> None:
+    project.mkdir(exist_ok=True)
+    (project / "prefect.toml").write_text((REPO / "prefect.toml").read_text())
+    (project / "prefect-profiles.toml").write_text((REPO / "prefect-profiles.toml").read_text().replace(
+        'PREFECT_API_URL = "http://127.0.0.1:4200/api"', f'PREFECT_API_URL = "{address}"{extra}'))
+
+
+def test_the_down_line_names_the_profile_whose_address_it_was_even_with_a_password_in_it(tmp_path, monkeypatch):
+    """The profile's user:password@ address moves to PREFECT_API_URL for Prefect (credentials_apart):
+    the line still names the profile and the temporary profile, not an environment variable."""
+    from flows import prefect_setup
+
+    for name in ("PREFECT_API_URL", "PREFECT_API_AUTH_STRING", "PREFECT_PROFILE"):
+        monkeypatch.setenv(name, "x")  # set, then removed: all come back after the test
+        monkeypatch.delenv(name)
+    port = _free_port()
+    project = tmp_path / "project"
+    _profiles_at(project, f"http://ed:s3cret@127.0.0.1:{port}/api")
+    monkeypatch.chdir(project)
+    prefect_setup.credentials_apart()
+    line = prefect_setup.unreachable(_failed_to_reach(os.environ["PREFECT_API_URL"]))
+    assert line == (f"the Prefect server at http://127.0.0.1:{port}/api (profile project of prefect-profiles.toml) "
+                    "does not answer: start it with `make server`, or set PREFECT_PROFILE=ephemeral to run with a "
+                    "temporary one")
+
+    elsewhere = tmp_path / "elsewhere"  # no prefect.toml: Prefect's own profiles gave the address
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.setattr(prefect_setup, "_url_from_environment", [])
+    monkeypatch.delenv("PREFECT_API_URL")
+    line = prefect_setup.unreachable(_failed_to_reach(f"http://127.0.0.1:{port}/api"))
+    assert f"at http://127.0.0.1:{port}/api (Prefect's active profile, `prefect config view` shows it)" in line
+    assert "`prefect profile use` one without PREFECT_API_URL" in line
+
+
+@pytest.mark.parametrize("sent", ["PREFECT_API_AUTH_STRING", "profile", "wrong", "none"])
+def test_a_server_behind_a_password_counts_as_there_and_is_sent_the_auth_string(tmp_path, monkeypatch, sent):
+    """The health check sends PREFECT_API_AUTH_STRING (the environment's, else the profile's) as
+    Basic auth; a server that refuses it is still the user's server: the run goes there and says
+    it was refused, it never goes silently to a temporary one."""
+    import base64
+    from http.server import BaseHTTPRequestHandler
+
+    from flows import prefect_setup
+    from tests.loopback import Loopback
+
+    expected = f"Basic {base64.b64encode(b'admin:Right5ecret').decode()}"
+    seen = []
+
+    class Guarded(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's naming)
+            seen.append(self.headers.get("Authorization"))
+            self.send_response(200 if self.headers.get("Authorization") == expected else 401)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    for name in ("PREFECT_API_URL", "PREFECT_API_AUTH_STRING", "PREFECT_PROFILE"):
+        monkeypatch.setenv(name, "x")
+        monkeypatch.delenv(name)
+    server = Loopback(Guarded)
+    try:
+        project = tmp_path / "project"
+        in_profile = '\nPREFECT_API_AUTH_STRING = "admin:Right5ecret"' if sent == "profile" else ""
+        _profiles_at(project, f"{server.base}/api", in_profile)
+        monkeypatch.chdir(project)
+        if sent in ("PREFECT_API_AUTH_STRING", "wrong"):
+            monkeypatch.setenv("PREFECT_API_AUTH_STRING", "admin:Right5ecret" if sent != "wrong" else "admin:no")
+        note = prefect_setup.server_or_temporary()
+    finally:
+        server.stop()
+    assert note is None and "PREFECT_PROFILE" not in os.environ  # the user's server, not a temporary one
+    assert seen == [expected if sent in ("PREFECT_API_AUTH_STRING", "profile") else
+                    {"wrong": f"Basic {base64.b64encode(b'admin:no').decode()}", "none": None}[sent]]
 
 
 def _top5_run(env: dict, tmp_path) -> subprocess.CompletedProcess:
