@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -154,7 +155,8 @@ def test_editor_weeks_that_are_no_history_folder_are_one_line_naming_it(tmp_path
 @pytest.mark.parametrize("args, expected", [
     (["--editor-weeks", ""], "top5: editor weeks folder .: no picks.json"),  # "" is the folder it was run in
     (["--upvotes", ""], "top5: upvotes file '': no such file"),
-    (["--upvotes", "nowhere.jsonl"], "top5: upvotes file 'nowhere.jsonl': no such file")])
+    (["--upvotes", "nowhere.jsonl"], "top5: upvotes file 'nowhere.jsonl': no such file"),
+    (["--upvotes", "digests"], "top5: upvotes file 'digests': a folder, not a file")])
 def test_an_empty_or_missing_eval_path_is_one_line_naming_it(tmp_path, settings_env, capsys, args, expected):
     """Never a silent fall back to another mode or to no upvotes."""
     from flows.cli import main
@@ -164,6 +166,24 @@ def test_an_empty_or_missing_eval_path_is_one_line_naming_it(tmp_path, settings_
     assert main(["eval", "--digests-dir", str(tmp_path / "digests"), *args]) == 2
     captured = capsys.readouterr()
     assert captured.err.startswith(expected) and captured.err.count("\n") == 1 and captured.out == ""
+
+
+def test_eval_reads_upvotes_from_a_pipe(tmp_path):
+    """`--upvotes <(zcat upvotes.jsonl.gz)`: a pipe is read like a file, not refused as missing."""
+    import threading
+
+    from flows.shortlist.learned import History
+    from flows.shortlist.replay import upvotes_from
+
+    pipe = tmp_path / "upvotes.pipe"
+    os.mkfifo(pipe)
+    week = History("2025-W02", _week("2501"), frozenset())
+    row = json.dumps({"id": week.candidates[0].arxiv_id, "date": "2025-01-08", "upvotes": 12})
+    writer = threading.Thread(target=lambda: pipe.write_text(row + "\n", encoding="utf-8"), daemon=True)
+    writer.start()
+    [read] = upvotes_from(str(pipe), [week])
+    writer.join(timeout=10)
+    assert read.upvotes == {week.candidates[0].arxiv_id: 12}
 
 
 def test_a_first_run_without_a_digests_folder_learns_from_nothing(tmp_path):

@@ -272,11 +272,14 @@ def report(weeks: Sequence[History], profile, embedder: Embedder, examples: bool
 def upvotes_from(path: str | None, weeks: list[History]) -> list[History]:
     """`weeks` with the upvotes of the JSONL file at `path` (`top5 eval --upvotes`), or as they
     are when `path` is None; the lines ignored are logged as one warning naming the file.
-    Raises ConfigError naming the file when it is no file or no line of it is an upvote row."""
+    Raises ConfigError naming the file when it is not there, is a folder, or no line of it is an
+    upvote row; a pipe is read like a file (`--upvotes <(zcat upvotes.jsonl.gz)`)."""
     if path is None:
         return weeks
-    if not Path(path).is_file():
+    if not path or not Path(path).exists():  # Path("") is the working folder
         raise ConfigError(f"upvotes file {path!r}: no such file (--upvotes takes a JSONL file)")
+    if Path(path).is_dir():
+        raise ConfigError(f"upvotes file {path!r}: a folder, not a file (--upvotes takes a JSONL file)")
     featured, ignored = popularity.read_featured(Path(path))
     if not featured:
         raise ConfigError(f"upvotes file {path}: no line of it is {{\"id\", \"date\", \"upvotes\"}} "
