@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 import httpx
 
@@ -68,9 +68,24 @@ def split_credentials(url: str) -> tuple[str, httpx.BasicAuth | None]:
 
 def with_params(url: str, params: Mapping[str, str | int] | None) -> httpx.URL:
     """`url` with `params` added to the query it already holds (a key a proxy or mirror needs,
-    say); a name in both takes `params`' value. httpx's own `params=` replaces that query
-    instead (httpx 0.28: `Client.build_request`)."""
-    return httpx.URL(url).copy_merge_params(params) if params else httpx.URL(url)
+    say), that query kept as written (`?TOKEN`, `a/b:c`); a name in both takes `params`' value.
+    httpx's own `params=` replaces that query instead (httpx 0.28: `Client.build_request`)."""
+    parsed = httpx.URL(url)
+    if not params:
+        return parsed
+    added = httpx.QueryParams(params)
+    kept = [part for part in parsed.query.decode("ascii").split("&")
+            if part and unquote_plus(part.partition("=")[0]) not in added]
+    return parsed.copy_with(query="&".join([*kept, str(added)]).encode("ascii"))
+
+
+def joined(base: str, path: str) -> httpx.URL:
+    """`base` (a setting's URL, its query included) with `path` appended to its path:
+    joined("https://mirror/pdf?key=K", "2611.01234v1") is https://mirror/pdf/2611.01234v1?key=K,
+    where an f-string would put the path inside the query."""
+    parsed = httpx.URL(base)
+    where = parsed.raw_path.partition(b"?")[0].rstrip(b"/") + b"/" + path.lstrip("/").encode("ascii")
+    return parsed.copy_with(raw_path=where + (b"?" + parsed.query if parsed.query else b""))
 
 
 def url_secrets(url: str | None) -> list[str]:

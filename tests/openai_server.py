@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
+from urllib.parse import urlsplit
 
 from tests.loopback import Loopback
 
@@ -42,6 +43,7 @@ class OpenAIServer:
         self.reply = reply
         self.requests: list[dict] = []
         self.headers: list[dict[str, str]] = []  # each chat request's, names lowercased
+        self.paths: list[str] = []  # each chat request's path and query
         self.base_url = ""
         self._lock = threading.Lock()
         self._failures: list[tuple[int, dict, str]] = []
@@ -164,9 +166,10 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length)
-        if not self.path.rstrip("/").endswith("/chat/completions"):
+        if not urlsplit(self.path).path.rstrip("/").endswith("/chat/completions"):
             self._not_found()
             return
+        self.owner.paths.append(self.path)
         try:
             request = json.loads(raw)
         except json.JSONDecodeError:

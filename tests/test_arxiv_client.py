@@ -11,6 +11,7 @@ from flows.candidates.week import window_between
 from flows.config import Settings
 from flows.errors import FeedError, PdfError
 from tests.arxiv_server import ArxivServer, atom_entry, atom_feed
+from tests.helpers import candidate
 
 WINDOW = window_between("2026-11-16", "2026-11-22")
 
@@ -231,3 +232,18 @@ def test_a_proxy_password_in_the_urls_is_sent_as_basic_auth_and_never_logged(tmp
     everything = "\n".join([caplog.text, *(r.getMessage() for r in caplog.records),
                             *(str(e.value) for e in (missing, gave_up, unreachable))])
     assert secret not in everything and basic not in everything
+
+
+def test_a_query_in_arxiv_pdf_url_stays_a_query_and_the_paper_goes_in_the_path(tmp_path):
+    """ARXIV_PDF_URL=https://mirror/pdf?key=K: the PDF is asked at /pdf/<versioned id>?key=K
+    (written as an f-string, the id would land inside the key)."""
+    pdfs = tmp_path / "served"
+    pdfs.mkdir()
+    (pdfs / "2611.00001v1.pdf").write_bytes(b"%PDF-1.7\n%%EOF\n")
+    with ArxivServer(atom_feed([]), pdf_dir=pdfs) as srv:
+        settings = Settings(arxiv_api_url=srv.api_url, arxiv_pdf_url=f"{srv.pdf_url}?key=mirror-k3y",
+                            arxiv_delay_seconds=0.0, cache_dir=tmp_path)
+        with ArxivClient(settings) as client:
+            kept = client.download_pdf(candidate("2611.00001"), tmp_path / "pdf")
+    assert kept.read_bytes().startswith(b"%PDF")
+    assert [(r.path, r.query) for r in srv.log] == [("/pdf/2611.00001v1", {"key": "mirror-k3y"})]

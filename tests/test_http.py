@@ -12,7 +12,16 @@ from http.server import BaseHTTPRequestHandler
 import httpx
 import pytest
 
-from flows.http import BodyTooLarge, DeadlineExceeded, fetch_within, retry_after, safe_error, safe_url
+from flows.http import (
+    BodyTooLarge,
+    DeadlineExceeded,
+    fetch_within,
+    joined,
+    retry_after,
+    safe_error,
+    safe_url,
+    with_params,
+)
 from tests.loopback import HeaderDrip, Loopback
 
 
@@ -32,6 +41,23 @@ def test_retry_after_http_date():
     when = datetime.now(timezone.utc) + timedelta(seconds=30)
     assert 25 <= retry_after({"retry-after": format_datetime(when, usegmt=True)}) <= 30
     assert retry_after({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0.0  # in the past
+
+
+@pytest.mark.parametrize(("base", "params", "expected"), [
+    ("https://m/api/query?TOKEN", {"start": 0}, "https://m/api/query?TOKEN&start=0"),  # a bare key stays bare
+    ("https://m/api?key=a/b:c", {"q": "cat:cs.AI AND x"}, "https://m/api?key=a/b:c&q=cat%3Acs.AI+AND+x"),
+    ("https://m/api?start=9&key=K", {"start": 0}, "https://m/api?key=K&start=0"),  # the run's value wins
+    ("https://m/api", None, "https://m/api")])
+def test_a_settings_query_is_kept_as_written_beside_the_requests_own(base, params, expected):
+    assert str(with_params(base, params)) == expected
+
+
+@pytest.mark.parametrize(("base", "expected"), [
+    ("https://m/pdf?key=K", "https://m/pdf/2611.00001v1?key=K"),
+    ("https://m/pdf/", "https://m/pdf/2611.00001v1"),
+    ("http://u:p@m:8080/a%20b?TOKEN", "http://u:p@m:8080/a%20b/2611.00001v1?TOKEN")])
+def test_a_path_joins_a_settings_url_before_its_query(base, expected):
+    assert str(joined(base, "2611.00001v1")) == expected
 
 
 def test_safe_url_drops_credentials_query_and_fragment():

@@ -67,6 +67,14 @@ def test_text_answer_and_request_shape(settings):
     assert request["messages"] == [{"role": "user", "content": "Summarize this."}]
 
 
+def test_a_query_in_openai_base_url_stays_a_query(settings):
+    """OPENAI_BASE_URL=https://gateway/v1?key=K (a gateway's key): requests go to
+    /v1/chat/completions?key=K, not /v1?key=K/chat/completions."""
+    with OpenAIServer(scripted("Fine.")) as srv, LLM(settings, base_url=f"{srv.base_url}?key=g4teway") as llm:
+        assert llm.complete_text("summarize", [{"role": "user", "content": "Say fine."}], max_tokens=5) == "Fine."
+    assert srv.paths == ["/v1/chat/completions?key=g4teway"]
+
+
 def test_json_answer_from_fence_or_prose(settings):
     fenced = 'Here you go:\n```json\n{"score": 7, "reason": "novel"}\n```'
     prose = 'Sure! {"score": 3, "reason": "weak"} Hope this helps.'

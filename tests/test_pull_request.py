@@ -152,6 +152,14 @@ def test_pull_request_body_has_picks_runners_up_flags_funnel_model_cost_and_chec
     assert "@octocat" not in body and "<script>" not in body and "Ping &#64;octocat" in body
 
 
+def test_a_query_in_the_api_url_goes_with_every_call(repos, github):
+    """GITHUB_API_URL=https://proxy/api?key=K: each call keeps the key and its own path."""
+    work, _ = repos
+    pr = open_pull_request(write_draft(work / "digests" / WEEK), settings(github, github_api_url=f"{github.url}?key=K"))
+    assert pr.created and github.log
+    assert all(r.path.startswith(f"/repos/{REPOSITORY}/pulls") and r.query.get("key") == "K" for r in github.log)
+
+
 def test_second_run_updates_the_same_pull_request(repos, github):
     work, bare = repos
     folder = write_draft(work / "digests" / WEEK)

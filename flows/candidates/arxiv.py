@@ -31,6 +31,7 @@ from flows.http import (
     DeadlineExceeded,
     Fetched,
     fetch_within,
+    joined,
     retry_after,
     safe_error,
     safe_url,
@@ -212,7 +213,7 @@ class ArxivClient:
         target = _kept(cand, directory)
         if target.exists():
             return target
-        url = f"{self.settings.arxiv_pdf_url}/{cand.versioned_id}"
+        url = str(joined(self.settings.arxiv_pdf_url, cand.versioned_id))
         source = f"PDF of {cand.versioned_id} ({safe_url(url)})"
 
         def fetch() -> bytes:

@@ -26,6 +26,7 @@ from flows.http import (
     DeadlineExceeded,
     Stopped,
     fetch_within,
+    joined,
     read_whole,
     retry_after,
     safe_error,
@@ -75,7 +76,7 @@ class Transport:
         or NoAnswer."""
         if self.stop.is_set():
             raise NoAnswer("stopped", "not sent: the run is stopping")
-        request = self._client.build_request("POST", f"{self.base_url}/chat/completions", json=payload)
+        request = self._client.build_request("POST", joined(self.base_url, "chat/completions"), json=payload)
         try:
             if payload.get("stream"):
                 return self._streamed(request, max_bytes)

@@ -39,8 +39,10 @@ class GitHub:
         self.repo = settings.github_repository
         # a user:password in GITHUB_API_URL goes apart, as Basic auth, so httpx's log lines never show it
         api, auth = split_credentials(settings.github_api_url)
+        api_url = httpx.URL(api)  # a query in it (a proxy's key) goes with every call, not into the path
         self._secrets = configured_secrets(settings)  # a server may echo any of them back
-        self.client = httpx.Client(base_url=api, auth=auth, timeout=30, headers={
+        self.client = httpx.Client(base_url=api_url.copy_with(query=None), params=api_url.params, auth=auth,
+                                   timeout=30, headers={
             "Authorization": f"Bearer {settings.github_token}",
             "Accept": "application/vnd.github+json",
             "X-GitHub-Api-Version": "2022-11-28",
