@@ -136,3 +136,34 @@ def test_when_the_pdf_server_does_not_answer_the_papers_after_the_first_are_not_
     finally:
         server.stop()
     assert client.requests == 2 and all("HTTP 404" in found[c.arxiv_id].message for c in cands[:2])
+
+
+def test_a_server_that_never_accepts_counts_as_no_connection_under_a_short_deadline(tmp_path):
+    """A listening socket whose queue is full: connects hang. With TOP5_ARXIV_DEADLINE=2 the
+    first paper's attempts end as connect timeouts, not as the wall-clock deadline, so the next
+    paper is not asked."""
+    import socket
+
+    from flows.candidates.arxiv import ATTEMPTS
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    queued = []
+    for _ in range(3):  # fill the accept queue: later SYNs are dropped
+        sock = socket.socket()
+        sock.setblocking(False)
+        sock.connect_ex(("127.0.0.1", port))
+        queued.append(sock)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        settings = Settings(arxiv_pdf_url=url, arxiv_api_url=url, cache_dir=tmp_path, arxiv_delay_seconds=0.01,
+                            arxiv_deadline=2.0)
+        with ArxivClient(settings) as client:
+            found = client.download_pdfs([candidate("2611.00001"), candidate("2611.00002")], tmp_path / "pdf")
+    finally:
+        for sock in [*queued, listener]:
+            sock.close()
+    assert client.requests == ATTEMPTS and "ConnectTimeout" in found["2611.00001"].message
+    assert found["2611.00002"].message.startswith("PDF of 2611.00002v1 not asked")

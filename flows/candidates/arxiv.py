@@ -102,7 +102,9 @@ class ArxivClient:
         self.requests = 0
         self._no_connection = False  # the last request found no server to connect to
         self._http = httpx.Client(
-            timeout=httpx.Timeout(60.0, connect=15.0),
+            # connect gives up before the wall-clock deadline, so a server that never accepts reads as
+            # no connection (download_pdfs stops asking) even with a short TOP5_ARXIV_DEADLINE
+            timeout=httpx.Timeout(60.0, connect=min(15.0, settings.arxiv_deadline / 2)),
             headers={"User-Agent": USER_AGENT},
             follow_redirects=True,
             limits=httpx.Limits(max_connections=1),
