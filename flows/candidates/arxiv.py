@@ -292,8 +292,8 @@ def _kept(cand: Candidate, directory: Path) -> Path:
 
 
 def _not_asked(cand: Candidate, failed: PdfError) -> PdfError:
-    return PdfError(f"PDF of {cand.versioned_id} not asked: the PDF server did not answer for the paper before "
-                    f"it ({failed.message})", reason="download_failed")
+    return PdfError(f"PDF of {cand.versioned_id} not asked: the PDF server did not answer for an earlier paper "
+                    f"({failed.message})", reason="download_failed")
 
 
 def _too_large_pdf(message: str) -> PdfError:
