@@ -103,7 +103,7 @@ class Settings(BaseSettings):
                               ge=512)
     # PDFs, ranking, style
     cache_dir: Path = _env("TOP5_CACHE_DIR", PROJECT_DIR / ".cache", "PDFs, extracted text, LLM answers, "
-                           "embeddings and the learned taste kept between runs, and the locks that keep two "
+                           "embeddings, word counts and the learned taste kept between runs, and the locks that keep two "
                            "runs off one week (runs of one digests folder share it)")
     pdf_timeout: float = _env("TOP5_PDF_TIMEOUT", 60.0, "seconds to download and read one PDF", gt=0)
     pdf_max_pages: int = _env("TOP5_PDF_MAX_PAGES", 40, "pages read from each PDF", gt=0)
