@@ -55,9 +55,8 @@ def server_or_temporary() -> str | None:
     and says so in one line; None when nothing changed. A PREFECT_API_URL or PREFECT_PROFILE the
     user set is theirs, answering or not (`unreachable` then says what to do)."""
     chosen = {"PREFECT_API_URL", "PREFECT_PROFILE"} & set(os.environ)
-    settings = {} if chosen else project_profile()[2]
-    url = settings.get("PREFECT_API_URL")
-    if not url or _answers(url, os.environ.get(AUTH_SETTING) or settings.get(AUTH_SETTING)):
+    url = None if chosen else project_api_url()
+    if not url or _answers(url):
         return None
     os.environ["PREFECT_PROFILE"] = TEMPORARY_PROFILE
     return (f"no Prefect server answers at {safe_url(url)} (the project's Prefect profile): this run starts a "
@@ -86,13 +85,16 @@ def credentials_apart() -> None:
 
 def refused(exc: BaseException) -> ConfigError | None:
     """The error to report (exit 2, one line naming the settings, never their values) when `exc`
-    is the Prefect server at PREFECT_API_URL answering 401: its PREFECT_SERVER_API_AUTH_STRING is
-    not what this run sent. None for any other error."""
-    url = os.environ.get("PREFECT_API_URL")
-    if not (isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code == 401 and url
-            and str(exc.request.url).startswith(url.rstrip("/"))):
+    is the run's Prefect server (PREFECT_API_URL, the environment's or the profile's) answering
+    401: its PREFECT_SERVER_API_AUTH_STRING is not what this run sent. None for any other error."""
+    url = os.environ.get("PREFECT_API_URL") or project_api_url(profile=os.environ.get("PREFECT_PROFILE"))
+    if not (isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code == 401 and url):
         return None
-    return ConfigError(f"the Prefect server at {safe_url(url)} (PREFECT_API_URL) refused this run's user:password "
+    plain = without_credentials(url)[0].rstrip("/")
+    if not str(exc.request.url).startswith(plain):
+        return None
+    where, _ = _where_the_address_is_set()
+    return ConfigError(f"the Prefect server at {safe_url(url)} ({where}) refused this run's user:password "
                        f"(401 Unauthorized): set {AUTH_SETTING}, or user:password@ in PREFECT_API_URL, to the "
                        "server's PREFECT_SERVER_API_AUTH_STRING")
 
@@ -148,15 +150,13 @@ def _toml(path: Path) -> dict:
     return tomllib.loads(path.read_text(encoding="utf-8"))
 
 
-def _answers(api_url: str, auth_string: str | None = None) -> bool:
-    """Whether a Prefect server answers at `api_url`, sent the user:password of the address or
-    else `auth_string` (PREFECT_API_AUTH_STRING). A 401 answers too: that server is the user's,
-    and the run then says it refused them (`refused`) instead of going to a temporary server."""
+def _answers(api_url: str) -> bool:
+    """Whether a Prefect server answers 200 at `api_url`/health. Prefect 3.8 lets that probe through
+    without credentials (prefect/server/api/server.py: unauthenticated health and ready probes), so a
+    401 there is some other service, not a Prefect server behind a password."""
     url, auth = split_credentials(f"{api_url.rstrip('/')}/health")  # httpx's log line shows no password
-    if auth is None and auth_string:
-        auth = httpx.BasicAuth(*auth_string.partition(":")[::2])
     try:
-        return httpx.get(url, auth=auth, timeout=2).status_code in (200, 401)
+        return httpx.get(url, auth=auth, timeout=2).status_code == 200
     except httpx.HTTPError:
         return False
 

@@ -194,47 +194,28 @@ def test_the_down_line_names_the_profile_whose_address_it_was_even_with_a_passwo
     assert "`prefect profile use` one without PREFECT_API_URL" in line
 
 
-@pytest.mark.parametrize("sent", ["PREFECT_API_AUTH_STRING", "profile", "wrong", "none"])
-def test_a_server_behind_a_password_counts_as_there_and_is_sent_the_auth_string(tmp_path, monkeypatch, sent):
-    """The health check sends PREFECT_API_AUTH_STRING (the environment's, else the profile's) as
-    Basic auth; a server that refuses it is still the user's server: the run goes there and says
-    it was refused, it never goes silently to a temporary one."""
-    import base64
-    from http.server import BaseHTTPRequestHandler
+def test_a_refusal_of_the_profiles_server_is_one_line_naming_the_profile(tmp_path, monkeypatch):
+    """The project profile's server, its PREFECT_API_AUTH_STRING wrong: Prefect's 401 becomes one
+    line naming the profile and the settings to fix (exit 2), not a traceback."""
+    import httpx
 
     from flows import prefect_setup
-    from tests.loopback import Loopback
-
-    expected = f"Basic {base64.b64encode(b'admin:Right5ecret').decode()}"
-    seen = []
-
-    class Guarded(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (http.server's naming)
-            seen.append(self.headers.get("Authorization"))
-            self.send_response(200 if self.headers.get("Authorization") == expected else 401)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
 
     for name in ("PREFECT_API_URL", "PREFECT_API_AUTH_STRING", "PREFECT_PROFILE"):
-        monkeypatch.setenv(name, "x")
+        monkeypatch.setenv(name, "x")  # set, then removed: all come back after the test
         monkeypatch.delenv(name)
-    server = Loopback(Guarded)
-    try:
-        project = tmp_path / "project"
-        in_profile = '\nPREFECT_API_AUTH_STRING = "admin:Right5ecret"' if sent == "profile" else ""
-        _profiles_at(project, f"{server.base}/api", in_profile)
-        monkeypatch.chdir(project)
-        if sent in ("PREFECT_API_AUTH_STRING", "wrong"):
-            monkeypatch.setenv("PREFECT_API_AUTH_STRING", "admin:Right5ecret" if sent != "wrong" else "admin:no")
-        note = prefect_setup.server_or_temporary()
-    finally:
-        server.stop()
-    assert note is None and "PREFECT_PROFILE" not in os.environ  # the user's server, not a temporary one
-    assert seen == [expected if sent in ("PREFECT_API_AUTH_STRING", "profile") else
-                    {"wrong": f"Basic {base64.b64encode(b'admin:no').decode()}", "none": None}[sent]]
+    port = _free_port()
+    _profiles_at(tmp_path / "project", f"http://127.0.0.1:{port}/api", '\nPREFECT_API_AUTH_STRING = "admin:wrong"')
+    monkeypatch.chdir(tmp_path / "project")
+    prefect_setup.credentials_apart()
+    request = httpx.Request("GET", f"http://127.0.0.1:{port}/api/admin/version")
+    denied = httpx.HTTPStatusError("401", request=request, response=httpx.Response(401, request=request))
+    error = prefect_setup.refused(denied)
+    assert error is not None and error.message.startswith(
+        f"the Prefect server at http://127.0.0.1:{port}/api (profile project of prefect-profiles.toml) refused")
+    elsewhere = httpx.Request("GET", "http://127.0.0.1:9/api/admin/version")  # not the run's server
+    assert prefect_setup.refused(httpx.HTTPStatusError("401", request=elsewhere,
+                                                       response=httpx.Response(401, request=elsewhere))) is None
 
 
 def _top5_run(env: dict, tmp_path) -> subprocess.CompletedProcess:
