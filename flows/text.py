@@ -35,6 +35,12 @@ SECRET_PATTERNS = (
 REDACTED = "***"
 
 
+def without_nul(texts: Iterable[str]) -> tuple[str, ...]:
+    """`texts` with each NUL character as a space: what a cache keyed by the texts joined with
+    NUL embeds or counts, so that no two different lists of texts share a key."""
+    return tuple(text.replace("\0", " ") for text in texts)
+
+
 def clip(text: str, limit: int = 300) -> str:
     """`text` on one line (runs of white space folded), at most `limit` characters ("…" ends a cut)."""
     text = " ".join(str(text).split())

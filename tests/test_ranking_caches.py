@@ -129,6 +129,28 @@ def _negative(data: bytes) -> bytes:
     return _counts_entry(stored)
 
 
+def _count_of(value: float):
+    def damage(data: bytes) -> bytes:
+        stored = dict(np.load(io.BytesIO(data), allow_pickle=False))
+        stored["data"][0] = value  # a zero becomes -inf in the word view's log: every fit would fail
+        return _counts_entry(stored)
+
+    return damage
+
+
+def _columns_repeated(data: bytes) -> bytes:
+    stored = dict(np.load(io.BytesIO(data), allow_pickle=False))
+    stored["indices"][1] = stored["indices"][0]
+    return _counts_entry(stored)
+
+
+def _inflating(data: bytes) -> bytes:
+    """A few hundred KB that would inflate to 400 MB of counts."""
+    stored = dict(np.load(io.BytesIO(data), allow_pickle=False))
+    stored["data"] = np.ones(100_000_000, dtype=np.float32)
+    return _counts_entry(stored)
+
+
 def _pointers_of_another_week(data: bytes) -> bytes:
     stored = dict(np.load(io.BytesIO(data), allow_pickle=False))
     stored["indptr"] = stored["indptr"][:-1]  # one row short
@@ -168,9 +190,11 @@ class _Spy:
         return self._hasher.get_params()
 
 
-@pytest.mark.parametrize("damage", [lambda d: d[: len(d) // 2], _flip, _out_of_range, _negative,
-                                    _pointers_of_another_week, lambda d: b""],
-                         ids=["cut", "flipped", "columns out of range", "negative", "rows", "empty"])
+@pytest.mark.parametrize("damage", [lambda d: d[: len(d) // 2], _flip, _out_of_range, _negative, _count_of(0.0),
+                                    _count_of(1.5), _columns_repeated, _inflating, _pointers_of_another_week,
+                                    lambda d: b""],
+                         ids=["cut", "flipped", "columns out of range", "negative", "zero", "fraction",
+                              "column repeated", "inflating", "rows", "empty"])
 def test_a_damaged_word_counts_entry_is_a_warning_naming_it_and_a_recompute(tmp_path, caplog, damage):
     from flows.shortlist import features
 
@@ -187,3 +211,23 @@ def test_a_damaged_word_counts_entry_is_a_warning_naming_it_and_a_recompute(tmp_
     caplog.clear()
     features.word_counts(cands, tmp_path)  # written again whole
     assert "cached word counts" not in caplog.text
+
+
+def test_texts_holding_nul_never_share_a_cache_entry_with_other_texts(tmp_path):
+    """The caches key a list of texts by the texts joined with NUL: ("ab\\0cd", "ef") and
+    ("ab", "cd\\0ef") must not be served each other's counts or vectors."""
+    from flows.shortlist import features
+
+    # joined with NUL, both are "aa. aa. bb\\0cc. cc. dd\\0ee. ee. ff" (text_of: title twice, abstract)
+    first = [candidate("2601.00001", "aa", "bb\0cc. cc. dd"), candidate("2601.00002", "ee", "ff")]
+    second = [candidate("2601.00001", "aa", "bb"), candidate("2601.00002", "cc", "dd\0ee. ee. ff")]
+    for cands in (first, second):
+        features._counts.cache_clear()
+        cached = features.word_counts(cands, tmp_path)
+        features._counts.cache_clear()
+        fresh = features._HASHER.transform([features.text_of(c) for c in cands])
+        assert (cached != fresh).nnz == 0  # what hashing these very texts gives
+    texts = [["ab\0cd graph", "ef"], ["ab", "cd\0ef graph"]]  # both "ab\\0cd graph\\0ef" joined
+    vectors = [Embedder(tmp_path).embed(t) for t in texts]
+    np.testing.assert_allclose(vectors[1], Embedder().vectors([t.replace("\0", " ") for t in texts[1]]), atol=1e-6)
+    assert not np.allclose(vectors[0], vectors[1])

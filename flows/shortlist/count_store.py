@@ -11,6 +11,7 @@ another shape) is one warning naming the file and a recompute (flows.files.read_
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,7 +28,8 @@ def cached_counts(folder: Path, texts: tuple[str, ...], settings: str,
     """The counts of `texts`, shape (len(texts), columns), from `folder` when an entry for these
     texts and these hasher `settings` is there and whole, else `compute(texts)`, stored for next time."""
     path = folder / f"{sha256_text(settings + chr(0) + chr(0).join(texts))}.npz"
-    stored = read_back(path, lambda data: _matrix(data, len(texts), columns), "cached word counts")
+    most = sum(map(len, texts)) + len(texts)  # a text of n characters has fewer than n words and word pairs
+    stored = read_back(path, lambda data: _matrix(data, len(texts), columns, most), "cached word counts")
     if stored is not None:
         return stored
     counts = compute(texts).tocsr()
@@ -38,7 +40,11 @@ def cached_counts(folder: Path, texts: tuple[str, ...], settings: str,
     return counts
 
 
-def _matrix(data: bytes, rows: int, columns: int) -> sparse.csr_matrix:
+def _matrix(data: bytes, rows: int, columns: int, most: int) -> sparse.csr_matrix:
+    """The counts stored in `data`, at most `most` of them, or ValueError saying what is wrong."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:  # a small entry must not inflate to gigabytes
+        if sum(member.file_size for member in archive.infolist()) > 16 * most + 8 * rows + 4096:
+            raise ValueError(f"more counts than {rows} texts can hold")
     with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
         values, indices, indptr = arrays["data"], arrays["indices"], arrays["indptr"]
     if values.dtype != np.float32 or indices.dtype != np.int32 or indptr.dtype != np.int64:
@@ -47,6 +53,9 @@ def _matrix(data: bytes, rows: int, columns: int) -> sparse.csr_matrix:
         raise ValueError(f"{rows} rows expected, the arrays say otherwise")
     if np.any(np.diff(indptr) < 0) or (len(indices) and (indices.min() < 0 or indices.max() >= columns)):
         raise ValueError("row pointers or column indices out of range")
-    if not np.isfinite(values).all() or np.any(values < 0):
-        raise ValueError("a count that is negative or not finite")
-    return sparse.csr_matrix((values, indices, indptr), shape=(rows, columns))
+    if not np.isfinite(values).all() or np.any(values < 1) or np.any(values != np.round(values)):
+        raise ValueError("a count that is not a whole number of at least 1")
+    counts = sparse.csr_matrix((values, indices, indptr), shape=(rows, columns))
+    if not counts.has_canonical_format:  # what the hasher writes: sorted columns, each once a row
+        raise ValueError("column indices unsorted or repeated within a row")
+    return counts

@@ -16,6 +16,7 @@ import numpy as np
 
 from flows.errors import ConfigError
 from flows.files import read_back, sha256_text, write_atomic
+from flows.text import without_nul
 
 DIM = 256
 
@@ -47,8 +48,11 @@ class Embedder:
         self._lock = threading.Lock()
 
     def embed(self, texts: list[str]) -> np.ndarray:
+        """Unit-length vectors of `texts` (a NUL read as a space), shape (len(texts), DIM), float32:
+        from memory, else from the cache folder, else from the model, then stored there."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        texts = list(without_nul(texts))
         key = sha256_text("\x00".join(texts))
         with self._lock:
             if key not in self._memory:

@@ -21,6 +21,7 @@ from sklearn.feature_extraction.text import HashingVectorizer
 
 from flows.candidates.candidate import Candidate
 from flows.shortlist import count_store
+from flows.text import without_nul
 
 MAIN_CATEGORIES = ("cs.AI", "cs.LG", "cs.CL", "cs.CV")
 _MODEL_FAMILIES = re.compile(  # matched in the lower-cased abstract: IGNORECASE made it 3 times slower
@@ -53,6 +54,7 @@ def word_counts(cands: list[Candidate], cache_dir: Path | None = None) -> sparse
 
 @lru_cache(maxsize=32)  # a week is about 8 MB
 def _counts(texts: tuple[str, ...], cache_dir: Path | None) -> sparse.csr_matrix:
+    texts = without_nul(texts)  # NUL separates the texts in the cache's key
     if cache_dir is None:
         return _HASHER.transform(texts)
     return count_store.cached_counts(cache_dir / count_store.FOLDER, texts, repr(_HASHER.get_params()),
