@@ -156,7 +156,8 @@ def test_editor_weeks_that_are_no_history_folder_are_one_line_naming_it(tmp_path
     (["--editor-weeks", ""], "top5: editor weeks folder .: no picks.json"),  # "" is the folder it was run in
     (["--upvotes", ""], "top5: upvotes file '': no such file"),
     (["--upvotes", "nowhere.jsonl"], "top5: upvotes file 'nowhere.jsonl': no such file"),
-    (["--upvotes", "digests"], "top5: upvotes file 'digests': a folder, not a file")])
+    (["--upvotes", "digests"], "top5: upvotes file 'digests': a folder, not a file"),
+    (["--upvotes", "/dev/zero"], "top5: upvotes file '/dev/zero': a device or socket, not a file")])
 def test_an_empty_or_missing_eval_path_is_one_line_naming_it(tmp_path, settings_env, capsys, args, expected):
     """Never a silent fall back to another mode or to no upvotes."""
     from flows.cli import main
@@ -166,6 +167,18 @@ def test_an_empty_or_missing_eval_path_is_one_line_naming_it(tmp_path, settings_
     assert main(["eval", "--digests-dir", str(tmp_path / "digests"), *args]) == 2
     captured = capsys.readouterr()
     assert captured.err.startswith(expected) and captured.err.count("\n") == 1 and captured.out == ""
+
+
+def test_an_upvotes_file_past_its_limit_is_one_line_not_a_read_of_it_all(tmp_path, monkeypatch):
+    from flows.errors import ConfigError
+    from flows.shortlist import popularity
+    from flows.shortlist.replay import upvotes_from
+
+    monkeypatch.setattr(popularity, "UPVOTES_FILE_LIMIT", 1000)
+    big = tmp_path / "upvotes.jsonl"
+    big.write_text('{"id": "2501.00001", "date": "2025-01-08", "upvotes": 1}\n' * 100, encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"upvotes file .*upvotes.jsonl: larger than 0 MB"):
+        upvotes_from(str(big), [])
 
 
 def test_eval_reads_upvotes_from_a_pipe(tmp_path):

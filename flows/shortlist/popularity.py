@@ -32,7 +32,8 @@ from pydantic import BaseModel, Field, StrictInt, StringConstraints, ValidationE
 from flows.candidates.candidate import split_version
 from flows.candidates.week import Window
 from flows.config import Settings
-from flows.errors import ConfigError
+from flows.errors import ConfigError, UnreadableFile
+from flows.files import MB, read_bounded
 from flows.http import (
     BodyTooLarge,
     DeadlineExceeded,
@@ -86,12 +87,18 @@ class Featured(BaseModel):
     upvotes: _Count
 
 
+UPVOTES_FILE_LIMIT = 64 * MB  # the shared 28 weeks are 150 KB
+
+
 def read_featured(path: Path) -> tuple[list[Featured], int]:
     """The papers of a JSONL file of {"id", "date", "upvotes"} lines, and how many lines were
     ignored (not JSON, or values that fail the same checks as the live listing's). Raises
     ConfigError naming the file when it cannot be read."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = read_bounded(path, UPVOTES_FILE_LIMIT).decode("utf-8").splitlines()
+    except UnreadableFile:
+        raise ConfigError(f"upvotes file {path}: larger than {UPVOTES_FILE_LIMIT // MB} MB, more than years of "
+                          "the listing hold") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"upvotes file {path}: {exc}") from None
     rows, ignored = [], 0

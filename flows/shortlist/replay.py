@@ -9,6 +9,7 @@ Figures are means over weeks; one editor's week moves by one pick in ten, so nev
 from __future__ import annotations
 
 import logging
+import stat
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -278,8 +279,10 @@ def upvotes_from(path: str | None, weeks: list[History]) -> list[History]:
         return weeks
     if not path or not Path(path).exists():  # Path("") is the working folder
         raise ConfigError(f"upvotes file {path!r}: no such file (--upvotes takes a JSONL file)")
-    if Path(path).is_dir():
-        raise ConfigError(f"upvotes file {path!r}: a folder, not a file (--upvotes takes a JSONL file)")
+    kind = Path(path).stat().st_mode
+    if not (stat.S_ISREG(kind) or stat.S_ISFIFO(kind)):
+        what = "a folder" if stat.S_ISDIR(kind) else "a device or socket"
+        raise ConfigError(f"upvotes file {path!r}: {what}, not a file (--upvotes takes a JSONL file)")
     featured, ignored = popularity.read_featured(Path(path))
     if not featured:
         raise ConfigError(f"upvotes file {path}: no line of it is {{\"id\", \"date\", \"upvotes\"}} "
