@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from urllib.parse import unquote_plus, urlsplit, urlunsplit
+from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 
 import httpx
 
@@ -80,11 +80,15 @@ def with_params(url: str, params: Mapping[str, str | int] | None) -> httpx.URL:
 
 
 def joined(base: str, path: str) -> httpx.URL:
-    """`base` (a setting's URL, its query included) with `path` appended to its path:
-    joined("https://mirror/pdf?key=K", "2611.01234v1") is https://mirror/pdf/2611.01234v1?key=K,
-    where an f-string would put the path inside the query."""
+    """`base` (a setting's URL, its query included) with `path` appended to its path, percent-encoded
+    (RFC 3986) but for its slashes: joined("https://mirror/pdf?key=K", "2611.01234v1") is
+    https://mirror/pdf/2611.01234v1?key=K, where an f-string would put the path inside the query.
+    Raises ValueError for a `path` with a . or .. segment (it would climb out of `base`)."""
+    segments = path.strip("/").split("/")
+    if any(segment in (".", "..") for segment in segments):
+        raise ValueError(f"a path with a . or .. segment: {path!r}")
     parsed = httpx.URL(base)
-    where = parsed.raw_path.partition(b"?")[0].rstrip(b"/") + b"/" + path.lstrip("/").encode("ascii")
+    where = parsed.raw_path.partition(b"?")[0].rstrip(b"/") + b"/" + quote("/".join(segments), safe="/").encode("ascii")
     return parsed.copy_with(raw_path=where + (b"?" + parsed.query if parsed.query else b""))
 
 

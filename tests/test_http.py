@@ -60,6 +60,19 @@ def test_a_path_joins_a_settings_url_before_its_query(base, expected):
     assert str(joined(base, "2611.00001v1")) == expected
 
 
+@pytest.mark.parametrize(("path", "expected"), [
+    ("2611.01234?x=1v1", "https://m/pdf/2611.01234%3Fx%3D1v1?key=K"),  # never a second query
+    ("2611\u201301234v1", "https://m/pdf/2611%E2%80%9301234v1?key=K"),  # not ASCII: encoded, no crash
+    ("hep-th/9901001v1", "https://m/pdf/hep-th/9901001v1?key=K")])
+def test_the_joined_path_is_percent_encoded_but_for_its_slashes(path, expected):
+    assert str(joined("https://m/pdf?key=K", path)) == expected
+
+
+def test_a_joined_path_never_climbs_out_of_the_settings_path():
+    with pytest.raises(ValueError, match="segment"):
+        joined("https://arxiv.org/pdf?key=K", "../../admin v1")
+
+
 def test_safe_url_drops_credentials_query_and_fragment():
     assert safe_url("https://user:sk-secret@api.example:8443/v1?key=sk-x#frag") == "https://api.example:8443/v1"
 

@@ -167,3 +167,20 @@ def test_a_server_that_never_accepts_counts_as_no_connection_under_a_short_deadl
             sock.close()
     assert client.requests == ATTEMPTS and "ConnectTimeout" in found["2611.00001"].message
     assert found["2611.00002"].message.startswith("PDF of 2611.00002v1 not asked")
+
+
+def test_a_paper_whose_id_is_no_arxiv_id_is_not_asked_and_the_others_are(tmp_path):
+    """An id from a hand-edited candidates.json ("../../admin", a query) never reaches the PDF
+    server's URL nor the file name; that paper is flagged, the next is fetched."""
+    from tests.arxiv_server import ArxivServer, atom_feed
+
+    served = tmp_path / "served"
+    served.mkdir()
+    (served / "2611.00002v1.pdf").write_bytes(b"%PDF-1.7\n%%EOF\n")
+    with ArxivServer(atom_feed([]), pdf_dir=served) as srv:
+        with ArxivClient(Settings(arxiv_api_url=srv.api_url, arxiv_pdf_url=srv.pdf_url, cache_dir=tmp_path,
+                                  arxiv_delay_seconds=0.0)) as client:
+            found = client.download_pdfs([candidate("../../admin"), candidate("2611.00002")], tmp_path / "pdf")
+    assert isinstance(found["../../admin"], PdfError) and "not an arXiv id" in found["../../admin"].message
+    assert found["2611.00002"].read_bytes().startswith(b"%PDF")
+    assert [r.path for r in srv.log] == ["/pdf/2611.00002v1"]

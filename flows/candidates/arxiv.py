@@ -38,6 +38,7 @@ from flows.http import (
     split_credentials,
     with_params,
 )
+from flows.text import VERSIONED_ARXIV_ID
 
 log = logging.getLogger(__name__)
 
@@ -212,6 +213,8 @@ class ArxivClient:
 
     def download_pdf(self, cand: Candidate, directory: Path) -> Path:
         """The PDF of this version of the paper, fetched once and kept in `directory`."""
+        if not VERSIONED_ARXIV_ID.fullmatch(cand.versioned_id):  # it goes in the PDF's URL and file name
+            raise PdfError(f"PDF of {cand.versioned_id!r}: not an arXiv id, not asked", reason="download_failed")
         target = _kept(cand, directory)
         if target.exists():
             return target

@@ -13,9 +13,11 @@ from flows.http import (
     BodyTooLarge,
     DeadlineExceeded,
     fetch_within,
+    joined,
     safe_error,
     safe_url,
     split_credentials,
+    with_params,
     without_credentials,
 )
 from flows.pull_request.body import TOOL, inline
@@ -38,11 +40,9 @@ class GitHub:
         self.settings, self.branch, self.where = settings, branch, where
         self.repo = settings.github_repository
         # a user:password in GITHUB_API_URL goes apart, as Basic auth, so httpx's log lines never show it
-        api, auth = split_credentials(settings.github_api_url)
-        api_url = httpx.URL(api)  # a query in it (a proxy's key) goes with every call, not into the path
+        self._api, auth = split_credentials(settings.github_api_url)
         self._secrets = configured_secrets(settings)  # a server may echo any of them back
-        self.client = httpx.Client(base_url=api_url.copy_with(query=None), params=api_url.params, auth=auth,
-                                   timeout=30, headers={
+        self.client = httpx.Client(auth=auth, timeout=30, headers={
             "Authorization": f"Bearer {settings.github_token}",
             "Accept": "application/vnd.github+json",
             "X-GitHub-Api-Version": "2022-11-28",
@@ -89,7 +89,9 @@ class GitHub:
     @retry(retry=retry_if_exception_type((_Transient, httpx.TransportError)), reraise=True,
            stop=stop_after_attempt(API_ATTEMPTS), wait=wait_exponential(multiplier=API_BACKOFF, max=4))
     def _send(self, method: str, path: str, **kwargs) -> httpx.Response:
-        request = self.client.build_request(method, path, **kwargs)
+        # a query in GITHUB_API_URL (a proxy's key) stays as written, after the call's own path
+        url = with_params(str(joined(self._api, path)), kwargs.pop("params", None))
+        request = self.client.build_request(method, url, **kwargs)
         try:
             response = fetch_within(self.client, request, deadline=API_DEADLINE, max_bytes=API_MAX_BYTES,
                                     what=f"GitHub API {method} {path}").whole()
