@@ -170,7 +170,7 @@ class Settings(BaseSettings):
     def _owner_name(cls, value: str | None) -> str | None:
         parts = (value or "").split("/")
         if value is not None and (len(parts) != 2 or not all(
-                part and all(c.isalnum() or c in "_.-" for c in part) for part in parts)):
+                part not in ("", ".", "..") and all(c.isalnum() or c in "_.-" for c in part) for part in parts)):
             raise ValueError("must be owner/name, as in github.com/owner/name")
         return value
 

@@ -63,6 +63,13 @@ def test_a_secret_in_the_wrong_variable_is_named_never_echoed(variable, value, e
     assert value not in str(caught.value) and value not in repr(caught.value)
 
 
+@pytest.mark.parametrize("value", ["editor/..", "./digests", "editor", "editor/digests/pulls"])
+def test_a_repository_that_is_no_owner_and_name_is_refused(value):
+    """GitHub names are never . or .. (they would climb out of /repos/ in every API call)."""
+    with pytest.raises(ConfigError, match="GITHUB_REPOSITORY: must be owner/name"):
+        Settings.from_env({"GITHUB_REPOSITORY": value})
+
+
 @pytest.mark.parametrize("variable", ["TOP5_RANK_MODEL", "TOP5_SUMMARY_MODEL", "TOP5_STYLE", "TOP5_DIGESTS_REMOTE",
                                       "TOP5_DIGESTS_SUBDIR", "TOP5_CACHE_DIR", "TOP5_DASK_ADDRESS"])
 @pytest.mark.parametrize("value", [KEY, GITHUB_KEY, "sk-LEAKEDkey123456"])
