@@ -55,9 +55,15 @@ def server_or_temporary() -> str | None:
     and says so in one line; None when nothing changed. A PREFECT_API_URL or PREFECT_PROFILE the
     user set is theirs, answering or not (`unreachable` then says what to do)."""
     chosen = {"PREFECT_API_URL", "PREFECT_PROFILE"} & set(os.environ)
-    url = None if chosen else project_api_url()
-    if not url or _answers(url):
+    path, name, settings = (None, "", {}) if chosen else project_profile()
+    url = settings.get("PREFECT_API_URL")
+    if not url:
         return None
+    try:
+        if _answers(str(url), os.environ.get(AUTH_SETTING) or settings.get(AUTH_SETTING)):
+            return None
+    except httpx.InvalidURL:
+        raise ConfigError(f"PREFECT_API_URL of profile {name} in {path}: not a URL httpx can send to") from None
     os.environ["PREFECT_PROFILE"] = TEMPORARY_PROFILE
     return (f"no Prefect server answers at {safe_url(url)} (the project's Prefect profile): this run starts a "
             "temporary one; `make server` keeps the runs in its UI")
@@ -150,11 +156,15 @@ def _toml(path: Path) -> dict:
     return tomllib.loads(path.read_text(encoding="utf-8"))
 
 
-def _answers(api_url: str) -> bool:
-    """Whether a Prefect server answers 200 at `api_url`/health. Prefect 3.8 lets that probe through
-    without credentials (prefect/server/api/server.py: unauthenticated health and ready probes), so a
-    401 there is some other service, not a Prefect server behind a password."""
+def _answers(api_url: str, auth_string: str | None = None) -> bool:
+    """Whether a Prefect server answers 200 at `api_url`/health, sent the address's user:password,
+    else `auth_string` (PREFECT_API_AUTH_STRING: a proxy in front of the server may ask for it).
+    Prefect 3.8 itself lets that probe through without credentials (prefect/server/api/server.py:
+    unauthenticated health and ready probes), so a 401 there is no Prefect server answering.
+    Raises httpx.InvalidURL for an address httpx cannot send to."""
     url, auth = split_credentials(f"{api_url.rstrip('/')}/health")  # httpx's log line shows no password
+    if auth is None and auth_string:
+        auth = httpx.BasicAuth(*auth_string.partition(":")[::2])
     try:
         return httpx.get(url, auth=auth, timeout=2).status_code == 200
     except httpx.HTTPError:

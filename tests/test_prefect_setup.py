@@ -194,6 +194,64 @@ def test_the_down_line_names_the_profile_whose_address_it_was_even_with_a_passwo
     assert "`prefect profile use` one without PREFECT_API_URL" in line
 
 
+@pytest.mark.parametrize("sent", ["PREFECT_API_AUTH_STRING", "profile", "wrong", "none"])
+def test_a_proxy_asking_for_the_auth_string_is_sent_it_and_a_401_is_no_server(tmp_path, monkeypatch, sent):
+    """A proxy in front of the user's server asks /health for PREFECT_API_AUTH_STRING (the
+    environment's, else the profile's): sent it, the run stays on that server. Prefect itself
+    answers /health without credentials, so a 401 there is no Prefect server: a temporary one."""
+    import base64
+    from http.server import BaseHTTPRequestHandler
+
+    from flows import prefect_setup
+    from tests.loopback import Loopback
+
+    expected = f"Basic {base64.b64encode(b'admin:Right5ecret').decode()}"
+    seen = []
+
+    class Guarded(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's naming)
+            seen.append(self.headers.get("Authorization"))
+            self.send_response(200 if self.headers.get("Authorization") == expected else 401)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    for name in ("PREFECT_API_URL", "PREFECT_API_AUTH_STRING", "PREFECT_PROFILE"):
+        monkeypatch.setenv(name, "x")  # set, then removed: all come back after the test
+        monkeypatch.delenv(name)
+    server = Loopback(Guarded)
+    try:
+        in_profile = '\nPREFECT_API_AUTH_STRING = "admin:Right5ecret"' if sent == "profile" else ""
+        _profiles_at(tmp_path / "project", f"{server.base}/api", in_profile)
+        monkeypatch.chdir(tmp_path / "project")
+        if sent in ("PREFECT_API_AUTH_STRING", "wrong"):
+            monkeypatch.setenv("PREFECT_API_AUTH_STRING", "admin:Right5ecret" if sent != "wrong" else "admin:no")
+        note = prefect_setup.server_or_temporary()
+    finally:
+        server.stop()
+    if sent in ("PREFECT_API_AUTH_STRING", "profile"):
+        assert note is None and "PREFECT_PROFILE" not in os.environ and seen == [expected]
+    else:
+        assert note.startswith("no Prefect server answers at") and os.environ["PREFECT_PROFILE"] == "ephemeral"
+
+
+def test_a_profile_address_httpx_cannot_use_is_one_line_naming_the_profile(tmp_path, monkeypatch):
+    from flows import prefect_setup
+    from flows.errors import ConfigError
+
+    for name in ("PREFECT_API_URL", "PREFECT_PROFILE"):
+        monkeypatch.setenv(name, "x")
+        monkeypatch.delenv(name)
+    _profiles_at(tmp_path / "project", "http://127.0.0.1:4200/api\\u0007s3cret")
+    monkeypatch.chdir(tmp_path / "project")
+    with pytest.raises(ConfigError) as caught:
+        prefect_setup.server_or_temporary()
+    assert caught.value.message == ("PREFECT_API_URL of profile project in prefect-profiles.toml: not a URL httpx "
+                                    "can send to")
+
+
 def test_a_refusal_of_the_profiles_server_is_one_line_naming_the_profile(tmp_path, monkeypatch):
     """The project profile's server, its PREFECT_API_AUTH_STRING wrong: Prefect's 401 becomes one
     line naming the profile and the settings to fix (exit 2), not a traceback."""
