@@ -55,15 +55,14 @@ def server_or_temporary() -> str | None:
     and says so in one line; None when nothing changed. A PREFECT_API_URL or PREFECT_PROFILE the
     user set is theirs, answering or not (`unreachable` then says what to do)."""
     chosen = {"PREFECT_API_URL", "PREFECT_PROFILE"} & set(os.environ)
-    path, name, settings = (None, "", {}) if chosen else project_profile()
-    url = settings.get("PREFECT_API_URL")
+    url = None if chosen else project_api_url()
     if not url:
         return None
     try:
-        if _answers(str(url), os.environ.get(AUTH_SETTING) or settings.get(AUTH_SETTING)):
+        if _answers(str(url), os.environ.get(AUTH_SETTING) or project_profile()[2].get(AUTH_SETTING)):
             return None
     except httpx.InvalidURL:
-        raise ConfigError(f"PREFECT_API_URL of profile {name} in {path}: not a URL httpx can send to") from None
+        raise _not_a_url() from None
     os.environ["PREFECT_PROFILE"] = TEMPORARY_PROFILE
     return (f"no Prefect server answers at {safe_url(url)} (the project's Prefect profile): this run starts a "
             "temporary one; `make server` keeps the runs in its UI")
@@ -82,11 +81,20 @@ def credentials_apart() -> None:
     url = os.environ.get("PREFECT_API_URL") or project_api_url(profile=os.environ.get("PREFECT_PROFILE"))
     if not url:
         return
-    plain, pair = without_credentials(url)
+    try:
+        plain, pair = without_credentials(str(url))
+    except httpx.InvalidURL:
+        raise _not_a_url() from None
     if pair is None:
         return
     os.environ["PREFECT_API_URL"] = plain
     os.environ.setdefault(AUTH_SETTING, ":".join(pair))
+
+
+def _not_a_url() -> ConfigError:
+    where, _ = _where_the_address_is_set()
+    return ConfigError(f"the Prefect address ({where}) is not a URL httpx can send to (a control character "
+                       "or a space in it?)")
 
 
 def refused(exc: BaseException) -> ConfigError | None:
@@ -108,7 +116,8 @@ def refused(exc: BaseException) -> ConfigError | None:
 def before_prefect() -> None:
     """Before Prefect is imported, for every command that runs a flow: the Prefect server the run
     uses (the project's, or a temporary one when it is down, said in one line on stderr), the
-    address's user:password apart (`credentials_apart`), and SIGTERM taken as Ctrl-C."""
+    address's user:password apart (`credentials_apart`), and SIGTERM taken as Ctrl-C. Raises
+    ConfigError naming where the address is set when it is no URL."""
     import sys
 
     if note := server_or_temporary():

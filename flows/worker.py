@@ -13,6 +13,7 @@ import shutil
 import signal
 import sys
 
+from flows.errors import ConfigError
 from flows.prefect_setup import credentials_apart
 
 
@@ -21,7 +22,10 @@ def main(argv: list[str] | None = None) -> None:
     if prefect is None:
         raise SystemExit("worker: the prefect command is not installed next to this Python")
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    credentials_apart()
+    try:
+        credentials_apart()
+    except ConfigError as exc:
+        raise SystemExit(f"worker: {exc.message}") from None
     os.execv(prefect, [prefect, "worker", "start", *(sys.argv[1:] if argv is None else argv)])
 
 

@@ -248,8 +248,20 @@ def test_a_profile_address_httpx_cannot_use_is_one_line_naming_the_profile(tmp_p
     monkeypatch.chdir(tmp_path / "project")
     with pytest.raises(ConfigError) as caught:
         prefect_setup.server_or_temporary()
-    assert caught.value.message == ("PREFECT_API_URL of profile project in prefect-profiles.toml: not a URL httpx "
-                                    "can send to")
+    assert caught.value.message.startswith("the Prefect address (profile project of prefect-profiles.toml) is not "
+                                           "a URL httpx can send to")
+    assert "s3cret" not in caught.value.message
+
+
+def test_an_environment_address_httpx_cannot_use_is_one_line_naming_it(tmp_path):
+    """`top5 run` with PREFECT_API_URL holding a control character: exit 2, one line, no traceback."""
+    env = _env(tmp_path, PREFECT_API_URL="http://127.0.0.1:4200/api\as3cret")
+    result = subprocess.run([sys.executable, "-m", "flows.cli", "run", "--week", "2026-W47", "--no-pr",
+                             "--digests-dir", str(tmp_path / "digests")],
+                            cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert result.stderr.strip() == ("top5: the Prefect address (PREFECT_API_URL) is not a URL httpx can send to "
+                                     "(a control character or a space in it?)")
 
 
 def test_a_refusal_of_the_profiles_server_is_one_line_naming_the_profile(tmp_path, monkeypatch):
