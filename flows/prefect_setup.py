@@ -55,11 +55,12 @@ def server_or_temporary() -> str | None:
     and says so in one line; None when nothing changed. A PREFECT_API_URL or PREFECT_PROFILE the
     user set is theirs, answering or not (`unreachable` then says what to do)."""
     chosen = {"PREFECT_API_URL", "PREFECT_PROFILE"} & set(os.environ)
-    url = None if chosen else project_api_url()
+    settings = {} if chosen else project_profile()[2]
+    url = settings.get("PREFECT_API_URL")
     if not url:
         return None
     try:
-        if _answers(str(url), os.environ.get(AUTH_SETTING) or project_profile()[2].get(AUTH_SETTING)):
+        if _answers(str(url), os.environ.get(AUTH_SETTING) or settings.get(AUTH_SETTING)):
             return None
     except httpx.InvalidURL:
         raise _not_a_url() from None
@@ -78,7 +79,7 @@ def credentials_apart() -> None:
     address (the run's "View at" line, its events client's warnings, an HTTP error); its client
     sends PREFECT_API_AUTH_STRING as the same Basic auth and never prints it."""
     _url_from_environment[:] = [bool(os.environ.get("PREFECT_API_URL"))]
-    url = os.environ.get("PREFECT_API_URL") or project_api_url(profile=os.environ.get("PREFECT_PROFILE"))
+    url = _run_api_url()
     if not url:
         return
     try:
@@ -91,6 +92,11 @@ def credentials_apart() -> None:
     os.environ.setdefault(AUTH_SETTING, ":".join(pair))
 
 
+def _run_api_url() -> str | None:
+    """The run's PREFECT_API_URL: the environment's, else the project profile's (PREFECT_PROFILE or the active one)."""
+    return os.environ.get("PREFECT_API_URL") or project_api_url(profile=os.environ.get("PREFECT_PROFILE"))
+
+
 def _not_a_url() -> ConfigError:
     where, _ = _where_the_address_is_set()
     return ConfigError(f"the Prefect address ({where}) is not a URL httpx can send to (a control character "
@@ -101,7 +107,7 @@ def refused(exc: BaseException) -> ConfigError | None:
     """The error to report (exit 2, one line naming the settings, never their values) when `exc`
     is the run's Prefect server (PREFECT_API_URL, the environment's or the profile's) answering
     401: its PREFECT_SERVER_API_AUTH_STRING is not what this run sent. None for any other error."""
-    url = os.environ.get("PREFECT_API_URL") or project_api_url(profile=os.environ.get("PREFECT_PROFILE"))
+    url = _run_api_url()
     if not (isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code == 401 and url):
         return None
     plain = without_credentials(url)[0].rstrip("/")
