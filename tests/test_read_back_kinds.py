@@ -169,3 +169,20 @@ def test_taste_import_never_caches_a_listing_of_a_week_still_announced(tmp_path,
     assert not (history / f"{week}.jsonl.gz").exists()  # still being announced: fetched again next time
     assert json.loads((history / "listings.json").read_text()) == {current.label: "complete"}
     assert asked > 0 and len(arxiv.api_requests()) > asked
+
+
+def test_the_pdf_text_log_line_counts_failed_downloads_apart_from_earlier_runs(tmp_path, caplog):
+    from flows.config import Settings
+    from flows.errors import PdfError
+    from flows.pdf import read_texts
+    from tests.conftest import FIXTURES, require_shared
+
+    pdf = next(require_shared(FIXTURES / "pdf").glob("*.pdf"))
+    pdfs = {"x": pdf, "y": PdfError("2611.00002: arXiv unreachable", "download_failed")}
+    settings = Settings(cache_dir=tmp_path)
+    for expected in ("1 read now, 0 from earlier runs, 1 not downloaded",
+                     "0 read now, 1 from earlier runs, 1 not downloaded"):
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="flows.pdf.cache"):
+            assert read_texts(pdfs, settings)["y"].reason == "download_failed"
+        assert f"pdf text: {expected}" in caplog.text

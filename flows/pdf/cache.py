@@ -36,7 +36,9 @@ def read_texts(pdfs: dict[str, Path | PdfError], settings) -> dict[str, Extracti
         texts[arxiv_id] = extraction
         if extraction.reason != "timeout":  # a timeout may pass on a quieter machine: try again next run
             write_json(cache / f"{path.stem}.json", extraction_to_json(extraction))
-    log.info("pdf text: %d read now, %d from earlier runs", len(todo), len(pdfs) - len(todo))
+    failed = sum(isinstance(found, PdfError) for found in pdfs.values())
+    log.info("pdf text: %d read now, %d from earlier runs, %d not downloaded", len(todo),
+             len(pdfs) - len(todo) - failed, failed)
     return texts
 
 
