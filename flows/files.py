@@ -99,11 +99,16 @@ class EditorText:
 
 
 def read_editor_text(path: Path) -> EditorText:
-    """The text of `path`, a file the editor may have saved in another encoding: UTF-8 (a BOM is
-    dropped), else the encoding charset-normalizer detects, else UTF-8 with U+FFFD for each byte
-    that is not; either of the last two comes with a note saying so. Raises OSError as open() does,
-    UnreadableFile naming the file when it is larger than EDITOR_FILE_LIMIT."""
-    data = read_bounded(path)
+    """The text of `path`, a file the editor may have saved in another encoding, as
+    editor_text() decodes it. Raises OSError as open() does, UnreadableFile naming the file when
+    it is larger than EDITOR_FILE_LIMIT."""
+    return editor_text(read_bounded(path), str(path))
+
+
+def editor_text(data: bytes, where: str) -> EditorText:
+    """`data` (a file the editor may have saved in another encoding, named `where` in the note) as
+    text: UTF-8 (a BOM is dropped), else the encoding charset-normalizer detects, else UTF-8 with
+    U+FFFD for each byte that is not; either of the last two comes with a note saying so."""
     try:
         return EditorText(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
@@ -112,10 +117,10 @@ def read_editor_text(path: Path) -> EditorText:
 
     best = charset_normalizer.from_bytes(data).best()
     if best is not None:
-        return EditorText(str(best), f"{path} is not UTF-8: read as {best.encoding}; save it as UTF-8 to be sure "
+        return EditorText(str(best), f"{where} is not UTF-8: read as {best.encoding}; save it as UTF-8 to be sure "
                                      "it reads as you meant")
     return EditorText(data.decode("utf-8", errors="replace"),
-                      f"{path} is not UTF-8 and its encoding could not be told: unreadable bytes were replaced "
+                      f"{where} is not UTF-8 and its encoding could not be told: unreadable bytes were replaced "
                       "by \ufffd; save it as UTF-8")
 
 

@@ -514,3 +514,28 @@ def test_docs_and_prompts_give_the_week_of_swap_show_render_positionally():
     wrong = [f"{p.name}: {line.strip()}" for p in texts for line in p.read_text(encoding="utf-8").splitlines()
              if any(f"top5 {verb} --week" in line for verb in ("swap", "show", "render"))]
     assert texts and wrong == []
+
+
+def test_a_merged_page_saved_in_another_encoding_is_read_as_text_and_an_oversized_one_left_out(
+        repos, caplog, monkeypatch):
+    from flows.pull_request import merged, merged_readmes
+
+    work, _ = repos
+    week = work / "digests" / "2026-W46"
+    week.mkdir(parents=True)
+    saved = "# Week 46\n\n## Paper 1: A naïve but clever idea – café style\n\nThe editor's words, in Windows-1252.\n"
+    (week / "README.md").write_bytes(saved.encode("cp1252"))
+    big = work / "digests" / "2026-W47"
+    big.mkdir()
+    (big / "README.md").write_text("## Paper 1\n\n" + "words " * 2000)
+    git(work, "add", "digests")
+    git(work, *EDITOR, "commit", "-q", "-m", "merge W46 and W47")
+    monkeypatch.setattr(merged, "EDITOR_FILE_LIMIT", 5000)
+
+    with caplog.at_level(logging.WARNING):
+        found = merged_readmes(work / "digests")
+    text = found["2026-W46"]
+    text.encode("utf-8")  # no surrogates left: the LLM's cache keys the exemplar made of it
+    assert "## Paper 1: A na" in text and "but clever idea – caf" in text  # charset-normalizer's guess
+    assert "digests/2026-W46/README.md on main is not UTF-8" in caplog.text
+    assert "2026-W47" not in found and "digests/2026-W47/README.md on main is left out" in caplog.text

@@ -50,6 +50,14 @@ class Git:
 
     def run(self, *args: str, data: bytes | None = None, env: dict | None = None,
             timeout: float = 60, error=PullRequestError, ok: tuple[int, ...] = (0,)) -> str:
+        """git's output as text (bytes that are not UTF-8, as in a file name, kept as surrogates);
+        raises `error` naming the command when git fails or takes over `timeout` seconds."""
+        return self.output(*args, data=data, env=env, timeout=timeout, error=error,
+                           ok=ok).decode("utf-8", "surrogateescape")
+
+    def output(self, *args: str, data: bytes | None = None, env: dict | None = None,
+               timeout: float = 60, error=PullRequestError, ok: tuple[int, ...] = (0,)) -> bytes:
+        """git's output as bytes (a file's content as committed); raises as run() does."""
         try:
             done = subprocess.run(["git", "-C", str(self.repo), *args], input=data, capture_output=True,
                                   env={**self.env, **(env or {})}, timeout=timeout, check=False)
@@ -58,7 +66,7 @@ class Git:
         if done.returncode not in ok:
             stderr = done.stderr.decode("utf-8", "replace").strip()
             raise error(redact(f"git {args[0]} failed in {self.repo}: {stderr}", self.secret))
-        return done.stdout.decode("utf-8", "surrogateescape")
+        return done.stdout
 
     def rev(self, ref: str) -> str | None:
         return self.run("rev-parse", "-q", "--verify", f"{ref}^{{commit}}", ok=(0, 1)).strip() or None

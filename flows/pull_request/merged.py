@@ -5,12 +5,16 @@ tree, so drafts that were never merged do not count."""
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 from flows.candidates.ledger import ordered_ids
 from flows.config import Settings
 from flows.errors import ConfigError, DraftError
+from flows.files import EDITOR_FILE_LIMIT, MB, editor_text
 from flows.pull_request.git import TRAILER, Git, in_git_repo, toplevel
+
+log = logging.getLogger(__name__)
 
 
 def merged_picks(repo_path: Path | str, main_branch: str = "main",
@@ -70,10 +74,18 @@ def _pages_on(git: Git, branch: str, digests_subdir: str,
         raise ConfigError(f"branch {branch} not found in {git.repo}")
     prefix = digests_subdir.strip("/") + "/"
     pages: dict[str, dict[str, str]] = {}
-    for name in git.run("ls-tree", "-r", "-z", "--name-only", ref, "--", prefix).split("\0"):
+    for entry in git.run("ls-tree", "-r", "-z", "--format=%(objectsize) %(path)", ref, "--", prefix).split("\0"):
+        size, _, name = entry.partition(" ")
         parts = name.removeprefix(prefix).split("/")
         if len(parts) == 2 and parts[1] in names:
-            pages.setdefault(parts[0], {})[parts[1]] = git.run("show", f"{ref}:{name}")
+            where = f"{name} on {branch.removeprefix('refs/heads/')}"
+            if not size.isdigit() or int(size) > EDITOR_FILE_LIMIT:  # "-" for a submodule
+                log.warning("%s is left out: not a file, or over %d MB", where, EDITOR_FILE_LIMIT // MB)
+                continue
+            read = editor_text(git.output("show", f"{ref}:{name}"), where)
+            if read.note:
+                log.warning("%s", read.note)
+            pages.setdefault(parts[0], {})[parts[1]] = read.text
     return pages
 
 
