@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -122,6 +123,25 @@ def test_render_out_copies_the_figures_the_pages_link(tmp_path, capsys):
                  "--digests-dir", str(tmp_path / "digests")]) == 0
     assert (out / "README.md").is_file() and (out / "papers.md").is_file()
     assert (out / "figures" / "2611.00001-figure-1.png").read_bytes() == b"\x89PNG fake"
+
+
+def test_render_out_copies_no_link_or_special_file_of_figures(tmp_path, caplog):
+    week = tmp_path / "digests" / "2026-W47"
+    write(week, **_parts())
+    (week / "figures" / "more").mkdir(parents=True)
+    (week / "figures" / "more" / "2611.00001-figure-2.png").write_bytes(b"\x89PNG two")
+    private = tmp_path / "private.txt"
+    private.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    (week / "figures" / "secret.png").symlink_to(private)  # a merged branch can carry a symlink
+    (week / "figures" / "gone.png").symlink_to(tmp_path / "nowhere.png")
+    os.mkfifo(week / "figures" / "pipe.png")
+    out = tmp_path / "site"
+    with caplog.at_level(logging.WARNING):
+        assert top5(["render", "2026-W47", "--style", "bookmarks", "--out", str(out),
+                     "--digests-dir", str(tmp_path / "digests")]) == 0
+    assert (out / "figures" / "more" / "2611.00001-figure-2.png").read_bytes() == b"\x89PNG two"
+    assert sorted(p.name for p in (out / "figures").iterdir()) == ["more"]
+    assert all(f"{name} is not copied" in caplog.text for name in ("secret.png", "gone.png", "pipe.png"))
 
 
 def test_render_out_never_replaces_a_file_it_did_not_write(tmp_path, capsys):

@@ -16,6 +16,7 @@ lost, and an image the editor replaced is kept.
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from pathlib import Path
 
@@ -39,6 +40,8 @@ from flows.run_record import RunRecord
 from flows.shortlist.ranking import Profile, Ranking, injected
 from flows.summaries.lint import lint_draft
 from flows.summaries.section import Section, digest_style_dir
+
+log = logging.getLogger(__name__)
 
 PAGES = {"README.md": "digest.md.j2", "papers.md": "papers.md.j2"}  # page -> its template in a style
 OFFLINE_BANNER = ("OFFLINE DRAFT: written by the small embedded model (SmolLM2-135M) because no LLM "
@@ -175,8 +178,20 @@ def render_to(folder: Path, style: str, out: Path | None, profile: Profile) -> d
         for name, text in pages.items():
             write_atomic(out / name, text)
         if (folder / "figures").is_dir():
-            shutil.copytree(folder / "figures", out / "figures", dirs_exist_ok=True)
+            shutil.copytree(folder / "figures", out / "figures", ignore=_not_plain, dirs_exist_ok=True)
     return pages
+
+
+def _not_plain(directory: str, names: list[str]) -> list[str]:
+    """The entries of a figures folder that are no plain file or folder, left out of the copy with a
+    warning: a symlink (git keeps them, so a merged branch may carry one to ~/.ssh) would copy what it
+    points at into a published folder, and a pipe would block the copy."""
+    left = [name for name in names if (path := Path(directory) / name).is_symlink()
+            or not (path.is_file() or path.is_dir())]
+    for name in left:
+        log.warning("%s is not copied: only plain files of figures/ are (a link or a special file)",
+                    Path(directory) / name)
+    return left
 
 
 RENDERED = ".top5-rendered.json"  # in a `top5 render --out` folder: page -> sha256 of what render wrote there
