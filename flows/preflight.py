@@ -43,7 +43,7 @@ def check_run(*, week: str | None = None, start: str | None = None, end: str | N
         raise ConfigError("--digests-dir / digests_dir is empty: give a folder for the drafts (default: digests)")
     check_digests_dir(Path(digests_dir))
     style = style or settings.style
-    summaries.digest_style_dir(style)
+    summaries.digest_style_dir(style, review=False)
     chosen = candidates.parse_categories(DEFAULT_CATEGORIES if categories is None else categories)
     return RunRequest(week, start, end, chosen, top_k, digests_dir, style)
 

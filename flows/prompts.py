@@ -11,6 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import jinja2
+import jinja2.meta
 
 from flows.config import PROMPTS_DIR
 from flows.escape import FILTERS
@@ -50,6 +51,14 @@ def render_html(name: str, directory: Path = PROMPTS_DIR, **context) -> str:
     """Template `name` rendered with autoescape on: every value is HTML-escaped (markupsafe) unless
     the caller made it Markup. For HTML pages (the email newsletter); StrictUndefined as above."""
     return _html_environment(directory).get_template(name).render(**context)
+
+
+def variables(name: str, directory: Path = PROMPTS_DIR) -> set[str]:
+    """The names template `name` of `directory` reads from its context (jinja2.meta), with the
+    filters render() knows. Raises jinja2.TemplateError when it cannot be parsed."""
+    environment = _environment(directory)
+    source = environment.loader.get_source(environment, name)[0]
+    return jinja2.meta.find_undeclared_variables(environment.parse(source))
 
 
 def template_hash(name: str, directory: Path = PROMPTS_DIR) -> str:

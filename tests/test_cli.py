@@ -43,6 +43,7 @@ def llm():
     (["--top-k", "0"], "--top-k / top_k must be 1..10, got 0"),
     (["--top-k", "1000"], "--top-k / top_k must be 1..10, got 1000"),
     (["--style", "newsletter"], "unknown style (TOP5_STYLE / --style)"),
+    (["--style", "review"], "style review writes a review's pages, not a week's"),
     (["--categories", "cs.XX"], "unknown arXiv category 'cs.XX': closest valid ones: "),
     (["--categories", "cs.AI,cs.LGG"], "closest valid ones: cs.LG"),
     (["2026-W99"], "2026-W99"),

@@ -136,6 +136,22 @@ def test_year_with_no_merged_digest_is_one_line_before_anything_is_spent(setting
         assert not (year.digests / "2024-review").exists()
 
 
+@pytest.mark.parametrize("style, expected", [
+    ("weekly", "style weekly writes a week's pages, not a review's"),
+    ("bookmarks", "its opening and period); review styles: review"),
+    ("email", "unknown style (TOP5_STYLE / --style)"),
+    ("../weekly", "unknown style (TOP5_STYLE / --style)"),
+])
+def test_a_style_that_cannot_write_a_review_is_one_line_before_prefect_starts(tmp_path, monkeypatch, capsys,
+                                                                              style, expected):
+    from flows import prefect_setup
+
+    monkeypatch.setattr(prefect_setup, "before_prefect", lambda: pytest.fail("Prefect was started"))
+    assert top5(["review", "2025", "--style", style, "--digests-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and expected in err[0]
+
+
 def _review_of_may_and_june(year, settings_env, arxiv, llm):
     """The review of 2025-05-01..2025-06-30 drafted through the flow, without a PR; its folder."""
     from flows.year_review import year_review

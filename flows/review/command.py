@@ -11,12 +11,15 @@ from flows import prefect_setup, progress
 from flows.config import Settings
 from flows.review.period import period_for
 from flows.review.run import gathered_or_refused
+from flows.summaries import digest_style_dir
 
 
 def review(args) -> int:
     """Run the year-review flow for the command's arguments; 0 when the review is written.
-    Raises ConfigError (exit 2) for a bad period or one with no merged digest."""
+    Raises ConfigError (exit 2) for a bad period, a style that is no review style or a period
+    with no merged digest."""
     period = period_for(args.year, args.start, args.end)
+    digest_style_dir(args.style, review=True)
     found = gathered_or_refused(period, Path(args.digests_dir), Settings.from_env())
     print(f"Reviewing {period.title}: {len(found.picks)} papers from {len(found.weeks)} merged weeks", file=sys.stderr)
     prefect_setup.before_prefect()

@@ -43,7 +43,7 @@ class ReviewRun:
     def __init__(self, settings: Settings, log: logging.Logger, *, year, start: str | None, end: str | None,
                  digests_dir: str, style: str, open_pr: bool) -> None:
         self.log, self.period = log, period_for(year, start, end)
-        summaries.digest_style_dir(style)
+        summaries.digest_style_dir(style, review=True)
         self.digests_dir = Path(digests_dir).resolve()
         self.gathered = gathered_or_refused(self.period, self.digests_dir, settings)
         self.folder = self.digests_dir / self.period.label

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
 
+import jinja2
 from pydantic import BaseModel, Field, field_validator
 
 from flows import prompts
@@ -286,13 +287,29 @@ def _figures(captions: tuple[Caption, ...]) -> dict[str, tuple[Figure, ...]]:
     return {"figures": tuple(Figure(role, c.kind, c.number, c.page, c.text) for role, c in chosen)}
 
 
-def digest_style_dir(style: str) -> Path:
+def digest_style_dir(style: str, review: bool | None = None) -> Path:
+    """The folder of prompts/styles/ named `style`, one holding digest.md.j2; with `review` True
+    only a review's style (its digest.md.j2 reads `extra`, the review's opening and period), with
+    False only a week's. Raises ConfigError (one line) for an unknown style, one of the other
+    kind, or a digest.md.j2 jinja2 cannot parse."""
     folder = PROMPTS_DIR / "styles" / style
     if not (folder / "digest.md.j2").is_file():
         known = sorted(p.name for p in (PROMPTS_DIR / "styles").iterdir() if (p / "digest.md.j2").is_file())
         raise ConfigError(f"unknown style (TOP5_STYLE / --style): not a folder of {PROMPTS_DIR / 'styles'}; "
                           f"known styles: {', '.join(known)}")  # never the value: it may be a pasted key
+    if review is not None and _writes_a_review(folder) != review:
+        fits = sorted(p.parent.name for p in folder.parent.glob("*/digest.md.j2") if _writes_a_review(p.parent) == review)
+        raise ConfigError(f"style {folder.name} writes {'a week' if review else 'a review'}'s pages, not "
+                          f"{'a review' if review else 'a week'}'s (a review's digest.md.j2 reads `extra`, its opening "
+                          f"and period); {'review' if review else 'weekly'} styles: {', '.join(fits)}")
     return folder
+
+
+def _writes_a_review(folder: Path) -> bool:
+    try:
+        return "extra" in prompts.variables("digest.md.j2", folder)
+    except (jinja2.TemplateError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{folder / 'digest.md.j2'} cannot be read as a jinja2 template: {exc}") from None
 
 
 def _short_title(title: str) -> str:
