@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 from flows import prefect_setup, progress
 from flows.config import DEFAULT_CATEGORIES
@@ -165,7 +166,7 @@ def _run(args) -> int:
         print("top5: no new papers in that window; no draft written", file=sys.stderr)
         return EXIT_NO_DRAFT
     print(f"Draft written: {draft}\n{progress.closing_line(draft)}\n"
-          f"Review it (`top5 show {request.week or 'WEEK'}`), edit it, then merge it.")
+          f"Review it (`top5 show {Path(draft).parent.name}`), edit it, then merge it.")
     return 0
 
 

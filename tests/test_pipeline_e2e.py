@@ -195,7 +195,7 @@ def test_cli_runs_the_flow(week_servers, tmp_path, prefect_harness):
     assert result.returncode == 0, result.stderr[-3000:]
     readme = (tmp_path / "2026-W47" / "README.md").read_text()
     assert len(re.findall(r"^## Paper \d: ", readme, flags=re.M)) == 3
-    assert "Draft written" in result.stdout
+    assert "Draft written" in result.stdout and "Review it (`top5 show 2026-W47`)" in result.stdout
     assert "sk-test-NEVER-LOGGED" not in result.stdout + result.stderr
 
 
