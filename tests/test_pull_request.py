@@ -539,3 +539,17 @@ def test_a_merged_page_saved_in_another_encoding_is_read_as_text_and_an_oversize
     assert "## Paper 1: A na" in text and "but clever idea – caf" in text  # charset-normalizer's guess
     assert "digests/2026-W46/README.md on main is not UTF-8" in caplog.text
     assert "2026-W47" not in found and "digests/2026-W47/README.md on main is left out" in caplog.text
+
+
+@pytest.mark.parametrize("answer, said", [
+    ({}, "Unauthorized"),
+    ({"message": 5, "errors": "not a list"}, "5"),
+    ({"message": "Validation Failed", "errors": [{"message": {"nested": 1}}, {"field": "head", "code": "invalid"}]},
+     "Validation Failed: {'nested': 1}; head invalid"),
+])
+def test_a_github_error_answer_of_another_shape_still_makes_a_message(answer, said):
+    import httpx
+
+    from flows.pull_request.github import _github_message
+
+    assert _github_message(httpx.Response(401, json=answer)) == said

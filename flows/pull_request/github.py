@@ -153,7 +153,9 @@ def _github_message(response: httpx.Response) -> str:
         return inline(response.text or response.reason_phrase, 200)
     if not isinstance(data, dict):
         return response.reason_phrase
-    details = [e.get("message") or f"{e.get('field', '')} {e.get('code', '')}".strip()
-               for e in data.get("errors", []) if isinstance(e, dict)]
-    return inline(": ".join(filter(None, [data.get("message", ""), "; ".join(details)])), 300)
+    errors = data.get("errors") if isinstance(data.get("errors"), list) else []
+    details = [str(e.get("message") or f"{e.get('field', '')} {e.get('code', '')}".strip())
+               for e in errors if isinstance(e, dict)]
+    said = ": ".join(filter(None, [str(data.get("message") or ""), "; ".join(details)]))
+    return inline(said, 300) or response.reason_phrase  # "(401 Unauthorized)", not "(401 )"
 
