@@ -28,9 +28,10 @@ NOTE = "[text addressed to an AI model removed]"
 
 _ADDRESSED_TO_MODEL = (
     r"\b(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+|the\s+|your\s+|of\s+)*"
-    r"(?:previous\s+|prior\s+|above\s+|earlier\s+|preceding\s+|system\s+)?(?:instructions?|prompts?|rules|rubric)\b",
+    r"(?:previous\s+|prior\s+|above\s+|earlier\s+|preceding\s+|system\s+)?(?:instructions?|prompts?|rules|rubric|guidance)\b",
     r"\b(?:rank|score|rate|place|put|give|assign|list)\b[^.!?\n]{0,40}\b(?:this|our)\s+(?:paper|work|submission|article)\b"
-    r"[^.!?\n]{0,40}\b(?:first|highest|top|#1|number one|score of \d+|\d+/10)",
+    r"[^.!?\n]{0,40}\b(?:first|highest|top|#1|number one|score of \d+|\d+/10|a\s+(?:10|ten)\b|full\s+marks)",
+    r"\b(?:rank|score|rate|give)\s+(?:every|each|all)\s+(?:the\s+)?(?:papers?|submissions?)\s+(?:a\s+)?(?:10|ten|\d+/10)\b",
     r"\b(?:this|our)\s+(?:paper|work|submission|article)\s+(?:belongs|deserves|should\s+(?:be|go|rank))\b"
     r"[^.!?\n]{0,40}\b(?:first|top|highest|#1|number one)",
     r"\b(?:top|head)\s+of\s+your\s+(?:list|ranking|shortlist|summary)\b",
@@ -40,6 +41,8 @@ _ADDRESSED_TO_MODEL = (
     r"\byou\s+are\s+(?:now\s+)?(?:a|an|the)\s+(?:\w+\s+){0,3}(?:assistant|model|ai|ranker|reviewer|judge|summari[sz]er)\b",
     r"\b(?:as\s+an\s+ai\b|system\s+prompt\b|new\s+instructions?\s*:)",
     r"\b(?:write|state|say|report|claim)\s+that\s+(?:the\s+)?(?:accuracy|score|result|performance|improvement)\b",
+    r"(?:^|(?<=[.!?>\]]))[ \t]*(?:please\s+)?(?:write|state|say)\s+(?:the\s+)?(?:accuracy|score|result|performance|improvement)"
+    r"\s+(?:is|was|as)\b",  # an order where a sentence starts: "Say the accuracy was 99.9%."
     r"(?:^|(?<=[.!?>\]]))[ \t]*system[ \t]*:",  # a role label where a sentence or a line starts
 )
 _ADDRESSED = re.compile("|".join(_ADDRESSED_TO_MODEL), re.IGNORECASE | re.MULTILINE)
