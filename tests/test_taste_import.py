@@ -194,3 +194,38 @@ def test_bad_categories_and_a_history_dir_that_is_a_file_are_one_line(tmp_path, 
     (tmp_path / "h").write_text("a file")
     code, _, err = _import(tmp_path, monkeypatch, capsys)
     assert code == 2 and err.strip() == f"top5: taste import: history folder {tmp_path / 'h'} is a file, not a folder (--history-dir)"
+
+
+def test_eval_names_the_weeks_and_picks_an_editor_weeks_folder_leaves_out(tmp_path, caplog):
+    import logging
+
+    archive.write_listing(tmp_path / "2025-W24.jsonl.gz", [_listed("2506.00001", "2025-W24"),
+                                                          _listed("2506.00002", "2025-W24")])
+    archive.write_listing(tmp_path / "2025-W25.jsonl.gz", [])
+    archive.write_listing(tmp_path / "2025-W26.jsonl.gz", [_listed("2506.00003", "2025-W26")])
+    (tmp_path / "picks.json").write_text(json.dumps({
+        "2025-W24": {"picks": ["2506.00001v2", "2506.0000x", "2506.00009"]},
+        "2025-W25": {"picks": ["2506.00004"]}, "2025-W26": {"picks": []}}))
+    with caplog.at_level(logging.WARNING):
+        weeks = archive.editor_weeks(tmp_path)
+    assert [(w.name, set(w.picks)) for w in weeks] == [("2025-W24", {"2506.00001"}), ("2025-W25", set()),
+                                                       ("2025-W26", set())]
+    [line] = [r.getMessage() for r in caplog.records]
+    for named in ("empty listing: 2025-W25", "no picks: 2025-W26", "no arXiv id: 2025-W24 '2506.0000x'",
+                  "not in their week's listing: 2025-W24 2506.00009"):
+        assert named in line
+
+
+def test_weeks_an_upvotes_file_does_not_reach_have_unknown_upvotes_not_zeros(caplog):
+    import logging
+
+    from flows.shortlist.learned import History
+    from flows.shortlist.popularity import Featured
+    from flows.shortlist.replay import with_upvotes
+
+    weeks = [History(w, [_listed(f"2506.0000{n}", w)], frozenset()) for n, w in enumerate(("2025-W10", "2025-W24"))]
+    rows = [Featured(id="2506.00001", date=date(2025, 6, 11), upvotes=7)]
+    with caplog.at_level(logging.WARNING):
+        early, covered = with_upvotes(weeks, rows)
+    assert early.upvotes is None and covered.upvotes == {"2506.00001": 7}
+    assert "1 weeks outside it have no upvotes known (2025-W10)" in caplog.text

@@ -23,13 +23,13 @@ from pathlib import Path
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 from pydantic import Field as PydanticField
 
-from flows.candidates.candidate import Candidate
+from flows.candidates.candidate import Candidate, split_version
 from flows.candidates.week import iso_week_of, last_complete_week, window_for_week
 from flows.errors import ConfigError, UnreadableFile
 from flows.files import read_editor_json, write_atomic, write_json
 from flows.shortlist.issues import Issue, find_issues, real_week, week_before
 from flows.shortlist.learned import History
-from flows.text import find_links
+from flows.text import VERSIONED_ARXIV_ID, find_links
 
 __all__ = ["Issue", "editor_weeks", "find_issues", "import_archive", "import_issues", "read_history", "read_listing",
            "real_week", "week_before", "write_listing"]
@@ -64,7 +64,9 @@ class _Picks(BaseModel):
 def read_history(folder: Path, skipped: list[str] | None = None) -> list[History]:
     """Weeks of a history folder in order (see the module doc); [] when it has no picks.json.
     A week whose entry or listing is damaged is left out, with one line naming the file and what
-    to do appended to `skipped` (and logged). Raises UnreadableFile (a ConfigError) when
+    to do appended to `skipped` (and logged); picks are read without their version, and one line
+    names the weeks with an empty listing or no picks and the picks that are no arXiv id or not in
+    their week's listing (each left out). Raises UnreadableFile (a ConfigError) when
     picks.json itself cannot be read as {week: {"picks": [...]}}."""
     index = folder / "picks.json"
     if not index.is_file():
@@ -74,6 +76,8 @@ def read_history(folder: Path, skipped: list[str] | None = None) -> list[History
     except OSError as exc:
         raise UnreadableFile(f"editor history {index}: {exc.strerror or exc}") from None
     weeks = []
+    problems: dict[str, list[str]] = {k: [] for k in ("empty listing", "no picks", "picks that are no arXiv id",
+                                                      "picks not in their week's listing")}
     for name in sorted(picks):
         try:
             entry = _Picks.model_validate(picks[name])
@@ -86,8 +90,23 @@ def read_history(folder: Path, skipped: list[str] | None = None) -> list[History
             _skip(skipped, f"editor history week {name} left out of the taste: {why}; "
                            "run `top5 taste import` again to fetch it again")
             continue
-        weeks.append(History(name, cands, frozenset(entry.picks) & {c.arxiv_id for c in cands}))
+        weeks.append(History(name, cands, _week_picks(name, entry.picks, cands, problems)))
+    if any(problems.values()):
+        _skip(skipped, f"editor history {folder}: " + "; ".join(
+            f"{what}: {', '.join(found)}" for what, found in problems.items() if found))
     return weeks
+
+
+def _week_picks(name: str, picks: list[str], cands: list[Candidate], problems: dict[str, list[str]]) -> frozenset:
+    """The picks of week `name` found in its listing (versions dropped); what is not is added to
+    `problems` (keys as read_history's warning names them)."""
+    listed = {c.arxiv_id for c in cands}
+    ids = {split_version(p.strip())[0]: p for p in picks if VERSIONED_ARXIV_ID.fullmatch(p.strip())}
+    problems["empty listing"] += [name] if not cands else []
+    problems["no picks"] += [name] if not picks else []
+    problems["picks that are no arXiv id"] += [f"{name} {p!r}" for p in picks if not VERSIONED_ARXIV_ID.fullmatch(p.strip())]
+    problems["picks not in their week's listing"] += [f"{name} {p}" for i, p in ids.items() if cands and i not in listed]
+    return frozenset(ids) & listed
 
 
 def editor_weeks(folder: Path) -> list[History]:
