@@ -86,6 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     taste.add_argument("--history-dir", help="where the history goes (default: TOP5_HISTORY_DIR or history/)")
     taste.add_argument("--categories", default=",".join(DEFAULT_CATEGORIES),
                        help="arXiv categories of the listings (default: %(default)s)")
+    taste.add_argument("--refetch", action="store_true", help="fetch every listing again, even those the history "
+                       "folder already holds for these categories")
     _backfill_parser(commands)
     review = _command(commands, "review", _review, "draft the year's papers (or a range's) from the merged weeklies")
     review.add_argument("year", nargs="?", help="the year, such as 2026 (default: this year)")
@@ -276,13 +278,14 @@ def _eval(args) -> int:
 def _taste(args) -> int:
     from pathlib import Path
 
+    from flows.candidates.taxonomy import parse_categories
     from flows.config import Settings
     from flows.shortlist.archive import import_archive
 
+    categories = parse_categories(args.categories)  # as `top5 run --categories` checks them
     settings = Settings.from_env()
     history = Path(args.history_dir) if args.history_dir else settings.history_dir
-    categories = [c.strip() for c in args.categories.split(",") if c.strip()]
-    print(import_archive(Path(args.source), history, settings, categories))
+    print(import_archive(Path(args.source), history, settings, categories, args.refetch))
     return 0
 
 

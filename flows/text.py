@@ -19,6 +19,26 @@ ARXIV_ID = r"(?:\d{4}\.\d{4,5}|[a-z][a-z-]*(?:\.[A-Z]{2})?/\d{7})"
 VERSIONED_ARXIV_ID = re.compile(rf"(?P<id>{ARXIV_ID})(?:v(?P<version>\d+))?")
 """An arXiv id with its optional version: groups `id` and `version`."""
 
+ARXIV_URL = r"(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/+"
+"""The start of a link to an arXiv paper page (abs, pdf or html; export.arxiv.org too), as a
+regular expression fragment: the id follows it."""
+
+_PAPER_REFERENCE = re.compile(
+    rf"(?:{ARXIV_URL}|(?:https?://)?(?:www\.)?alphaxiv\.org/(?:abs|overview)/+"
+    rf"|(?:https?://)?(?:www\.)?huggingface\.co/papers/+|\barxiv:[ \t]?|\b10\.48550/arxiv\.)"
+    rf"(?P<id>{ARXIV_ID})(?:v\d+)?(?!\d)", re.IGNORECASE)
+
+
+def arxiv_ids(text: str) -> list[str]:
+    """Every arXiv paper `text` names, in order, each once, without version: links to arxiv.org
+    (abs, pdf, html; export.arxiv.org), alphaxiv.org/abs, huggingface.co/papers, `arXiv:ID`, and
+    arXiv DOIs (10.48550/arXiv.ID, doi.org links); new ids (2506.06105) and old ones (cs/0601001)."""
+    ids: dict[str, None] = {}
+    for match in _PAPER_REFERENCE.finditer(text):
+        ids.setdefault(match.group("id"))
+    return list(ids)
+
+
 CHARS_PER_TOKEN = 4
 """OpenAI's rule of thumb for English text (about 4 characters a token); used only where a
 server gives no token count or before a request is sent."""

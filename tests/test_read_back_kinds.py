@@ -139,8 +139,8 @@ def test_taste_import_reads_the_seed_editors_layout_and_names_what_it_skipped(tm
     skipped = []
     (issue,) = archive.find_issues(tmp_path, skipped)
     assert (issue.week, issue.picks) == ("2023-W27", ("2306.17848", "2306.16601"))
-    assert sorted(skipped) == ["README.md: no arXiv paper link", "notes.md: no week (YYYY-Www, a date, or a "
-                               "Month-Nth-week folder with its year)"]
+    assert skipped[0] == "README.md: no arXiv paper link"
+    assert skipped[1].startswith("no week found in notes.md: 1 papers not counted (give it a YYYY-Www")
 
 
 def test_taste_import_never_caches_a_listing_of_a_week_still_announced(tmp_path, settings_env):
@@ -167,7 +167,7 @@ def test_taste_import_never_caches_a_listing_of_a_week_still_announced(tmp_path,
             asked = len(arxiv.api_requests())
             archive.import_issues([archive.Issue(week, ("2612.00001",), "x")], history, client, ["cs.LG"])
     assert not (history / f"{week}.jsonl.gz").exists()  # still being announced: fetched again next time
-    assert json.loads((history / "listings.json").read_text()) == {current.label: "complete"}
+    assert not (history / "listings.json").exists()  # the week before came back empty: not complete either
     assert asked > 0 and len(arxiv.api_requests()) > asked
 
 

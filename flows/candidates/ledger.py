@@ -13,15 +13,14 @@ import re
 from pathlib import Path
 
 from flows.candidates.candidate import split_version
-from flows.text import ARXIV_ID
+from flows.text import ARXIV_ID, ARXIV_URL
 
-_ABS_LINK = re.compile(rf"arxiv\.org/(?:abs|pdf)/+({ARXIV_ID})(v\d+)?",
-                       re.IGNORECASE)
+_ABS_LINK = re.compile(rf"{ARXIV_URL}({ARXIV_ID})(v\d+)?", re.IGNORECASE)
 _PAPER_HEADING = re.compile(r"^#{2,3}[ \t]*Paper[ \t]+\d+\b", re.IGNORECASE | re.MULTILINE)
 # A line whose first thing is an arXiv link: "[Paper](https://arxiv.org/abs/...)", "Paper: https://...",
 # a bookmarks row "|2026||[Title, arXiv](https://...)|" or list item "- [Title](https://...)", a bare URL.
 _LINK_LINE = re.compile(rf"^[ \t>*|+\-\d.]*(?:[A-Za-z][A-Za-z ]{{0,20}}:[ \t]*)?(?:\[[^\]\n]*\]\([ \t]*)?<?"
-                        rf"(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/+({ARXIV_ID})",
+                        rf"{ARXIV_URL}({ARXIV_ID})",
                         re.IGNORECASE | re.MULTILINE)
 
 
@@ -61,6 +60,11 @@ def ordered_ids(text: str) -> list[str]:
         if arxiv_id:
             ids.setdefault(split_version(arxiv_id)[0])
     return list(ids)
+
+
+def has_paper_sections(text: str) -> bool:
+    """Whether `text` is laid out as the tool's own pages are: "## Paper N" sections."""
+    return _PAPER_HEADING.search(text) is not None
 
 
 def _own_link(section: str) -> str | None:

@@ -15,31 +15,25 @@ from __future__ import annotations
 import gzip
 import json
 import logging
-import re
 import time
 import zlib
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 from pydantic import Field as PydanticField
 
-from flows.candidates.candidate import Candidate
-from flows.candidates.ledger import ordered_ids
+from flows.candidates.candidate import Candidate, split_version
 from flows.candidates.week import iso_week_of, last_complete_week, window_for_week
 from flows.errors import ConfigError, UnreadableFile
-from flows.files import read_editor_json, read_editor_text, write_atomic, write_json
+from flows.files import read_editor_json, write_atomic, write_json
+from flows.shortlist.issues import Issue, find_issues, real_week, week_before
 from flows.shortlist.learned import History
-from flows.text import find_links
+from flows.text import VERSIONED_ARXIV_ID, find_links
 
-_WEEK = re.compile(r"\b(\d{4})-?W(\d{2})\b")
-_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
-_MONTHS = ("january february march april may june july august september october november december").split()
-_MONTH_DAY_YEAR = re.compile(r"\b(" + "|".join(m[:3] for m in _MONTHS) + r")[a-z]*\.?\s+(\d{1,2})\b.*?\b((?:19|20)\d{2})\b",
-                             re.IGNORECASE | re.DOTALL)
-_ID_LINE = re.compile(r"^\s*(?:arxiv:)?(\d{4}\.\d{4,5})(?:v\d+)?[\s,;]+(\S+)", re.IGNORECASE)
-_HEADING = re.compile(r"^#{1,3}\s", re.MULTILINE)
+__all__ = ["Issue", "editor_weeks", "find_issues", "import_archive", "import_issues", "read_history", "read_listing",
+           "real_week", "week_before", "write_listing"]
+
 log = logging.getLogger(__name__)
 
 
@@ -70,7 +64,9 @@ class _Picks(BaseModel):
 def read_history(folder: Path, skipped: list[str] | None = None) -> list[History]:
     """Weeks of a history folder in order (see the module doc); [] when it has no picks.json.
     A week whose entry or listing is damaged is left out, with one line naming the file and what
-    to do appended to `skipped` (and logged). Raises UnreadableFile (a ConfigError) when
+    to do appended to `skipped` (and logged); picks are read without their version, and one line
+    names the weeks with an empty listing or no picks and the picks that are no arXiv id or not in
+    their week's listing (each left out). Raises UnreadableFile (a ConfigError) when
     picks.json itself cannot be read as {week: {"picks": [...]}}."""
     index = folder / "picks.json"
     if not index.is_file():
@@ -80,6 +76,8 @@ def read_history(folder: Path, skipped: list[str] | None = None) -> list[History
     except OSError as exc:
         raise UnreadableFile(f"editor history {index}: {exc.strerror or exc}") from None
     weeks = []
+    problems: dict[str, list[str]] = {k: [] for k in ("empty listing", "no picks", "picks that are no arXiv id",
+                                                      "picks not in their week's listing")}
     for name in sorted(picks):
         try:
             entry = _Picks.model_validate(picks[name])
@@ -92,8 +90,23 @@ def read_history(folder: Path, skipped: list[str] | None = None) -> list[History
             _skip(skipped, f"editor history week {name} left out of the taste: {why}; "
                            "run `top5 taste import` again to fetch it again")
             continue
-        weeks.append(History(name, cands, frozenset(entry.picks) & {c.arxiv_id for c in cands}))
+        weeks.append(History(name, cands, _week_picks(name, entry.picks, cands, problems)))
+    if any(problems.values()):
+        _skip(skipped, f"editor history {folder}: " + "; ".join(
+            f"{what}: {', '.join(found)}" for what, found in problems.items() if found))
     return weeks
+
+
+def _week_picks(name: str, picks: list[str], cands: list[Candidate], problems: dict[str, list[str]]) -> frozenset:
+    """The picks of week `name` found in its listing (versions dropped); what is not is added to
+    `problems` (keys as read_history's warning names them)."""
+    listed = {c.arxiv_id for c in cands}
+    ids = {split_version(p.strip())[0]: p for p in picks if VERSIONED_ARXIV_ID.fullmatch(p.strip())}
+    problems["empty listing"] += [name] if not cands else []
+    problems["no picks"] += [name] if not picks else []
+    problems["picks that are no arXiv id"] += [f"{name} {p!r}" for p in picks if not VERSIONED_ARXIV_ID.fullmatch(p.strip())]
+    problems["picks not in their week's listing"] += [f"{name} {p}" for i, p in ids.items() if cands and i not in listed]
+    return frozenset(ids) & listed
 
 
 def editor_weeks(folder: Path) -> list[History]:
@@ -143,192 +156,83 @@ def write_listing(path: Path, cands: list[Candidate]) -> None:
     write_atomic(path, gzip.compress(text.encode("utf-8"), mtime=0))
 
 
-# -- finding the picks of an archive ---------------------------------------------------------
-
-@dataclass(frozen=True)
-class Issue:
-    """One past issue: the week it was published and the arXiv ids it linked, in order."""
-
-    week: str
-    picks: tuple[str, ...]
-    source: str
-
-
-def find_issues(source: Path, skipped: list[str] | None = None) -> list[Issue]:
-    """Issues in `source`: a folder of markdown digests (each file, or each section under a
-    heading, is an issue; its week comes from a YYYY-Www or a date in its path or heading, or, in
-    the seed editor's layout, a folder named like `July-1st-week` with the year on a line of its
-    own in the page that links it), a markdown file, or a text file of `arXiv-id date` lines (date
-    YYYY-MM-DD). Each file that gives no issue is named in `skipped` with why. Raises ConfigError
-    when `source` is unreadable, a heading names an ISO week that does not exist, or it holds no
-    issue with a week and an arXiv id."""
-    if not source.exists():
-        raise ConfigError(f"taste import: {source} does not exist")
-    files = sorted(source.rglob("*.md")) if source.is_dir() else [source]
-    texts = {path: _read_source(path) for path in files}
-    years = _folder_years(texts.values())
-    issues: dict[str, list[str]] = {}
-    for path, text in texts.items():
-        where = str(path.relative_to(source)) if source.is_dir() else path.name
-        found = _id_list(text) if path.suffix != ".md" else _markdown(text, where, years)
-        for week, ids in found:
-            if not real_week(week):
-                raise ConfigError(f"taste import: {where}: {week} is not an ISO week that exists (ISO 8601: "
-                                  "a year has 52 or 53 weeks, from W01); fix that heading")
-            issues.setdefault(week, [])
-            issues[week] += [i for i in ids if i not in issues[week]]
-        if not found and skipped is not None:
-            skipped.append(f"{where}: " + ("no arXiv paper link" if not ordered_ids(text) else
-                                           "no week (YYYY-Www, a date, or a Month-Nth-week folder with its year)"))
-    if not issues:
-        raise ConfigError(f"taste import: no issue with a week and arXiv links found in {source}")
-    return [Issue(w, tuple(ids), str(source)) for w, ids in sorted(issues.items())]
-
-
-def _read_source(path: Path) -> str:
-    try:
-        return read_editor_text(path).text
-    except OSError as exc:
-        raise ConfigError(f"taste import: {path}: {exc.strerror or exc}") from None
-
-
-_MONTH_WEEK = re.compile(r"\b(" + "|".join(m[:3] for m in _MONTHS) + r")[a-z]*[-_ ]+(\d)(?:st|nd|rd|th)?[-_ ]+week\b",
-                         re.IGNORECASE)
-_YEAR_LINE = re.compile(r"^\s*((?:19|20)\d{2})\s*$")
-
-
-def _folder_years(texts) -> dict[str, str]:
-    """Folder name -> year, from pages that put the year on a line of its own above links to the
-    folders of that year's issues (the seed editor's index README)."""
-    years: dict[str, str] = {}
-    for text in texts:
-        year = None
-        for line in text.splitlines():
-            if match := _YEAR_LINE.match(line):
-                year = match.group(1)
-            elif year:
-                for folder in re.findall(r"([A-Za-z]+[-_]\d(?:st|nd|rd|th)?[-_]week)/", line, re.IGNORECASE):
-                    years.setdefault(folder.lower(), year)
-    return years
-
-
-def _seed_week(where: str, years: dict[str, str]) -> str | None:
-    """The ISO week of `July-1st-week/README.md`: the week holding the last day of the month's
-    Nth seven days, in the year the index gives the folder (or one in the path)."""
-    match = _MONTH_WEEK.search(where)
-    if match is None:
-        return None
-    folder = Path(where).parent.name.lower()
-    year = years.get(folder) or next(iter(re.findall(r"\b((?:19|20)\d{2})\b", where)), None)
-    if year is None:
-        return None
-    month = [m[:3] for m in _MONTHS].index(match.group(1)[:3].lower()) + 1
-    day = min(7 * int(match.group(2)), 28)
-    return _week_of_date(f"{year}-{month:02d}-{day:02d}", where)
-
-
-def _id_list(text: str) -> list[tuple[str, list[str]]]:
-    found = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        match = _ID_LINE.match(line)
-        if match:
-            found.append((_week_of_date(match.group(2), f"line {number}"), [match.group(1)]))
-    return found
-
-
-def _markdown(text: str, where: str, years: dict[str, str]) -> list[tuple[str, list[str]]]:
-    path_week = _week_in(where) or _seed_week(where, years)
-    starts = [m.start() for m in _HEADING.finditer(text)] or [0]
-    sections = [text[a:b] for a, b in zip([0] + starts, starts + [len(text)])]
-    found, week = [], path_week
-    for section in sections:
-        heading = section.strip().splitlines()[0] if section.strip() else ""
-        week = _week_in(heading) or week if _HEADING.match(section) else week or _week_in(section[:400])
-        ids = ordered_ids(section)
-        if ids and week:
-            found.append((week, ids))
-    return found
-
-
-def _week_in(text: str) -> str | None:
-    if match := _WEEK.search(text):
-        return f"{match.group(1)}-W{match.group(2)}"
-    if match := _ISO_DATE.search(text):
-        return _week_of_date(match.group(0), text)
-    if match := _MONTH_DAY_YEAR.search(text):
-        month = [m[:3] for m in _MONTHS].index(match.group(1)[:3].lower()) + 1
-        return _week_of_date(f"{match.group(3)}-{month:02d}-{int(match.group(2)):02d}", text)
-    return None
-
-
-def _week_of_date(text: str, where: str) -> str:
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise ConfigError(f"taste import: {where}: {text!r} is not a date YYYY-MM-DD") from None
-    year, number, _ = day.isocalendar()
-    return f"{year}-W{number:02d}"
-
-
-def real_week(week: str) -> bool:
-    """Whether `week` is written YYYY-Www and that ISO week exists (ISO 8601: 2026 has no W53,
-    no year has a W00)."""
-    match = _WEEK.fullmatch(week)
-    try:
-        return bool(match) and bool(date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1))
-    except ValueError:
-        return False
-
-
-def week_before(week: str) -> str:
-    year, number = (int(x) for x in _WEEK.match(week).groups())
-    year, number, _ = (date.fromisocalendar(year, number, 1) - timedelta(days=7)).isocalendar()
-    return f"{year}-W{number:02d}"
-
-
 # -- importing -------------------------------------------------------------------------------
 
-def import_issues(issues: list[Issue], folder: Path, client, categories: list[str]) -> tuple[list[History], list[str]]:
-    """Fetch the listings of each issue's week and the week before (those not on disk yet),
-    file each pick in the listing that holds it, write picks.json, and return the history
-    with the ids found in no listing (announced earlier, or outside `categories`)."""
+@dataclass
+class Imported:
+    """What import_issues did: the history as read back, the ids found in no listing, per issue
+    {week: picks filed there}, and one line per listing arXiv answered empty (not cached)."""
+
+    weeks: list[History]
+    missing: list[str] = field(default_factory=list)
+    filed: list[dict[str, int]] = field(default_factory=list)
+    empty: list[str] = field(default_factory=list)
+
+
+def import_issues(issues: list[Issue], folder: Path, client, categories: list[str],
+                  refetch: bool = False) -> Imported:
+    """Fetch the listings of each issue's week and the week before (those not on disk for these
+    `categories`, or all with `refetch`), file each pick in the listing that holds it, and write
+    picks.json, where the weeks an earlier import of the same source filled hold what the source
+    says now (a pick deleted from the archive leaves the history)."""
     listings: dict[str, list[Candidate]] = {}
+    empty: list[str] = []
     for week in sorted({w for i in issues for w in (i.week, week_before(i.week))}):
-        listings[week] = _listing(week, folder, client, categories)
-    picks: dict = read_editor_json(folder / "picks.json") if (folder / "picks.json").is_file() else {}
-    missing = []
+        listings[week] = _listing(week, folder, client, categories, refetch)
+        if not listings[week]:
+            empty.append(f"{week}: arXiv answered no paper in {','.join(categories)}; not kept, fetched again "
+                         "by the next import")
+    picks = _picks_without(folder, {i.source for i in issues})
+    done = Imported([], empty=empty)
     for issue in issues:
+        filed: dict[str, int] = {}
         for arxiv_id in issue.picks:
             week = next((w for w in (issue.week, week_before(issue.week))
                          if any(c.arxiv_id == arxiv_id for c in listings[w])), None)
             if week is None:
-                missing.append(arxiv_id)
+                done.missing += [] if arxiv_id in done.missing else [arxiv_id]
                 continue
             entry = picks.setdefault(week, {"picks": [], "source": issue.source})
-            if not (isinstance(entry, dict) and isinstance(entry.get("picks"), list)):  # damaged: the import repairs it
-                entry = picks[week] = {"picks": [], "source": issue.source}
             entry["picks"] += [] if arxiv_id in entry["picks"] else [arxiv_id]
+            filed[week] = filed.get(week, 0) + 1
+        done.filed.append(filed)
     write_json(folder / "picks.json", dict(sorted(picks.items())))
-    return read_history(folder), missing
+    done.weeks = read_history(folder)
+    return done
 
 
-COMPLETE = "listings.json"  # week -> "complete": listings fetched once their week was whole
+def _picks_without(folder: Path, sources: set[str]) -> dict:
+    """picks.json without the weeks filled from `sources` (re-imported now) and damaged entries."""
+    picks = read_editor_json(folder / "picks.json") if (folder / "picks.json").is_file() else {}
+    return {week: entry for week, entry in picks.items() if isinstance(entry, dict)
+            and isinstance(entry.get("picks"), list) and not _same_source(entry.get("source"), sources)}
 
 
-def _listing(week: str, folder: Path, client, categories: list[str]) -> list[Candidate]:
-    """The week's listing: from disk when it was fetched complete (a listing an older version
-    cached without that record may be partial: fetched again), else from arXiv, cached only
-    once the week is complete (arXiv still announces a week's papers until its Sunday)."""
-    path, complete = folder / f"{week}.jsonl.gz", _complete(folder)
-    if path.is_file() and complete.get(week) == "complete":
+def _same_source(source, sources: set[str]) -> bool:
+    if not isinstance(source, str) or not source:
+        return False
+    return source in sources or str(Path(source).resolve()) in sources
+
+
+COMPLETE = "listings.json"  # week -> {"categories": [...]}: listings fetched once their week was whole
+
+
+def _listing(week: str, folder: Path, client, categories: list[str], refetch: bool = False) -> list[Candidate]:
+    """The week's listing: from disk when it was fetched complete for the same `categories` (and
+    not `refetch`), else from arXiv, cached only once the week is complete (arXiv still announces
+    a week's papers until its Sunday) and when it holds papers (arXiv at times answers an empty
+    feed for a busy query: never taken as the week's listing)."""
+    path, complete, key = folder / f"{week}.jsonl.gz", _complete(folder), sorted(set(categories))
+    recorded = complete.get(week)
+    if not refetch and path.is_file() and isinstance(recorded, dict) and recorded.get("categories") == key:
         try:
             return read_listing(path)
         except UnreadableFile as exc:
             log.warning("%s: fetching it again", exc.message)
     cands = [c for c in client.search(window_for_week(week), categories) if iso_week_of(c.published) == week]
-    if window_for_week(week).start <= window_for_week(last_complete_week()).start:
+    if cands and window_for_week(week).start <= window_for_week(last_complete_week()).start:
         write_listing(path, cands)
-        write_json(folder / COMPLETE, dict(sorted({**complete, week: "complete"}.items())))
+        write_json(folder / COMPLETE, dict(sorted({**complete, week: {"categories": key}}.items())))
     return cands
 
 
@@ -339,25 +243,38 @@ def _complete(folder: Path) -> dict:
         return {}
 
 
-def import_archive(source: Path, folder: Path, settings, categories: list[str]) -> str:
+def import_archive(source: Path, folder: Path, settings, categories: list[str], refetch: bool = False) -> str:
     """`top5 taste import`: the issues of `source` into the history `folder`, then the taste
     learned from the whole history (cached for the next run). Returns what was done, one line
-    each; ConfigError when `source` holds no issue, FeedError when arXiv cannot be reached."""
+    each: every issue with the week it was filed under and its picks, what was skipped and why.
+    ConfigError when `source` holds no issue or `folder` is a file, FeedError when arXiv cannot
+    be reached."""
     from flows.candidates.arxiv import ArxivClient
     from flows.shortlist.embeddings import Embedder
     from flows.shortlist.learned import fit_cached
 
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"taste import: history folder {folder} is a file, not a folder (--history-dir)")
     skipped: list[str] = []
-    issues = find_issues(source, skipped)
+    notes: list[str] = []
+    issues = find_issues(source, skipped, notes)
     with ArxivClient(settings) as client:
-        weeks, missing = import_issues(issues, folder, client, categories)
+        done = import_issues(issues, folder, client, categories, refetch)
     began = time.perf_counter()
-    taste = fit_cached(weeks, Embedder(settings.cache_dir), settings.cache_dir)
-    lines = [f"{len(issues)} issues in {source}; history in {folder}: {len(weeks)} weeks, "
-             f"{sum(len(w.picks) for w in weeks)} picks in their listings"]
-    lines += [f"skipped {why}" for why in skipped]
-    if missing:
-        lines.append(f"not in the listings of their week or the week before (left out): {', '.join(missing)}")
+    taste = fit_cached(done.weeks, Embedder(settings.cache_dir), settings.cache_dir)
+    lines = [f"{len(issues)} issues in {source}; history in {folder}: {len(done.weeks)} weeks, "
+             f"{sum(len(w.picks) for w in done.weeks)} picks in their listings"]
+    lines += [_issue_line(issue, filed) for issue, filed in zip(issues, done.filed)]
+    lines += [f"note: {note}" for note in notes] + [f"skipped {why}" for why in skipped] + done.empty
+    if done.missing:
+        lines.append(f"not in the {','.join(categories)} listings of their week or the week before (announced "
+                     f"earlier, or in other categories: --categories chooses them), left out: {', '.join(done.missing)}")
     lines.append(f"taste learned from {taste.weeks} weeks in {time.perf_counter() - began:.1f} s" if taste
                  else "no taste learned: the history holds no pick")
     return "\n".join(lines)
+
+
+def _issue_line(issue: Issue, filed: dict[str, int]) -> str:
+    """`issue a.md '## June 16, 2025': week 2025-W25, 5 picks (4 filed in 2025-W25, 1 in 2025-W24)`."""
+    where = ", ".join(f"{n} in {week}" for week, n in sorted(filed.items(), reverse=True)) or "none in a listing"
+    return f"issue {issue.where}: week {issue.week}, {len(issue.picks)} picks ({where})"

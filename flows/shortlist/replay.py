@@ -222,17 +222,29 @@ def _with_examples(profile, embedder: Embedder, examples: list[str], upvotes: bo
 
 def with_upvotes(weeks: Sequence[History], featured: Sequence[popularity.Featured]) -> list[History]:
     """`weeks` with the upvotes of their candidates that were featured by the week's Sunday plus
-    ANNOUNCEMENT_LAG, as a Monday run would see them (weeks named YYYY-Www)."""
+    ANNOUNCEMENT_LAG, as a Monday run would see them (weeks named YYYY-Www). A week the file's
+    first..last date does not reach (its Monday after the last, its cutoff before the first) keeps
+    upvotes None, unknown (not {}, known zeros); one warning says how many."""
+    if not featured:
+        return list(weeks)
     by_id: dict[str, list[popularity.Featured]] = {}
     for row in featured:
         by_id.setdefault(split_version(row.id)[0], []).append(row)
-    out = []
+    first, last = min(r.date for r in featured), max(r.date for r in featured)
+    out, outside = [], []
     for week in weeks:
         year, number = (int(part) for part in week.name.split("-W"))
         cutoff = date.fromisocalendar(year, number, 7) + popularity.ANNOUNCEMENT_LAG
+        if cutoff < first or date.fromisocalendar(year, number, 1) > last:
+            outside.append(week.name)
+            out.append(replace(week, upvotes=None))
+            continue
         seen = {c.arxiv_id: max(r.upvotes for r in by_id[c.arxiv_id] if r.date <= cutoff) for c in week.candidates
                 if any(r.date <= cutoff for r in by_id.get(c.arxiv_id, ()))}
         out.append(replace(week, upvotes=seen))
+    if outside:
+        log.warning("upvotes file covers %s to %s: %d weeks outside it have no upvotes known (%s)",
+                    first, last, len(outside), ", ".join(outside))
     return out
 
 
