@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import difflib
 import io
-import json
 import logging
 import os
 import sys
@@ -35,7 +34,8 @@ from pydantic_settings import (
     SettingsError,
 )
 
-from flows.errors import ConfigError
+from flows.errors import ConfigError, UnreadableFile
+from flows.files import parse_json
 from flows.http import safe_url, url_secrets
 from flows.text import redact
 
@@ -179,8 +179,8 @@ class Settings(BaseSettings):
     def _prices_json(cls, value: object) -> object:
         if isinstance(value, str):
             try:
-                return json.loads(value)
-            except json.JSONDecodeError:
+                return parse_json(value, "TOP5_PRICES")
+            except UnreadableFile:  # not JSON, or nested too deeply; the value is never echoed
                 raise ValueError('must be JSON like {"gpt-4o-mini": [0.15, 0.60]} (USD per 1M prompt, '
                                  "completion tokens)") from None
         return value

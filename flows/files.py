@@ -124,22 +124,43 @@ def editor_text(data: bytes, where: str) -> EditorText:
                       "by \ufffd; save it as UTF-8")
 
 
-def read_editor_json(path: Path, shape: type = dict) -> object:
-    """The JSON value of `path` (an editor's or our own file of a week folder), which must be a
-    `shape`. Raises UnreadableFile naming the file and what to do: git merge-conflict markers,
-    invalid JSON, another shape, larger than EDITOR_FILE_LIMIT; OSError as open() does."""
-    text = read_editor_text(path).text
+RESTORE = "restore it from git (git checkout -- FILE)"
+
+
+def parse_json(data: str | bytes, path: Path | str) -> object:
+    """The JSON value of `data`, the content of `path` (a file this tool reads back: a week's
+    record, the history, a cache entry, a page shown from git). Raises UnreadableFile (a
+    ValueError) naming `path` when it is not JSON, nesting deeper than the parser can follow
+    (a RecursionError, not a ValueError, from json) included; never a traceback."""
+    try:
+        return json.loads(data)
+    except RecursionError:
+        why = "nested too deeply to be read"
+    except ValueError as exc:  # UnicodeDecodeError too
+        why = str(exc)[:200]
+    raise UnreadableFile(f"{path} is not valid JSON ({why}): {RESTORE}")
+
+
+def editor_json(text: str, path: Path | str, shape: type = dict) -> object:
+    """The JSON value of `text`, the content of `path` (an editor's or our own file of a week
+    folder, read from disk or from git), which must be a `shape`. Raises UnreadableFile naming
+    the file and what to do: git merge-conflict markers, invalid or too deeply nested JSON,
+    another shape."""
     if _CONFLICT.search(text):
         raise UnreadableFile(f"{path} holds git merge-conflict markers (<<<<<<< ... >>>>>>>): resolve the "
                              "conflict, keeping one side, and commit")
-    try:
-        value = json.loads(text)
-    except ValueError as exc:
-        raise UnreadableFile(f"{path} is not valid JSON ({exc}): restore it from git (git checkout -- FILE)") from None
+    value = parse_json(text, path)
     if not isinstance(value, shape):
         raise UnreadableFile(f"{path} holds a JSON {type(value).__name__}, not the {shape.__name__} the tool "
                              "wrote: restore it from git")
     return value
+
+
+def read_editor_json(path: Path, shape: type = dict) -> object:
+    """The JSON value of `path` (an editor's or our own file of a week folder), which must be a
+    `shape`. Raises UnreadableFile naming the file and what to do (see editor_json; also when it
+    is larger than EDITOR_FILE_LIMIT); OSError as open() does."""
+    return editor_json(read_editor_text(path).text, path, shape)
 
 
 def has_conflict_markers(text: str) -> bool:

@@ -4,8 +4,9 @@ paper's own words). The stage lines come from flows/run_record.py."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+
+from flows.files import read_editor_json
 
 
 def read_line(arxiv_id: str, extraction) -> str:
@@ -32,7 +33,7 @@ def counts(sections) -> dict[str, int]:
 def closing_line(draft: str | Path) -> str:
     """The summary of a finished run, from the run.json beside `draft` (its README.md)."""
     try:
-        record = json.loads((Path(draft).parent / "run.json").read_text(encoding="utf-8"))
+        record = read_editor_json(Path(draft).parent / "run.json")
         by_model, fell_back = record["counts"]["sections_by_model"], record["counts"]["sections_fallback"]
     except (OSError, ValueError, KeyError, TypeError):
         return "Sections: see run.json."

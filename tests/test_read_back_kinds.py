@@ -186,3 +186,178 @@ def test_the_pdf_text_log_line_counts_failed_downloads_apart_from_earlier_runs(t
         with caplog.at_level(logging.INFO, logger="flows.pdf.cache"):
             assert read_texts(pdfs, settings)["y"].reason == "download_failed"
         assert f"pdf text: {expected}" in caplog.text
+
+
+# -- a merged week's candidates.json with rows of other JSON types ------------------------------
+
+ROW_DAMAGE = {  # what a hand edit or a bad merge leaves in one candidates row
+    "title null": {"title": None}, "title a number": {"title": 7}, "arxiv_id a number": {"arxiv_id": 12},
+    "no published": {"published": KeyError}, "published no date": {"published": "yesterday"},
+    "authors a number": {"authors": 5}, "abstract a number": {"abstract": 12345},
+    "links of records": {"links": [{"a": 1}]}, "upvotes text": {"upvotes": "lots"}, "upvotes negative": {"upvotes": -5},
+    "upvotes beyond any count": {"upvotes": 10**400}, "upvotes true": {"upvotes": True},
+}
+EDITOR_README = "## Paper 1: Mine\n\nMy words.\n\n[Paper](https://arxiv.org/abs/{})\n"
+
+
+def _damaged_row(row: dict, damage: dict) -> dict:
+    row = {**row, "upvotes": 12}
+    for key, value in damage.items():
+        row.pop(key) if value is KeyError else row.__setitem__(key, value)
+    return row
+
+
+def _learned_week(digests, name: str, prefix: str, damage: dict | None = None) -> str:
+    """A week of eight candidates, the first the editor's pick; with `damage`, in the pick's row."""
+    cands = [candidate(f"{prefix}.{i:05d}", f"State space models {i}" if i == 1 else f"Crop yields {i}") for i in range(1, 9)]
+    rows = [{**c.to_json(), "upvotes": 3} for c in cands]
+    if damage is not None:
+        rows[0] = _damaged_row(rows[0], damage)
+    (digests / name).mkdir(parents=True)
+    (digests / name / "candidates.json").write_text(json.dumps({"picks": [cands[0].arxiv_id], "runners_up": [],
+                                                                "shortlist": [], "candidates": rows}))
+    readme = EDITOR_README.format(cands[0].arxiv_id)
+    (digests / name / "README.md").write_text(readme)
+    return readme
+
+
+@pytest.mark.parametrize("damage", ROW_DAMAGE.values(), ids=ROW_DAMAGE.keys())
+def test_a_merged_week_with_a_row_of_another_type_is_left_out_naming_it_and_the_taste_still_learns(tmp_path, damage):
+    """The weekly run's learn_taste: the damaged week is one line naming its file, the others teach."""
+    from flows.config import Settings
+    from flows.shortlist.embeddings import Embedder
+    from flows.shortlist.taste import editor_taste
+
+    merged = {"2026-W45": _learned_week(tmp_path / "digests", "2026-W45", "2611"),
+              "2026-W46": _learned_week(tmp_path / "digests", "2026-W46", "2612", damage)}
+    skipped: list[str] = []
+    settings = Settings(cache_dir=tmp_path / "cache", history_dir=tmp_path / "history")
+    taste = editor_taste(settings, tmp_path / "digests", merged, "2026-W47", Embedder(), skipped)
+    assert taste is not None and taste.weeks == 1 and taste.picks == 1
+    damaged = tmp_path / "digests" / "2026-W46" / "candidates.json"
+    assert len(skipped) == 1 and f"week 2026-W46 left out of the taste: {damaged} is not shaped as the tool wrote it (" \
+        in skipped[0] and "restore it from git" in skipped[0]
+    assert [w.name for w in recorded_weeks(tmp_path / "digests", merged)] == ["2026-W45"]
+
+
+def test_a_merged_week_as_the_tool_wrote_it_keeps_its_upvotes_for_the_taste(tmp_path):
+    _learned_week(tmp_path, "2026-W46", "2612")
+    (week,) = recorded_weeks(tmp_path)
+    assert week.upvotes == {f"2612.{i:05d}": 3 for i in range(1, 9)} and week.draft_picks == ["2612.00001"]
+
+
+@pytest.mark.parametrize("damage", ROW_DAMAGE.values(), ids=ROW_DAMAGE.keys())
+@pytest.mark.parametrize("merged", [True, False], ids=["merged on the base branch", "on disk"])
+def test_the_year_review_flags_a_merged_week_with_a_row_of_another_type_in_one_line(tmp_path, damage, merged):
+    """`top5 review`: the week's candidates.json is one flag naming it; its picks come from the
+    imported history when it has them, else each is left out with a flag; never a traceback."""
+    from flows.review.candidates import _from_digest
+
+    readme = _learned_week(tmp_path, "2026-W46", "2612", damage)
+    path = tmp_path / "2026-W46" / "candidates.json"
+    pages = {"README.md": readme, **({"candidates.json": path.read_text()} if merged else {})}
+    history = archive.History("2026-W46", [candidate("2612.00001", "From the history")], frozenset({"2612.00001"}))
+    for listed, titles in ((None, []), (history, ["From the history"])):
+        flags: list[str] = []
+        picks = _from_digest("2026-W46", pages, tmp_path, listed, flags)
+        assert [p.candidate.title for p in picks] == titles and all(p.upvotes is None for p in picks)
+        assert flags[0].startswith(f"{path} is not shaped as the tool wrote it (") and "imported history" in flags[0]
+        assert len(flags) == 1 + (listed is None) and all("\n" not in f for f in flags)
+
+
+def test_the_year_review_reads_a_pick_as_the_weekly_run_wrote_it_with_its_upvotes(tmp_path):
+    from flows.review.candidates import _from_digest
+
+    readme = _learned_week(tmp_path, "2026-W46", "2612")
+    flags: list[str] = []
+    (pick,) = _from_digest("2026-W46", {"README.md": readme}, tmp_path, None, flags)
+    assert (pick.arxiv_id, pick.candidate.title, pick.upvotes, flags) == ("2612.00001", "State space models 1", 3, [])
+
+
+# -- JSON nested deeper than the parser follows -------------------------------------------------
+
+NESTED = b"[" * 200_000 + b"]" * 200_000  # 400 KB
+
+
+def test_json_nested_too_deeply_is_invalid_json_naming_the_file(tmp_path):
+    from flows.errors import UnreadableFile
+    from flows.files import parse_json, read_editor_json
+
+    (tmp_path / "run.json").write_bytes(NESTED)
+    for read in (lambda: read_editor_json(tmp_path / "run.json"), lambda: parse_json(NESTED, tmp_path / "run.json")):
+        with pytest.raises(UnreadableFile, match=f"^{tmp_path / 'run.json'} is not valid JSON \\(nested too deeply"):
+            read()
+
+
+@pytest.mark.parametrize("name, command", [("run.json", ["show"]), ("candidates.json", ["show"]),
+                                           ("sections.json", ["render", "--style", "bookmarks"])])
+def test_a_deeply_nested_week_record_is_one_line_from_the_command_reading_it(tmp_path, settings_env, capsys, name,
+                                                                             command):
+    from flows.cli import main
+    from tests.test_records import _week
+
+    folder = _week(tmp_path / "digests")
+    (folder / name).write_bytes(NESTED)
+    assert main([command[0], folder.name, *command[1:], "--digests-dir", str(folder.parent)]) == 2
+    out, err = capsys.readouterr()
+    assert err == f"top5: {folder / name} is not valid JSON (nested too deeply to be read): restore it from git " \
+        "(git checkout -- FILE)\n" and "Traceback" not in out
+
+
+@pytest.mark.parametrize("name", ["run.json", "candidates.json"])
+def test_a_deeply_nested_record_of_a_merged_week_is_a_line_naming_it_and_the_taste_goes_on(tmp_path, name):
+    from tests.test_records import _week
+
+    folder = _week(tmp_path / "digests")
+    (folder / name).write_bytes(NESTED)
+    skipped: list[str] = []
+    weeks = recorded_weeks(folder.parent, skipped=skipped)
+    assert [w.name for w in weeks] == ([] if name == "candidates.json" else [folder.name])
+    assert len(skipped) == 1 and f"{folder / name} is not valid JSON (nested too deeply" in skipped[0]
+
+
+def test_deeply_nested_json_in_the_other_files_read_back_is_their_usual_fallback(tmp_path, settings_env):
+    """The closing line, `top5 render`'s record of its pages, the pull request's body, TOP5_PRICES."""
+    from flows.config import Settings
+    from flows.digest.pages import RENDERED, _rendered
+    from flows.errors import DraftError
+    from flows.progress import closing_line
+    from flows.pull_request.body import pull_request_body
+
+    for name in ("run.json", RENDERED):
+        (tmp_path / name).write_bytes(NESTED)
+    assert closing_line(tmp_path / "README.md") == "Sections: see run.json." and _rendered(tmp_path) == {}
+    with pytest.raises(DraftError, match=f"^{tmp_path / 'run.json'} is not valid JSON \\(nested too deeply"):
+        pull_request_body(tmp_path)
+    settings_env.setenv("TOP5_PRICES", NESTED.decode())
+    with pytest.raises(ConfigError, match="TOP5_PRICES"):
+        Settings.from_env()
+
+
+def test_a_deeply_nested_run_json_in_a_commit_is_no_run_times_only_change(tmp_path):
+    import subprocess
+
+    from flows.pull_request.git import Git, only_run_times_changed
+
+    env = {"GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "T",
+           "GIT_COMMITTER_EMAIL": "t@example.org", "GIT_CONFIG_GLOBAL": "/dev/null", "HOME": str(tmp_path)}
+    commits = []
+    for content in (b'{"week": "2026-W46"}', NESTED):
+        (tmp_path / "w").mkdir(exist_ok=True)
+        (tmp_path / "w" / "run.json").write_bytes(content)
+        for args in (["init", "-q"] * (not commits), ["add", "-A"], ["commit", "-qm", "x"]):
+            if args:
+                subprocess.run(["git", "-C", str(tmp_path), *args], check=True, env=env, capture_output=True)
+        commits.append(subprocess.run(["git", "-C", str(tmp_path), "rev-parse", "HEAD"], check=True, env=env,
+                                      capture_output=True, text=True).stdout.strip())
+    assert only_run_times_changed(Git(tmp_path), *commits, "w") is False
+
+
+def test_a_deeply_nested_picks_json_is_one_line_from_top5_eval_editor_weeks(tmp_path, settings_env, capsys):
+    from flows.cli import main
+
+    (tmp_path / "picks.json").write_bytes(NESTED)
+    assert main(["eval", "--editor-weeks", str(tmp_path)]) == 2
+    out, err = capsys.readouterr()
+    assert err.startswith(f"top5: {tmp_path / 'picks.json'} is not valid JSON (nested too deeply") and \
+        err.count("\n") == 1 and out == ""

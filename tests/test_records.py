@@ -1,4 +1,4 @@
-"""A week's own records read back (flows/digest/records.py): `top5 show`, `top5 swap` and
+"""A week's own records read back (flows/records.py): `top5 show`, `top5 swap` and
 `top5 render` on a week whose run.json, sections.json or candidates.json was damaged (a bad
 merge, a hand edit, a file cut short) stop with exit 2 and one line naming the file, before any
 request to arXiv or the LLM, and leave every file of the week as it was."""

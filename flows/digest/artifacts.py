@@ -11,12 +11,12 @@ scores and the LLM's reason. bench/artifacts_ui.py renders them in headless Chro
 from __future__ import annotations
 
 import base64
-import json
 import mimetypes
 import re
 from pathlib import Path
 
 from flows.escape import md
+from flows.records import read_record
 
 DRAFT_KEY, PAPERS_KEY, TABLE_KEY = "digest-draft", "digest-papers", "ranked-candidates"
 ARTIFACT_ROUTE = "/artifacts/artifact/"  # the Prefect UI's page of one artifact, by its id
@@ -38,7 +38,7 @@ def publish_artifacts(folder: Path) -> None:
                                       description=f"Companion page of {week}: titles, links, abstracts")
     create_markdown_artifact(key=DRAFT_KEY, description=f"Draft top-5 digest for {week}",
                              markdown=for_ui(_page(folder, "README.md"), folder, f"{ARTIFACT_ROUTE}{papers}"))
-    candidates = json.loads(_page(folder, "candidates.json"))
+    candidates = read_record(folder, "candidates.json")
     create_markdown_artifact(key=TABLE_KEY, markdown=candidates_table(candidates),
                              description=f"Shortlist of {week}, in final order")
 

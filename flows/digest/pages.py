@@ -15,7 +15,6 @@ lost, and an image the editor replaced is kept.
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 from pathlib import Path
@@ -25,17 +24,18 @@ from jinja2.exceptions import UndefinedError
 from flows import prompts
 from flows.candidates.candidate import Candidate
 from flows.digest.figures import with_all_images
-from flows.digest.records import paper, read_record, sections_of
 from flows.errors import ConfigError, DraftError, UnreadableFile
 from flows.files import (
     edited_since_written,
     read_bounded,
+    read_editor_json,
     record_pending,
     sha256_bytes,
     sha256_text,
     write_atomic,
     write_json,
 )
+from flows.records import paper, read_record, sections_of
 from flows.run_record import RunRecord
 from flows.shortlist.ranking import Profile, Ranking, injected
 from flows.summaries.lint import lint_draft
@@ -213,10 +213,9 @@ def _check_out(folder: Path, out: Path, pages: dict[str, str]) -> None:
 
 def _rendered(out: Path) -> dict:
     try:
-        value = json.loads((out / RENDERED).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return read_editor_json(out / RENDERED)
+    except (OSError, ValueError):  # UnreadableFile too: not JSON, too deeply nested, not an object
         return {}
-    return value if isinstance(value, dict) else {}
 
 
 def _candidate_row(scored, ranking: Ranking) -> dict:

@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 
 from flows.digest.learning import describe
-from flows.digest.records import read_record
 from flows.escape import shown
+from flows.records import read_record
 from flows.text import clip
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # terminal escapes in a title must not reach the screen

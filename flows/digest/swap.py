@@ -18,12 +18,12 @@ from flows.config import Settings
 from flows.digest.figures import FOLDER, with_images
 from flows.digest.lock import WeekLock
 from flows.digest.pages import check_unedited, render_pages, write_pages
-from flows.digest.records import paper, read_record, sections_of
 from flows.errors import ConfigError
 from flows.files import write_json
 from flows.llm.client import open_llm
 from flows.pdf import Extraction, read_texts
 from flows.pull_request import merged_readmes
+from flows.records import paper, read_record, sections_of
 from flows.review.period import is_review_label
 from flows.review.swap import ReviewSwap
 from flows.shortlist.ranking import Profile

@@ -13,7 +13,7 @@ import json
 import logging
 from pathlib import Path
 
-from flows.files import read_back, write_atomic
+from flows.files import parse_json, read_back, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class AnswerCache:
 
 
 def _content(data: bytes) -> str:
-    content = json.loads(data.decode("utf-8"))["content"]
+    content = parse_json(data, "the LLM cache entry")["content"]
     if not isinstance(content, str):
         raise TypeError("content is not text")
     return content

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
 from flows.errors import PdfError
-from flows.files import read_back, write_json
+from flows.files import parse_json, read_back, write_json
 from flows.pdf.paper import REASONS, Extraction, extraction_from_json, extraction_to_json
 from flows.pdf.pool import extract_many
 
@@ -44,7 +43,7 @@ def read_texts(pdfs: dict[str, Path | PdfError], settings) -> dict[str, Extracti
 
 def _extraction(data: bytes) -> Extraction:
     """A cache entry as extraction_to_json wrote it; any other shape raises (read_back: recompute)."""
-    found = extraction_from_json(json.loads(data.decode("utf-8")))
+    found = extraction_from_json(parse_json(data, "the PDF text cache entry"))
     text = found.text
     if text is None and found.reason not in REASONS:
         raise ValueError("neither text nor a known reason")

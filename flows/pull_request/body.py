@@ -4,13 +4,13 @@ candidates.json. Every value from arXiv, the LLM or run.json passes the template
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from flows import prompts
 from flows.digest.learning import describe
 from flows.digest.show import funnel, usage
-from flows.errors import DraftError
+from flows.errors import DraftError, UnreadableFile
+from flows.records import read_record
 from flows.text import clip
 
 TOOL = "weekly-top5"
@@ -34,9 +34,10 @@ def inline(value, limit: int = 300) -> str:
 
 def pull_request_body(week_dir: Path | str) -> str:
     """The pull request's markdown, from the week's run.json and candidates.json. Raises
-    DraftError when either is missing or not JSON."""
+    DraftError naming the file when either is missing, not JSON or not shaped as the tool wrote
+    it (flows/records.py)."""
     folder = Path(week_dir)
-    return render_body(read_json(folder / "run.json"), read_json(folder / "candidates.json"))
+    return render_body(_record(folder, "run.json"), _record(folder, "candidates.json"))
 
 
 def render_body(run: dict, candidates: dict) -> str:
@@ -76,9 +77,8 @@ def _paper(arxiv_id: str, row: dict) -> dict:
             "reason": row.get("reason") or "no reason recorded"}
 
 
-def read_json(path: Path) -> dict:
-    """The JSON object in `path`; DraftError naming the file when it cannot be read."""
+def _record(folder: Path, name: str) -> dict:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise DraftError(f"{path} could not be read as JSON: {exc}") from None
+        return read_record(folder, name)
+    except UnreadableFile as exc:
+        raise DraftError(exc.message) from None

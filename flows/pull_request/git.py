@@ -16,7 +16,6 @@ Over https the token travels only in git's http.extraHeader, handed over in the 
 from __future__ import annotations
 
 import base64
-import json
 import os
 import subprocess
 import tempfile
@@ -24,6 +23,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from flows.errors import ConfigError, DraftError, PullRequestError
+from flows.files import parse_json
 from flows.http import safe_url
 from flows.pull_request.body import TOOL
 from flows.text import redact as redact_secrets
@@ -180,8 +180,9 @@ def only_run_times_changed(git: Git, old: str, new: str, path: str) -> bool:
     if changed != [f"{path}/run.json"]:
         return False
     try:
-        before, after = (json.loads(git.run("show", f"{sha}:{path}/run.json")) for sha in (old, new))
-    except (PullRequestError, ValueError):
+        before, after = (parse_json(git.run("show", f"{sha}:{path}/run.json"), f"{sha}:{path}/run.json")
+                         for sha in (old, new))
+    except (PullRequestError, ValueError):  # UnreadableFile too: not JSON, or nested too deeply
         return False
     return all(isinstance(r, dict) for r in (before, after)) and _stable(before) == _stable(after)
 

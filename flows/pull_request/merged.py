@@ -4,15 +4,15 @@ tree, so drafts that were never merged do not count."""
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
 from flows.candidates.ledger import ordered_ids
 from flows.config import Settings
 from flows.errors import ConfigError, DraftError
-from flows.files import EDITOR_FILE_LIMIT, MB, editor_text
+from flows.files import EDITOR_FILE_LIMIT, MB, editor_json, editor_text
 from flows.pull_request.git import TRAILER, Git, in_git_repo, toplevel
+from flows.records import shaped
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,8 @@ def covered_on_main(digests_dir: Path, settings: Settings | None = None,
 def draft_picks(repo_path: Path | str, week: str, remote: str = "origin",
                 digests_subdir: str = "digests") -> list[str] | None:
     """The picks of the newest draft this tool committed on digest/<week> (the local branch,
-    else the remote-tracking one), or None when there is no such branch."""
+    else the remote-tracking one), or None when there is no such branch. Raises UnreadableFile
+    naming the commit's candidates.json when it is not shaped as the tool wrote it."""
     git = Git(Path(repo_path))
     for ref in (f"refs/heads/digest/{week}", f"refs/remotes/{remote}/digest/{week}"):
         if not git.rev(ref):
@@ -112,7 +113,7 @@ def draft_picks(repo_path: Path | str, week: str, remote: str = "origin",
         drafted = git.run("log", "-1", "--format=%H", f"--grep=^{TRAILER}$", ref).strip()
         if drafted:
             path = f"{drafted}:{digests_subdir.strip('/')}/{week}/candidates.json"
-            return list(json.loads(git.run("show", path, error=DraftError))["picks"])
+            return shaped(editor_json(git.run("show", path, error=DraftError), path), path, "candidates.json")["picks"]
     return None
 
 

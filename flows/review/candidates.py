@@ -10,7 +10,6 @@ drafts never merged, are in no merged digest and so are never candidates.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +17,10 @@ from pathlib import Path
 from flows.candidates.candidate import Candidate
 from flows.candidates.ledger import ordered_ids
 from flows.config import Settings
+from flows.errors import UnreadableFile
+from flows.files import editor_json, read_editor_json
 from flows.pull_request import merged_pages
+from flows.records import recorded_candidates
 from flows.review.period import Period
 from flows.shortlist import archive
 from flows.summaries.exemplar import as_data
@@ -80,7 +82,7 @@ def gather(period: Period, digests_dir: Path, settings: Settings) -> Gathered:
 def _from_digest(week: str, pages: dict[str, str], digests_dir: Path, history, flags: list[str]) -> list[YearPick]:
     readme = pages["README.md"]
     ids = ordered_ids(readme)
-    rows = _rows(pages.get("candidates.json") or _local(digests_dir / week / "candidates.json"))
+    rows = _recorded(pages.get("candidates.json"), digests_dir / week / "candidates.json", flags)
     listed = {c.arxiv_id: c for c in history.candidates} if history else {}
     texts = {}
     for arxiv_id, (name, text) in editor_sections(readme).items():
@@ -90,14 +92,13 @@ def _from_digest(week: str, pages: dict[str, str], digests_dir: Path, history, f
         flags += notes + name_notes
     picks = []
     for place, arxiv_id in enumerate(ids, 1):
-        row = rows.get(arxiv_id)
-        cand = Candidate.from_json(row) if row else listed.get(arxiv_id)
+        cand = rows.candidates.get(arxiv_id) or listed.get(arxiv_id)
         if cand is None:
             flags.append(f"{week}: {arxiv_id} is in the merged digest but in neither its candidates.json nor the "
                          "imported history, so its title and abstract are unknown; it was left out.")
             continue
         name, text = texts.get(arxiv_id, ("", ""))
-        picks.append(YearPick(cand, week, place, len(ids), name, text, (row or {}).get("upvotes")))
+        picks.append(YearPick(cand, week, place, len(ids), name, text, rows.upvotes.get(arxiv_id)))
     return picks
 
 
@@ -118,16 +119,23 @@ def editor_sections(readme: str) -> dict[str, tuple[str, str]]:
     return found
 
 
-def _rows(text: str | None) -> dict[str, dict]:
-    try:
-        record = json.loads(text) if text else {}
-        return {row["arxiv_id"]: row for row in record.get("candidates", []) if isinstance(row, dict)}
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return {}
+@dataclass(frozen=True)
+class _Rows:
+    candidates: dict[str, Candidate] = field(default_factory=dict)
+    upvotes: dict[str, int] = field(default_factory=dict)
 
 
-def _local(path: Path) -> str | None:
+def _recorded(text: str | None, path: Path, flags: list[str]) -> _Rows:
+    """The candidates of a merged week's candidates.json, checked as the weekly run checks them
+    (flows/records.py): `text` as merged into the base branch, else the file at `path`. A file
+    that is missing gives none; one that cannot be read or is damaged none either, with a flag
+    naming it (its picks then come from the imported history, or are left out and flagged)."""
     try:
-        return path.read_text(encoding="utf-8")
-    except OSError:
-        return None
+        record = recorded_candidates(read_editor_json(path) if text is None else editor_json(text, path), path)
+    except FileNotFoundError:
+        return _Rows()
+    except (UnreadableFile, OSError) as exc:
+        flags.append(f"{exc.message if isinstance(exc, UnreadableFile) else f'{path}: {exc}'}; the review "
+                     "took that week's papers from the imported history, if any")
+        return _Rows()
+    return _Rows({c.arxiv_id: c for c in record.candidates}, record.upvotes)

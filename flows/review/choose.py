@@ -12,7 +12,6 @@ period's papers); the offline model cannot judge, so the order is the signals' a
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass, replace
@@ -22,7 +21,7 @@ import numpy as np
 
 from flows import shortlist
 from flows.config import Settings
-from flows.files import read_back
+from flows.files import parse_json, read_back
 from flows.pdf.paper import extraction_from_json
 from flows.review.candidates import YearPick
 from flows.shortlist.prior import standardised
@@ -109,7 +108,7 @@ def citations(picks: list[YearPick], text_cache: Path) -> dict[str, int]:
 def _text_of(pick: YearPick, text_cache: Path) -> str:
     cand = pick.candidate
     cached = read_back(text_cache / f"{cand.versioned_id.replace('/', '_')}.json",
-                       lambda data: extraction_from_json(json.loads(data)), "cached PDF text")
+                       lambda data: extraction_from_json(parse_json(data, "cached PDF text")), "cached PDF text")
     body = cached.text.body if cached is not None and cached.text is not None else ""
     return " ".join(re.sub(r"\s+", " ", f"{cand.abstract} {pick.editor_text} {body}").lower().split())
 

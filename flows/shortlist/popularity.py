@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Annotated
 
 import httpx
-from pydantic import BaseModel, Field, StrictInt, StringConstraints, ValidationError
+from pydantic import BaseModel, StringConstraints, ValidationError
 
 from flows.candidates.candidate import split_version
 from flows.candidates.week import Window
@@ -43,6 +43,7 @@ from flows.http import (
     split_credentials,
     with_params,
 )
+from flows.records import MAX_UPVOTES, UpvoteCount  # the one check of a count (candidates.json too)
 from flows.text import ARXIV_ID
 
 log = logging.getLogger(__name__)
@@ -51,24 +52,22 @@ ANNOUNCEMENT_LAG = timedelta(days=3)  # a paper submitted on Friday is listed on
 DEADLINE = 15.0  # wall-clock seconds for one request (a day's listing or a page of a week's)
 TOTAL_DEADLINE = 45.0  # wall-clock seconds for the whole signal: it never holds the run for minutes
 MAX_BYTES = 2_000_000  # a day's listing is 10-60 papers, a page of a week's 100: a few hundred kilobytes
-MAX_UPVOTES = 100_000  # the most upvoted papers have a few thousand
 PAGE_SIZE = 100  # the largest `limit` the listing accepts
 MAX_PAGES = 8  # a week lists 100-500 papers; a longer listing is asked day by day
 WEEK_MIN_DAYS = 4  # a week's listing costs a few pages: for fewer of its days, one request a day is cheaper
 
 _Id = Annotated[str, StringConstraints(pattern=rf"^{ARXIV_ID}(?:v\d+)?$")]
-_Count = Annotated[StrictInt, Field(ge=0, lt=MAX_UPVOTES)]
 _ASKED = (httpx.HTTPError, ValueError, RecursionError, DeadlineExceeded, BodyTooLarge)  # how one request fails
 
 
 class _Paper(BaseModel):
     id: _Id
-    upvotes: _Count = 0
+    upvotes: UpvoteCount = 0
 
 
 class _Listed(BaseModel):
     paper: _Paper
-    upvotes: _Count | None = None  # some versions of the listing repeat it at the top level
+    upvotes: UpvoteCount | None = None  # some versions of the listing repeat it at the top level
 
 
 class _Featured(BaseModel):
@@ -84,7 +83,7 @@ class Featured(BaseModel):
 
     id: _Id
     date: date
-    upvotes: _Count
+    upvotes: UpvoteCount
 
 
 UPVOTES_FILE_LIMIT = 64 * MB  # the shared 28 weeks are 150 KB

@@ -13,8 +13,9 @@ from pathlib import Path
 from flows.candidates.candidate import Candidate
 from flows.candidates.ledger import ordered_ids
 from flows.candidates.week import is_week_label
-from flows.errors import ConfigError, UnreadableFile
+from flows.errors import ConfigError, DraftError, UnreadableFile
 from flows.files import edited_since_written, read_editor_json, read_editor_text
+from flows.records import read_record, recorded_candidates
 from flows.shortlist import archive, learned
 from flows.shortlist.embeddings import Embedder
 from flows.shortlist.learned import History, LearnedTaste
@@ -68,29 +69,21 @@ def recorded_weeks(digests_dir: Path, merged: Mapping[str, str] | None = None,
 
 
 def _recorded(folder: Path, merged_text: str | None, skipped: list[str] | None) -> Week:
-    record = read_editor_json(folder / "candidates.json")
+    path = folder / "candidates.json"
+    record = recorded_candidates(read_editor_json(path), path)
     if merged_text is None:
         read = read_editor_text(folder / "README.md")
         merged_text = read.text
         if read.note:
             _note(skipped, read.note)
-    try:
-        cands = [Candidate.from_json(row) for row in record["candidates"]]
-        shortlist, draft_picks = list(record.get("shortlist", [])), list(record.get("picks", []))
-        upvotes = {row["arxiv_id"]: row["upvotes"] for row in record["candidates"]
-                   if type(row.get("upvotes")) is int and row["upvotes"] >= 0}
-        runners_up = [r.get("arxiv_id") for r in record.get("runners_up", []) if isinstance(r, dict)]
-    except (KeyError, TypeError, ValueError, AttributeError):
-        raise UnreadableFile(f"{folder / 'candidates.json'} is not shaped as the tool wrote it: "
-                             "restore it from git") from None
     run = {}
     if (folder / "run.json").is_file():
         try:
-            run = read_editor_json(folder / "run.json")
-        except UnreadableFile as exc:
+            run = read_record(folder, "run.json")
+        except (UnreadableFile, DraftError) as exc:
             _note(skipped, f"{exc.message} (its token counts are left out)")
-    return Week(folder.name, cands, shortlist, draft_picks, ordered_ids(merged_text), run, runners_up,
-                upvotes or None)
+    return Week(folder.name, record.candidates, record.shortlist, record.picks, ordered_ids(merged_text), run,
+                record.runners_up, record.upvotes or None)
 
 
 def _note(skipped: list[str] | None, why: str) -> None:

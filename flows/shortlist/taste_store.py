@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from flows.files import parse_json
 from flows.shortlist import features
 from flows.shortlist.embeddings import Embedder
 
@@ -47,7 +48,7 @@ def load(data: bytes, taste_class: type, unfitted: Callable[[str], object], embe
     numpy and zipfile raise on damaged bytes) when anything is missing, of another shape or not
     finite; see flows.files.read_back."""
     with np.load(io.BytesIO(data), allow_pickle=False) as stored:
-        meta = json.loads(str(stored["meta"][()]))
+        meta = parse_json(str(stored["meta"][()]), "the cached taste's meta")
         models = {}
         for view in meta["views"]:
             width = _INPUT_WIDTH.get(view, embedder.dim)

@@ -1,6 +1,7 @@
 """The tool's own records of a drafted week, read back for `top5 show`, `top5 swap` and
-`top5 render`: run.json, sections.json and candidates.json. Each is read through
-read_editor_json and checked against the shape those commands rely on, so a damaged record
+`top5 render`, and by what learns from the editor's merged weeks (the taste, `top5 eval`, the
+year in review): run.json, sections.json and candidates.json. Each is read through
+read_editor_json and checked against the shape its readers rely on, so a damaged record
 (hand-edited, a bad merge, cut short) is one UnreadableFile naming the file, not a traceback.
 
 The models are strict (no "5" for 5, no "yes" for true): the commands use the JSON as written,
@@ -10,18 +11,31 @@ pages are validated into the dataclasses themselves (Section, Candidate).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 from flows.candidates.candidate import Candidate
 from flows.errors import DraftError, UnreadableFile
-from flows.files import read_editor_json
+from flows.files import RESTORE, read_editor_json
 from flows.summaries.section import Section
 from flows.text import ARXIV_ID, clip
 
-RESTORE = "restore it from git (git checkout -- FILE)"
+MAX_UPVOTES = 100_000  # the most upvoted papers of the Hugging Face listing have a few thousand
+UpvoteCount = Annotated[StrictInt, Field(ge=0, lt=MAX_UPVOTES)]
+"""Readers' upvotes of one paper as the weekly run counts them (flows/shortlist/popularity.py:
+the live listing, an upvotes file) and records them in candidates.json: a whole number 0..99,999."""
 
 
 class _Record(BaseModel):
@@ -32,6 +46,7 @@ class _Row(_Record):
     arxiv_id: str
     title: str | None = None
     reason: str | None = None
+    upvotes: UpvoteCount | None = None
 
 
 class _Usage(_Record):
@@ -40,10 +55,6 @@ class _Usage(_Record):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
-
-
-class _Tokens(_Record):
-    total: _Usage = _Usage()
 
 
 class _Learned(_Record):
@@ -74,7 +85,7 @@ class RunJson(_Record):
     written: dict[str, str] = {}
     pending: dict[str, str] = {}
     counts: dict[str, object] = {}
-    tokens: _Tokens = _Tokens()
+    tokens: dict[str, _Usage] = {}  # per LLM stage, and "total"
     learned: _Learned | None = None
     llm: dict[str, object] = {}
     swaps: list[_Swap] = []
@@ -112,6 +123,7 @@ class CandidatesJson(_Record):
     picks: list[str]
     runners_up: list[_Row]
     candidates: list[_Row]
+    shortlist: list[str] = []
 
     @model_validator(mode="after")
     def _named_papers_are_candidates(self) -> CandidatesJson:
@@ -120,6 +132,14 @@ class CandidatesJson(_Record):
         if missing:
             raise ValueError(f"{missing[0]} is a pick or runner-up but not one of the candidates")
         return self
+
+
+class _Learned(CandidatesJson):
+    """candidates.json as the learner and the year review read it: weeks drafted long ago or
+    by hand may lack the picks and runners-up."""
+
+    picks: list[str] = []
+    runners_up: list[_Row] = []
 
 
 SHAPES = {"run.json": RunJson, "sections.json": SectionsJson, "candidates.json": CandidatesJson}
@@ -137,8 +157,36 @@ def read_record(folder: Path, name: str) -> dict:
                          "or check --digests-dir") from None
     except OSError as exc:
         raise UnreadableFile(f"{path} cannot be read ({exc.strerror or type(exc).__name__})") from None
+    return shaped(value, path, name)
+
+
+def shaped(value: object, path: Path | str, name: str) -> dict:
+    """`value`, the JSON object of the record `name` (one of SHAPES) read from `path` (a file, or
+    a commit's file as `git show` names it), once it has the shape its model gives; UnreadableFile
+    naming `path` and the first field at fault when it has not."""
     _checked(TypeAdapter(SHAPES[name]), value, path)
     return value
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What a week's candidates.json records for the learner and the year review."""
+
+    candidates: list[Candidate]  # every row, as a Candidate
+    picks: list[str]  # the draft's picks
+    shortlist: list[str]
+    runners_up: list[str]
+    upvotes: dict[str, int]  # arXiv id -> readers' upvotes as the run recorded them (an UpvoteCount)
+
+
+def recorded_candidates(value: object, path: Path) -> Recorded:
+    """`value`, the JSON of candidates.json at `path` (as read_editor_json or editor_json gave
+    it), checked as read_record checks it and each row as a Candidate. Raises UnreadableFile
+    naming `path` and the first field at fault ("restore it from git")."""
+    shape = _checked(TypeAdapter(_Learned), value, path)
+    cands = _checked(_CANDIDATES, value["candidates"], path, "candidates")
+    return Recorded(cands, shape.picks, shape.shortlist, [r.arxiv_id for r in shape.runners_up],
+                    {r.arxiv_id: r.upvotes for r in shape.candidates if r.upvotes is not None})
 
 
 def sections_of(folder: Path, stored: dict, record: dict) -> list[Section]:
@@ -160,9 +208,10 @@ def paper(folder: Path, record: dict, arxiv_id: str) -> Candidate:
 
 
 _SECTIONS, _CANDIDATE = TypeAdapter(list[Section]), TypeAdapter(Candidate)  # the dataclasses' own fields
+_CANDIDATES = TypeAdapter(list[Candidate])
 
 
-def _checked(shape: TypeAdapter, value, path: Path, where: str = ""):
+def _checked(shape: TypeAdapter, value, path: Path | str, where: str = ""):
     """`value` validated by `shape`; UnreadableFile naming `path` and the first field at fault."""
     try:
         return shape.validate_python(value)
