@@ -131,14 +131,23 @@ def parse_json(data: str | bytes, path: Path | str) -> object:
     """The JSON value of `data`, the content of `path` (a file this tool reads back: a week's
     record, the history, a cache entry, a page shown from git). Raises UnreadableFile (a
     ValueError) naming `path` when it is not JSON, nesting deeper than the parser can follow
-    (a RecursionError, not a ValueError, from json) included; never a traceback."""
+    (a RecursionError, not a ValueError, from json) and an escaped lone surrogate (json reads it,
+    but no text holding it can be encoded, hashed or written) included; never a traceback."""
     try:
-        return json.loads(data)
+        value = json.loads(data)
+        if _SURROGATE_ESCAPE.search(data if isinstance(data, str) else data.decode("utf-8", "replace")):
+            json.dumps(value, ensure_ascii=False).encode("utf-8")  # a lone half of a pair cannot be written back
+        return value
     except RecursionError:
         why = "nested too deeply to be read"
+    except UnicodeEncodeError:
+        why = "a \\ud800-\\udfff escape that is half of a character"
     except ValueError as exc:  # UnicodeDecodeError too
         why = str(exc)[:200]
     raise UnreadableFile(f"{path} is not valid JSON ({why}): {RESTORE}")
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")  # JSON may escape one half of a pair alone
 
 
 def editor_json(text: str, path: Path | str, shape: type = dict) -> object:

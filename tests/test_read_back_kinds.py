@@ -361,3 +361,20 @@ def test_a_deeply_nested_picks_json_is_one_line_from_top5_eval_editor_weeks(tmp_
     out, err = capsys.readouterr()
     assert err.startswith(f"top5: {tmp_path / 'picks.json'} is not valid JSON (nested too deeply") and \
         err.count("\n") == 1 and out == ""
+
+
+def test_a_lone_surrogate_escape_in_a_merged_record_is_a_line_naming_it_and_a_pair_is_a_character(tmp_path):
+    from flows.errors import UnreadableFile
+    from flows.files import parse_json
+    from tests.test_records import _week
+
+    assert parse_json('{"title": "\\ud83d\\ude00 \\u00e9"}', "a.json") == {"title": "\U0001F600 é"}
+    for text in ('{"title": "\\ud800"}', '{"title": "\\uDC00 x"}', b'["\\udbff"]'):
+        with pytest.raises(UnreadableFile, match="^a.json is not valid JSON \\(a .* escape that is half of a character"):
+            parse_json(text, "a.json")
+    folder = _week(tmp_path / "digests")
+    record = (folder / "candidates.json").read_text()
+    (folder / "candidates.json").write_text(record.replace('"title": "', '"title": "\\ud800', 1))
+    skipped: list[str] = []
+    assert recorded_weeks(folder.parent, skipped=skipped) == []  # the week is left out, nothing crashes later
+    assert len(skipped) == 1 and f"{folder / 'candidates.json'} is not valid JSON (a " in skipped[0]
