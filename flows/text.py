@@ -9,6 +9,7 @@ optional version suffix v<N>.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
@@ -53,6 +54,23 @@ SECRET_PATTERNS = (
     re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?)[^\"',}]+"),
 )
 REDACTED = "***"
+
+
+def whole_characters(value: object) -> object:
+    """`value`, a JSON value as json.loads() gives it, with each lone UTF-16 surrogate replaced by
+    U+FFFD: JSON may escape half of a pair alone ("\\ud800"), json reads it, and no text holding it
+    can be encoded as UTF-8 (hashed, cached, written). Pairs were already joined by json, so only
+    lone halves change; a value without any comes back as it is."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except RecursionError:  # as deep as json could read: left as it is
+        return value
+    if not _SURROGATE.search(text):
+        return value
+    return json.loads(text.encode("utf-16", "surrogatepass").decode("utf-16", "replace"))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def without_nul(texts: Iterable[str]) -> tuple[str, ...]:

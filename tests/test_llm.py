@@ -443,3 +443,30 @@ def test_each_stage_sends_its_own_model_and_temperature(tmp_path):
         LLM(Settings(openai_base_url=srv.base_url, cache_dir=tmp_path / "other")).complete_text(
             "rank", [{"role": "user", "content": "a"}])
     assert "temperature" not in srv.requests[0]  # unset: the model's own default
+
+
+def _completion(content_json: str) -> dict:
+    """A raw chat completion whose message content is the JSON string literal `content_json`."""
+    return {"status": 200, "body": '{"id": "x", "object": "chat.completion", "created": 0, "model": "m", "choices": '
+            '[{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": '
+            + content_json + '}}], "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}}'}
+
+
+def test_a_lone_surrogate_in_an_answer_becomes_a_replacement_character_and_is_cached(settings):
+    text = _completion('"A summary \\ud800 of \\ud83d\\ude00."')
+    score = _completion('"{\\"score\\": 9, \\"reason\\": \\"fine \\\\udc00 work\\"}"')  # the model wrote the escape
+    with OpenAIServer(scripted(text, score)) as srv, LLM(settings, base_url=srv.base_url) as llm:
+        assert llm.complete_text("summarize", MESSAGES) == "A summary \ufffd of \U0001F600."
+        assert llm.complete_text("summarize", MESSAGES) == "A summary \ufffd of \U0001F600."  # from the cache
+        assert llm.complete_json("rank", MESSAGES, Score) == Score(score=9, reason="fine \ufffd work")
+    assert len(srv.requests) == 2
+
+
+def test_an_answer_nested_too_deeply_is_an_llm_error_not_a_crash(settings):
+    deep_body = {"status": 200, "body": "[" * 200_000}
+    deep_content = _completion('"' + "[" * 200_000 + '"')
+    with OpenAIServer(scripted(deep_body, deep_content)) as srv, LLM(settings, base_url=srv.base_url) as llm:
+        with pytest.raises(LLMError):
+            llm.complete_text("rank", MESSAGES)
+        with pytest.raises(LLMError, match="^rank: "):
+            llm.complete_json("rank", MESSAGES, Score)

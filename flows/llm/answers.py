@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import json_repair
 from pydantic import BaseModel, ValidationError
 
-from flows.text import VERSIONED_ARXIV_ID, clip
+from flows.text import VERSIONED_ARXIV_ID, clip, whole_characters
 
 _THINK = re.compile(r"<(think|thinking|reasoning)>(.*?)(?:</\1>|\Z)", re.S | re.I)
 _DANGLING_END = re.compile(r"^(.*)</(?:think|thinking|reasoning)>", re.S | re.I)
@@ -208,9 +208,9 @@ def _values(text: str) -> Iterator[object]:
     if not text:
         return
     try:
-        yield json.loads(text)
+        yield whole_characters(json.loads(text))
         return
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         pass
     found = False
     for fenced in _FENCE.findall(text):
@@ -221,9 +221,12 @@ def _values(text: str) -> Iterator[object]:
         found = True
         yield value
     if not found and re.search(r"[{\[]", text):
-        repaired = json_repair.repair_json(text[re.search(r"[{\[]", text).start():], return_objects=True)
+        try:
+            repaired = json_repair.repair_json(text[re.search(r"[{\[]", text).start():], return_objects=True)
+        except RecursionError:  # nested too deeply to repair: no value
+            return
         if repaired not in ("", None, [], {}):
-            yield repaired
+            yield whole_characters(repaired)
 
 
 def _decoded_at_braces(text: str) -> Iterator[object]:
@@ -235,7 +238,9 @@ def _decoded_at_braces(text: str) -> Iterator[object]:
             value, end = decoder.raw_decode(text, match.start())
         except json.JSONDecodeError:
             continue
-        yield value
+        except RecursionError:  # nested too deeply, and so is every brace inside it
+            return
+        yield whole_characters(value)
 
 
 def _unwrapped(value: object, schema: type[BaseModel], depth: int = 0) -> Iterator[object]:

@@ -34,7 +34,7 @@ from flows.http import (
     wall_clock,
 )
 from flows.llm.answers import Answer, InBandError, read_completion, read_stream
-from flows.text import clip
+from flows.text import clip, whole_characters
 
 
 class BackendError(Exception):
@@ -128,9 +128,9 @@ def _events(lines: Iterator[str], began: float, deadline: float, max_bytes: int,
         if data == "[DONE]":
             return
         try:
-            event = json.loads(data)
-        except json.JSONDecodeError:
-            continue  # a keep-alive or a comment the server sent as data
+            event = whole_characters(json.loads(data))
+        except (json.JSONDecodeError, RecursionError):
+            continue  # a keep-alive or a comment the server sent as data, or nothing one can read
         if isinstance(event, dict):
             yield event
 
@@ -170,8 +170,8 @@ def _read(response: httpx.Response, content: bytes) -> Answer:
 
 def _json_or_none(content: bytes) -> object | None:
     try:
-        return json.loads(content)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        return whole_characters(json.loads(content))
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):  # nested too deeply: no answer either
         return None
 
 
