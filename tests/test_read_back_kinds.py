@@ -55,6 +55,47 @@ def test_a_history_listing_cut_short_is_left_out_naming_the_file(tmp_path):
         archive.read_history(tmp_path / "h")
 
 
+def test_over_long_fields_of_a_history_listing_are_cut_and_named_and_the_other_rows_untouched(tmp_path):
+    _history(tmp_path / "h", {"2026-W46": {"picks": ["2611.00001"]}},
+             rows=[{}, {"id": "2611.00002", "abstract": "words " * 200_000, "authors": ["B. Author"] * 20_000,
+                        "comment": "see https://github.com/a/b " + "c" * 5_000}])
+    (week,) = archive.read_history(tmp_path / "h")
+    normal, cut = week.candidates
+    assert (normal.abstract, normal.authors, normal.cut) == (candidate().abstract, ("A",), ())
+    assert len(cut.abstract) == 10_000 and len(cut.comment) == 2_000 and len(cut.authors) == 6_000
+    assert [line.split(":")[0] for line in cut.cut] == ["abstract", "comment", "authors"]
+    assert cut.links == ("https://github.com/a/b",)
+
+
+def test_a_candidates_json_row_with_a_2_mb_abstract_is_cut_and_named_and_read_back_as_cut(tmp_path):
+    from dataclasses import replace
+
+    from flows.candidates.candidate import Candidate
+
+    folder = _week_folder(tmp_path)
+    big = replace(candidate("2611.00002"), abstract="words " * 350_000, title="t" * 200_000)
+    record = json.loads((folder / "candidates.json").read_text())
+    record["candidates"].append(big.to_json())
+    (folder / "candidates.json").write_text(json.dumps(record))
+    (week,) = recorded_weeks(tmp_path)
+    normal, cut = week.candidates
+    assert normal == candidate("2611.00001") and "cut" not in normal.to_json()
+    assert (len(cut.title), len(cut.abstract)) == (1_000, 10_000)
+    assert cut.cut == ("title: 200,000 characters, cut to 1,000", "abstract: 2,100,000 characters, cut to 10,000")
+    assert Candidate.from_json(cut.to_json()) == cut  # nothing cut twice, what was cut still said
+
+
+def test_a_swap_reads_a_candidates_json_row_with_a_2_mb_abstract_cut_and_named(tmp_path):
+    from dataclasses import replace
+
+    from flows.digest.records import paper
+
+    row = replace(candidate("2611.00002"), abstract="words " * 350_000).to_json()
+    read = paper(tmp_path, {"candidates": [candidate().to_json(), row]}, "2611.00002")
+    assert len(read.abstract) == 10_000 and read.cut == ("abstract: 2,100,000 characters, cut to 10,000",)
+    assert paper(tmp_path, {"candidates": [candidate().to_json()]}, "2611.00001") == candidate()
+
+
 def _week_folder(digests, name="2026-W46", readme="## Paper 1: Mine\n\nMy words.\n\n[Paper](https://arxiv.org/abs/2611.00001)\n"):
     folder = digests / name
     folder.mkdir(parents=True)

@@ -25,7 +25,7 @@ from pathlib import Path
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 from pydantic import Field as PydanticField
 
-from flows.candidates.candidate import Candidate
+from flows.candidates.candidate import Candidate, within_limit, within_limits
 from flows.candidates.ledger import ordered_ids
 from flows.candidates.week import iso_week_of, last_complete_week, window_for_week
 from flows.errors import ConfigError, UnreadableFile
@@ -109,8 +109,9 @@ def editor_weeks(folder: Path) -> list[History]:
 
 
 def read_listing(path: Path) -> list[Candidate]:
-    """The candidates of a `<week>.jsonl.gz` listing. Raises UnreadableFile naming the file when
-    it is missing, cut short, not gzip, or holds a row of another shape."""
+    """The candidates of a `<week>.jsonl.gz` listing, cut to the candidates' limits. Raises
+    UnreadableFile naming the file when it is missing, cut short, not gzip, or holds a row of
+    another shape."""
     try:
         with gzip.open(path, "rt", encoding="utf-8") as handle:
             return [_listed(_Listed.model_validate_json(line)) for line in handle if line.strip()]
@@ -128,11 +129,10 @@ def _skip(skipped: list[str] | None, why: str) -> None:
 
 
 def _listed(row: _Listed) -> Candidate:
-    published = row.published
-    comment = row.comment or ""
-    return Candidate(row.id, 1, row.title, row.abstract, tuple(row.authors), row.primary_category,
-                     tuple(row.categories), published, published, comment,
-                     links=find_links(f"{comment} {row.abstract}"))
+    published, comment = row.published, row.comment or ""
+    links = find_links(f"{within_limit('comment', comment)} {within_limit('abstract', row.abstract)}")
+    return within_limits(Candidate(row.id, 1, row.title, row.abstract, tuple(row.authors), row.primary_category,
+                                   tuple(row.categories), published, published, comment, links=links))
 
 
 def write_listing(path: Path, cands: list[Candidate]) -> None:
