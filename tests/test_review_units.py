@@ -114,6 +114,18 @@ def test_a_pick_whose_metadata_was_cut_is_a_flag_of_the_review(tmp_path, monkeyp
     assert flag.startswith("2602.00001: its metadata was longer") and flag.endswith("abstract: 1,200,000 characters, cut to 10,000")
 
 
+def test_a_weeks_candidates_json_that_links_to_dev_zero_is_not_read_whole(tmp_path):
+    from flows.review.candidates import _from_digest
+
+    (tmp_path / "2026-W03").mkdir()
+    (tmp_path / "2026-W03" / "candidates.json").symlink_to("/dev/zero")
+    flags: list[str] = []
+    readme = "## Paper 1: A\n\n[Paper](https://arxiv.org/abs/2601.00001)\n"
+    assert _from_digest("2026-W03", {"README.md": readme}, tmp_path, None, flags) == []
+    assert flags == ["2026-W03: 2601.00001 is in the merged digest but in neither its candidates.json nor the "
+                     "imported history, so its title and abstract are unknown; it was left out."]
+
+
 def test_the_editors_text_reaches_the_review_as_data_without_comments_bounded_and_flagged(tmp_path):
     import json
 

@@ -18,6 +18,8 @@ from pathlib import Path
 from flows.candidates.candidate import Candidate, cut_note
 from flows.candidates.ledger import ordered_ids
 from flows.config import Settings
+from flows.errors import UnreadableFile
+from flows.files import read_editor_text
 from flows.pull_request import merged_pages
 from flows.review.period import Period
 from flows.shortlist import archive
@@ -130,6 +132,6 @@ def _rows(text: str | None) -> dict[str, dict]:
 
 def _local(path: Path) -> str | None:
     try:
-        return path.read_text(encoding="utf-8")
-    except OSError:
+        return read_editor_text(path).text  # at most EDITOR_FILE_LIMIT: a link to /dev/zero is not read whole
+    except (OSError, UnreadableFile):
         return None
