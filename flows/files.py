@@ -7,13 +7,14 @@ half-finished write never looks like an editor's edit."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import logging
 import os
 import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -59,6 +60,33 @@ def read_bounded(path: Path, limit: int = EDITOR_FILE_LIMIT) -> bytes:
         raise UnreadableFile(f"{path} is larger than {limit // MB} MB, more than any file this tool reads there "
                              "(a link to a device, a runaway write?): restore it from git (git checkout -- FILE)")
     return data
+
+
+def gzip_lines(path: Path, limit: int, line_limit: int, most_lines: int) -> Iterator[bytes]:
+    """The lines of the gzip file `path`, decompressed, one by one (bytes, each with its b"\\n"):
+    at most `limit` bytes in all, `line_limit` bytes a line and `most_lines` lines. Decompresses
+    no more than that (plus a buffer of 128 KB), so a gzip bomb costs no more. Raises
+    UnreadableFile naming the file past a limit; OSError, EOFError and zlib.error as gzip does
+    for a missing or damaged file."""
+    total = 0
+    with gzip.open(path, "rb") as handle:
+        for number in range(1, most_lines + 2):
+            line = handle.readline(line_limit + 1)
+            if not line:
+                return
+            total += len(line)
+            if len(line) > line_limit:
+                raise _too_big(path, f"line {number} is longer than {line_limit // MB} MB")
+            if total > limit:
+                raise _too_big(path, f"it holds more than {limit // MB} MB")
+            if number > most_lines:
+                raise _too_big(path, f"it has more than {most_lines:,} lines")
+            yield line
+
+
+def _too_big(path: Path, what: str) -> UnreadableFile:
+    return UnreadableFile(f"{path}: {what} decompressed, more than any file this tool writes there "
+                          "(a gzip bomb, a runaway write?)")
 
 
 def read_back(path: Path, load: Callable[[bytes], T], what: str) -> T | None:

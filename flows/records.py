@@ -26,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from flows.candidates.candidate import Candidate
+from flows.candidates.candidate import Candidate, within_limits
 from flows.errors import DraftError, UnreadableFile
 from flows.files import RESTORE, read_editor_json
 from flows.summaries.section import Section
@@ -202,9 +202,10 @@ def sections_of(folder: Path, stored: dict, record: dict) -> list[Section]:
 
 def paper(folder: Path, record: dict, arxiv_id: str) -> Candidate:
     """The candidate `arxiv_id` of candidates.json `record` (as read_record gave it) as a
-    Candidate; UnreadableFile naming the file when its row lacks what a page is made from."""
+    Candidate, cut to the limits (within_limits); UnreadableFile naming the file when its row
+    lacks what a page is made from."""
     row = next(r for r in record["candidates"] if r["arxiv_id"] == arxiv_id)
-    return _checked(_CANDIDATE, row, folder / "candidates.json", f"the candidate {arxiv_id}")
+    return within_limits(_checked(_CANDIDATE, row, folder / "candidates.json", f"the candidate {arxiv_id}"))
 
 
 _SECTIONS, _CANDIDATE = TypeAdapter(list[Section]), TypeAdapter(Candidate)  # the dataclasses' own fields

@@ -98,10 +98,12 @@ class Run:
                       self.record.seconds[name])
 
     def new_candidates(self, found: list[candidates.Candidate]) -> list[candidates.Candidate]:
-        """`found` minus the papers featured in any digest, drafted here or merged on the base branch."""
+        """`found` minus the papers featured in any digest, drafted here or merged on the base branch;
+        each new paper whose metadata was cut to the limits (Candidate.cut) becomes a flag."""
         featured = candidates.featured_ids(self.digests_dir, except_week=self.week)
         featured |= pull_request.covered_on_main(self.digests_dir, except_week=self.week)
         fresh = [c for c in found if c.arxiv_id not in featured]
+        self.record.flags += [candidates.cut_note(c) for c in fresh if c.cut]
         self.record.counts.update(candidates=len(found), new=len(fresh), featured_before=len(found) - len(fresh))
         self._io = StageIo(len(found), len(fresh))
         return fresh

@@ -374,3 +374,23 @@ def test_a_character_xml_forbids_costs_that_character_not_the_page(bad, caplog):
     assert any("XML 1.0 forbids" in r.getMessage() for r in caplog.records)
     legal = parse_api_feed(atom_feed(atom_entry(title="caf&#xe9; &#9;tab &#x1F600;")), "q")
     assert legal.candidates[0].title == "caf\u00e9 tab \U0001F600"
+
+
+def test_an_entry_with_a_2_mb_abstract_is_cut_and_named_and_the_others_are_untouched(caplog):
+    """One hostile or broken entry must not make every later stage hold megabytes per paper."""
+    from flows.candidates.candidate import TEXT_LIMITS
+
+    huge = atom_entry(id_="http://arxiv.org/abs/2611.01111v1", title="Long " * 40_000,
+                      extra="<arxiv:comment>see https://github.com/a/b " + "x" * 5_000 + "</arxiv:comment>")
+    huge = huge.replace("An abstract.", "Words of an abstract. " * 100_000)  # 2.2 MB
+    data = atom_feed(huge, atom_entry(id_="http://arxiv.org/abs/2611.02222v1", title="Normal title"), total="2")
+    with caplog.at_level(logging.WARNING, logger="flows.candidates.candidate"):
+        cut, normal = parse_api_feed(data, "q").candidates
+    assert len(cut.abstract) == TEXT_LIMITS["abstract"] and cut.abstract.endswith("…")
+    assert cut.abstract.startswith("Words of an abstract. Words")
+    assert len(cut.title) == TEXT_LIMITS["title"] and len(cut.comment) == TEXT_LIMITS["comment"]
+    assert [line.split(":")[0] for line in cut.cut] == ["title", "abstract", "comment"]
+    assert cut.cut[1] == "abstract: 2,199,999 characters, cut to 10,000"  # normalised: the last space dropped
+    assert cut.links == ("https://github.com/a/b",)  # looked for in the text kept
+    assert any("2611.01111" in r.getMessage() and "abstract" in r.getMessage() for r in caplog.records)
+    assert (normal.title, normal.abstract, normal.cut) == ("Normal title", "An abstract.", ())

@@ -111,6 +111,54 @@ def test_each_text_keeps_its_own_vector_in_a_batch_of_many_lengths():
     np.testing.assert_allclose(reverse[::-1], together, atol=1e-6)
 
 
+class _Recording:
+    """Stands in for WordLlama: records each batch it is given, answers unit vectors."""
+
+    def __init__(self):
+        self.batches: list[list[str]] = []
+
+    def embed(self, texts, norm, batch_size):
+        assert len(texts) <= batch_size
+        self.batches.append(texts)
+        return np.ones((len(texts), 256), dtype=np.float32) / 16
+
+
+def test_a_1_mb_text_is_embedded_as_its_first_128_kb_in_a_batch_of_its_own(monkeypatch):
+    """WordLlama pads a batch to its longest text: 56 texts and a 1.9 MB abstract asked for 19 GiB."""
+    from flows.shortlist import embeddings
+
+    model = _Recording()
+    monkeypatch.setattr(embeddings, "_model", lambda: model)
+    texts = [f"paper {i} on graphs" for i in range(100)] + ["é" * 500_000, "x" * 1_000_000]  # 1 MB each
+    assert Embedder().vectors(texts).shape == (102, 256)
+    sizes = [[len(t.encode()) + 1 for t in batch] for batch in model.batches]
+    assert all(len(batch) * max(batch) <= embeddings.BATCH_BYTES for batch in sizes), sizes
+    assert sorted(len(batch) for batch in model.batches) == [1, 1, 36, 64]  # short texts batched as before
+    assert {len(b[0]) for b in model.batches if len(b) == 1} == {embeddings.BATCH_BYTES // 2 - 1, embeddings.BATCH_BYTES - 1}
+
+
+def test_a_text_past_the_limit_has_the_vector_of_its_first_128_kb_and_the_others_their_own():
+    from flows.shortlist.embeddings import BATCH_BYTES
+
+    embedder = Embedder()
+    long = "attention over long documents " * 6_000  # 180 KB
+    short = ["graph neural networks", "soil moisture from satellites"]
+    vectors = embedder.vectors([short[0], long, short[1]])
+    np.testing.assert_array_equal(vectors[[0, 2]], embedder.vectors(short))
+    np.testing.assert_array_equal(vectors[1], embedder.vectors([long[:BATCH_BYTES - 1]])[0])
+
+
+def test_the_text_a_candidate_is_read_by_is_bounded_however_it_was_made():
+    from flows.candidates.candidate import TEXT_LIMITS
+    from flows.shortlist.features import text_of, word_counts
+
+    normal = candidate(title="A title", abstract="An abstract.")
+    assert text_of(normal) == "A title. A title. An abstract."
+    huge = candidate(title="t" * 300_000, abstract="word " * 400_000)  # made in the process: never cut
+    assert len(text_of(huge)) == 2 * TEXT_LIMITS["title"] + TEXT_LIMITS["abstract"] + 4
+    assert word_counts([huge]).sum() < 2 * TEXT_LIMITS["abstract"]
+
+
 def _counts_entry(stored: dict) -> bytes:
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **stored)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import re
 
 import pytest
 
@@ -53,6 +54,137 @@ def test_a_history_listing_cut_short_is_left_out_naming_the_file(tmp_path):
     (tmp_path / "h" / "picks.json").write_text(CONFLICT)
     with pytest.raises(ConfigError, match="merge-conflict markers"):
         archive.read_history(tmp_path / "h")
+
+
+def test_over_long_fields_of_a_history_listing_are_cut_and_named_and_the_other_rows_untouched(tmp_path):
+    _history(tmp_path / "h", {"2026-W46": {"picks": ["2611.00001"]}},
+             rows=[{}, {"id": "2611.00002", "abstract": "words " * 200_000, "authors": ["B. Author"] * 20_000,
+                        "comment": "see https://github.com/a/b " + "c" * 5_000}])
+    (week,) = archive.read_history(tmp_path / "h")
+    normal, cut = week.candidates
+    assert (normal.abstract, normal.authors, normal.cut) == (candidate().abstract, ("A",), ())
+    assert len(cut.abstract) == 10_000 and len(cut.comment) == 2_000 and len(cut.authors) == 6_000
+    assert [line.split(":")[0] for line in cut.cut] == ["abstract", "comment", "authors"]
+    assert cut.links == ("https://github.com/a/b",)
+
+
+def test_a_candidates_json_row_with_a_2_mb_abstract_is_cut_and_named_and_read_back_as_cut(tmp_path):
+    from dataclasses import replace
+
+    from flows.candidates.candidate import Candidate
+
+    folder = _week_folder(tmp_path)
+    big = replace(candidate("2611.00002"), abstract="words " * 350_000, title="t" * 200_000)
+    record = json.loads((folder / "candidates.json").read_text())
+    record["candidates"].append(big.to_json())
+    (folder / "candidates.json").write_text(json.dumps(record))
+    (week,) = recorded_weeks(tmp_path)
+    normal, cut = week.candidates
+    assert normal == candidate("2611.00001") and "cut" not in normal.to_json()
+    assert (len(cut.title), len(cut.abstract)) == (1_000, 10_000)
+    assert cut.cut == ("title: 200,000 characters, cut to 1,000", "abstract: 2,100,000 characters, cut to 10,000")
+    assert Candidate.from_json(cut.to_json()) == cut  # nothing cut twice, what was cut still said
+
+
+def test_a_swap_reads_a_candidates_json_row_with_a_2_mb_abstract_cut_and_named(tmp_path):
+    from dataclasses import replace
+
+    from flows.digest.records import paper
+
+    row = replace(candidate("2611.00002"), abstract="words " * 350_000).to_json()
+    read = paper(tmp_path, {"candidates": [candidate().to_json(), row]}, "2611.00002")
+    assert len(read.abstract) == 10_000 and read.cut == ("abstract: 2,100,000 characters, cut to 10,000",)
+    assert paper(tmp_path, {"candidates": [candidate().to_json()]}, "2611.00001") == candidate()
+
+
+def test_a_history_row_at_every_limit_is_read_back_whole(tmp_path):
+    """LISTING_LINE_LIMIT holds any row within the candidates' limits."""
+    from dataclasses import replace
+
+    from flows.candidates.candidate import LIST_LIMITS, TEXT_LIMITS
+
+    most, each, together = LIST_LIMITS["authors"]
+    widest = replace(candidate(), title="\x01" * TEXT_LIMITS["title"], abstract="\x01" * TEXT_LIMITS["abstract"],
+                     comment="\x01" * TEXT_LIMITS["comment"], primary_category="c" * TEXT_LIMITS["primary_category"],
+                     authors=("\x01" * (together // most - 1),) * most, categories=("\x01" * 100,) * 100)
+    archive.write_listing(tmp_path / "w.jsonl.gz", [widest])
+    (read,) = archive.read_listing(tmp_path / "w.jsonl.gz")
+    assert (read.title, read.abstract, read.authors, read.cut) == (widest.title, widest.abstract, widest.authors, ())
+
+
+def _bomb(path, kind):
+    """A few hundred KB of gzip that decompress to 200 MB in one line, or to 64 MB of empty lines."""
+    data = b"a" * 200 * 2**20 if kind == "one line" else b"\n" * 64 * 2**20
+    path.write_bytes(gzip.compress(data, compresslevel=9))
+    assert path.stat().st_size < 300_000
+
+
+class _Counting:
+    """gzip.open recording how many bytes each file handed out, decompressed."""
+
+    def __init__(self):
+        self.read, self.open = 0, gzip.open
+
+    def __call__(self, path, mode):
+        handle, counter = self.open(path, mode), self
+
+        class Counted:
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                handle.close()
+
+            def readline(self, size=-1):
+                line = handle.readline(size)
+                counter.read += len(line)
+                return line
+
+        return Counted()
+
+
+@pytest.mark.parametrize("kind, why", [("one line", "line 1 is longer than 2 MB decompressed"),
+                                       ("empty lines", "it has more than 100,000 lines decompressed")])
+def test_a_gzip_bomb_in_the_history_is_refused_naming_it_unread(tmp_path, monkeypatch, kind, why):
+    from flows import files
+
+    _history(tmp_path / "h", {"2026-W45": {"picks": ["2611.00001"]}, "2026-W46": {"picks": ["2611.00001"]}})
+    bomb = tmp_path / "h" / "2026-W46.jsonl.gz"
+    _bomb(bomb, kind)
+    counting = _Counting()
+    monkeypatch.setattr(files.gzip, "open", counting)
+    with pytest.raises(ConfigError, match=re.escape(f"{bomb}: {why}")):
+        archive.read_listing(bomb)
+    assert counting.read <= archive.LISTING_LINE_LIMIT + 1
+    skipped = []
+    assert [w.name for w in archive.read_history(tmp_path / "h", skipped)] == ["2026-W45"]
+    assert skipped[0].startswith(f"editor history week 2026-W46 left out of the taste: {bomb}: {why}")
+
+
+def test_a_listing_past_its_total_limit_is_refused_naming_it(tmp_path, monkeypatch):
+    _history(tmp_path / "h", {"2026-W46": {"picks": ["2611.00001"]}}, rows=[{}] * 200)  # 40 KB
+    monkeypatch.setattr(archive, "LISTING_LIMIT", 10_000)
+    with pytest.raises(ConfigError, match="2026-W46.jsonl.gz: it holds more than 0 MB decompressed"):
+        archive.read_listing(tmp_path / "h" / "2026-W46.jsonl.gz")
+
+
+def test_eval_and_the_weekly_runs_taste_leave_a_bombed_history_week_out_with_a_line(tmp_path, settings_env, caplog):
+    from flows.cli import main
+    from flows.config import Settings
+    from flows.shortlist.embeddings import Embedder
+    from flows.shortlist.taste import editor_taste
+    from tests.test_taste_and_eval import _editor_weeks
+
+    _editor_weeks(tmp_path / "h", weeks=3)
+    _bomb(tmp_path / "h" / "2026-W03.jsonl.gz", "one line")
+    with caplog.at_level(logging.WARNING, logger="flows.shortlist.archive"):
+        assert main(["eval", "--editor-weeks", str(tmp_path / "h")]) == 0
+    assert f"week 2026-W03 left out of the taste: {tmp_path / 'h' / '2026-W03.jsonl.gz'}: line 1" in caplog.text
+    unread = []
+    settings = Settings.from_env().for_digest(history_dir=str(tmp_path / "h"))
+    taste = editor_taste(settings, tmp_path / "digests", None, "2026-W47", Embedder(), unread)
+    assert taste is not None and taste.weeks == 2
+    assert len(unread) == 1 and "2026-W03.jsonl.gz: line 1 is longer than 2 MB" in unread[0]
 
 
 def _week_folder(digests, name="2026-W46", readme="## Paper 1: Mine\n\nMy words.\n\n[Paper](https://arxiv.org/abs/2611.00001)\n"):

@@ -91,6 +91,41 @@ def test_imported_history_adds_its_picks_and_nothing_else(tmp_path, monkeypatch)
     assert found.weeks == ["2026-W07"]
 
 
+def test_a_pick_whose_metadata_was_cut_is_a_flag_of_the_review(tmp_path, monkeypatch):
+    import gzip
+    import json
+
+    from flows.config import Settings
+    from flows.files import write_json
+    from flows.review.candidates import gather
+
+    history = tmp_path / "history"
+    history.mkdir()
+    rows = [{"id": i, "title": "T", "abstract": a, "authors": ["A"], "categories": ["cs.LG"],
+             "primary_category": "cs.LG", "published": "2026-02-10T12:00:00+00:00"}
+            for i, a in (("2602.00001", "words " * 200_000), ("2602.00002", "Short."))]
+    (history / "2026-W07.jsonl.gz").write_bytes(gzip.compress("".join(json.dumps(r) + "\n" for r in rows).encode()))
+    write_json(history / "picks.json", {"2026-W07": {"picks": ["2602.00001", "2602.00002"], "source": "archive"}})
+    monkeypatch.setenv("TOP5_HISTORY_DIR", str(history))
+    (tmp_path / "digests").mkdir()
+    found = gather(period_for(2026), tmp_path / "digests", Settings.from_env())
+    assert [len(p.candidate.abstract) for p in found.picks] == [10_000, len("Short.")]
+    (flag,) = found.flags
+    assert flag.startswith("2602.00001: its metadata was longer") and flag.endswith("abstract: 1,200,000 characters, cut to 10,000")
+
+
+def test_a_weeks_candidates_json_that_links_to_dev_zero_is_not_read_whole(tmp_path):
+    from flows.review.candidates import _from_digest
+
+    (tmp_path / "2026-W03").mkdir()
+    (tmp_path / "2026-W03" / "candidates.json").symlink_to("/dev/zero")
+    flags: list[str] = []
+    readme = "## Paper 1: A\n\n[Paper](https://arxiv.org/abs/2601.00001)\n"
+    assert _from_digest("2026-W03", {"README.md": readme}, tmp_path, None, flags) == []
+    assert flags == ["2026-W03: 2601.00001 is in the merged digest but in neither its candidates.json nor the "
+                     "imported history, so its title and abstract are unknown; it was left out."]
+
+
 def test_the_editors_text_reaches_the_review_as_data_without_comments_bounded_and_flagged(tmp_path):
     import json
 

@@ -56,3 +56,15 @@ def test_a_bad_week_is_named(tmp_path):
 def test_an_explicit_window_is_filed_under_its_calendar_week(tmp_path):
     run = _run(tmp_path, week=None, start="2026-11-16", end="2026-11-22")
     assert run.folder == tmp_path / "2026-W47"
+
+
+def test_a_new_paper_whose_metadata_was_cut_is_a_flag_of_the_draft(tmp_path):
+    from flows.candidates import within_limits
+
+    cut = within_limits(candidate("2611.00002", abstract="words " * 400_000))
+    run = _run(tmp_path)
+    fresh = run.new_candidates([candidate("2611.00001"), cut])
+    (flag,) = run.record.flags
+    assert flag.startswith("2611.00002: its metadata was longer than any real paper's and was cut")
+    assert flag.endswith("abstract: 2,400,000 characters, cut to 10,000")
+    assert [len(c.abstract) for c in fresh] == [len("An abstract."), 10_000]

@@ -22,7 +22,7 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
-from flows.candidates.candidate import Candidate
+from flows.candidates.candidate import Candidate, within_limit, within_limits
 from flows.errors import FeedError
 from flows.text import VERSIONED_ARXIV_ID, find_links
 
@@ -216,7 +216,7 @@ def _api_entry(entry: Element) -> Candidate:
     updated = _iso_date(updated_text, "updated") if updated_text else published
     comment = _normalise(fields.get(f"{_ARXIV}comment"))
     abstract = _normalise(fields.get(f"{_ATOM}summary"))
-    return Candidate(
+    return within_limits(Candidate(
         arxiv_id=arxiv_id,
         version=version,
         title=_title(fields.get(f"{_ATOM}title")),
@@ -229,8 +229,8 @@ def _api_entry(entry: Element) -> Candidate:
         comment=comment,
         journal_ref=_normalise(fields.get(f"{_ARXIV}journal_ref")),
         doi=_normalise(fields.get(f"{_ARXIV}doi")),
-        links=find_links(f"{comment} {abstract}"),
-    )
+        links=find_links(f"{within_limit('comment', comment)} {within_limit('abstract', abstract)}"),  # in what is kept
+    ))
 
 
 # -- fields --------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flows.candidates.candidate import Candidate
+from flows.candidates.candidate import Candidate, cut_note
 from flows.candidates.ledger import ordered_ids
 from flows.config import Settings
 from flows.errors import UnreadableFile
@@ -61,7 +61,8 @@ class Gathered:
 
 def gather(period: Period, digests_dir: Path, settings: Settings) -> Gathered:
     """Every paper the editor published in `period`: see the module doc. A paper published in
-    two weeks counts once, in its first week. Raises ConfigError for an unreadable history."""
+    two weeks counts once, in its first week; one whose metadata was cut to the limits where it
+    was read (Candidate.cut) is a flag. Raises ConfigError for an unreadable history."""
     merged = {w: pages for w, pages in merged_pages(digests_dir, ("README.md", "candidates.json"), settings).items()
               if period.holds_week(w) and "README.md" in pages}
     imported = {h.name: h for h in archive.read_history(settings.history_dir) if period.holds_week(h.name)}
@@ -76,6 +77,7 @@ def gather(period: Period, digests_dir: Path, settings: Settings) -> Gathered:
                             key=lambda c: c.arxiv_id)]
         gathered.picks += [p for p in found if p.arxiv_id not in seen]
         seen.update(p.arxiv_id for p in found)
+    gathered.flags += [cut_note(p.candidate) for p in gathered.picks if p.candidate.cut]
     return gathered
 
 

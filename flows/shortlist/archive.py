@@ -23,10 +23,10 @@ from pathlib import Path
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 from pydantic import Field as PydanticField
 
-from flows.candidates.candidate import Candidate, split_version
+from flows.candidates.candidate import Candidate, split_version, within_limit, within_limits
 from flows.candidates.week import iso_week_of, last_complete_week, window_for_week
 from flows.errors import ConfigError, UnreadableFile
-from flows.files import read_editor_json, write_atomic, write_json
+from flows.files import EDITOR_FILE_LIMIT, MB, gzip_lines, read_editor_json, write_atomic, write_json
 from flows.shortlist.issues import Issue, find_issues, real_week, week_before
 from flows.shortlist.learned import History
 from flows.text import VERSIONED_ARXIV_ID, find_links
@@ -51,6 +51,14 @@ class _Listed(BaseModel):
     primary_category: str
     comment: str | None = ""
     published: AwareDatetime
+
+
+# A listing read back is refused past these sizes, decompressed (a 7 MB gzip file can hold a
+# 1.5 GiB line). Real weeks (shared/fixtures/editor-weeks: 1,377-3,526 candidates) decompress to
+# at most 5.9 MB, in lines of at most 56 KB.
+LISTING_LIMIT = EDITOR_FILE_LIMIT  # 64 MB: ten times the largest real week
+LISTING_LINE_LIMIT = 2 * MB  # a row with every field at its limit (flows/candidates/candidate.py) is under 1.5 MB
+LISTING_LINES = 100_000  # all of arXiv announces about 25,000 papers a week, cross-lists included
 
 
 class _Picks(BaseModel):
@@ -122,11 +130,13 @@ def editor_weeks(folder: Path) -> list[History]:
 
 
 def read_listing(path: Path) -> list[Candidate]:
-    """The candidates of a `<week>.jsonl.gz` listing. Raises UnreadableFile naming the file when
-    it is missing, cut short, not gzip, or holds a row of another shape."""
+    """The candidates of a `<week>.jsonl.gz` listing, cut to the candidates' limits. Raises
+    UnreadableFile naming the file when it is missing, cut short, not gzip, holds a row of another
+    shape, or decompresses past LISTING_LIMIT bytes, LISTING_LINE_LIMIT bytes a line or
+    LISTING_LINES lines (a gzip bomb: refused having decompressed no more than that)."""
     try:
-        with gzip.open(path, "rt", encoding="utf-8") as handle:
-            return [_listed(_Listed.model_validate_json(line)) for line in handle if line.strip()]
+        lines = gzip_lines(path, LISTING_LIMIT, LISTING_LINE_LIMIT, LISTING_LINES)
+        return [_listed(_Listed.model_validate_json(line.decode("utf-8"))) for line in lines if line.strip()]
     except FileNotFoundError:
         raise UnreadableFile(f"{path} is missing") from None
     except (OSError, EOFError, UnicodeDecodeError, ValidationError, zlib.error) as exc:
@@ -141,11 +151,10 @@ def _skip(skipped: list[str] | None, why: str) -> None:
 
 
 def _listed(row: _Listed) -> Candidate:
-    published = row.published
-    comment = row.comment or ""
-    return Candidate(row.id, 1, row.title, row.abstract, tuple(row.authors), row.primary_category,
-                     tuple(row.categories), published, published, comment,
-                     links=find_links(f"{comment} {row.abstract}"))
+    published, comment = row.published, row.comment or ""
+    links = find_links(f"{within_limit('comment', comment)} {within_limit('abstract', row.abstract)}")
+    return within_limits(Candidate(row.id, 1, row.title, row.abstract, tuple(row.authors), row.primary_category,
+                                   tuple(row.categories), published, published, comment, links=links))
 
 
 def write_listing(path: Path, cands: list[Candidate]) -> None:

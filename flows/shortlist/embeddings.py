@@ -19,6 +19,14 @@ from flows.files import read_back, sha256_text, write_atomic
 from flows.text import without_nul
 
 DIM = 256
+BATCH = 64  # texts the model embeds at once (WordLlama's own default)
+# WordLlama pads every text of a batch to the batch's longest, in a (texts, tokens, DIM) float32
+# array: 56 texts padded to one 1.9 MB abstract asked for 19 GiB. So a batch holds at most
+# BATCH_BYTES bytes of UTF-8 per text times its texts, and no text is longer: a token of its
+# byte-fallback BPE is at least one byte (and one "▁" is prepended), so the array is at most
+# BATCH_BYTES * DIM * 4 bytes = 128 MB (and pooling's product as much again). Real papers' texts
+# are under 4 KB: their batches are as before, and padding never changes a vector.
+BATCH_BYTES = 2**17
 
 
 @lru_cache(maxsize=1)
@@ -71,11 +79,15 @@ class Embedder:
 
     def vectors(self, texts: list[str]) -> np.ndarray:
         """Unit-length vectors of `texts` from the model itself, shape (len(texts), dim), float32: no cache.
-        WordLlama pads each batch of 64 to its longest text; texts of like length batched together
-        pad less (a sixth less time for a history, the same vectors)."""
-        order = np.argsort([len(text) for text in texts], kind="stable")
+        A text longer than BATCH_BYTES - 1 bytes of UTF-8 is embedded as its first that many.
+        WordLlama pads each batch to its longest text; texts of like length batched together
+        pad less (a sixth less time for a history, the same vectors), and batches of long texts
+        hold fewer of them (BATCH_BYTES)."""
+        texts = [_within_batch(text) for text in texts]
+        sizes = [len(text.encode("utf-8")) + 1 for text in texts]  # at least the tokens of each
         vectors = np.empty((len(texts), self.dim), dtype=np.float32)
-        vectors[order] = _model().embed([texts[i] for i in order], norm=True)
+        for batch in _batches(sizes):
+            vectors[batch] = _model().embed([texts[i] for i in batch], norm=True, batch_size=len(batch))
         return vectors
 
     def _compute(self, key: str, texts: list[str]) -> np.ndarray:
@@ -85,3 +97,22 @@ class Embedder:
             np.save(buffer, vectors)
             write_atomic(self.folder / f"{key}.npy", buffer.getvalue())
         return vectors
+
+
+def _within_batch(text: str) -> str:
+    """`text`, or its first BATCH_BYTES - 1 bytes of UTF-8 when it is longer (a character cut in two is dropped)."""
+    if len(text) < BATCH_BYTES // 4:  # four bytes a character at most
+        return text
+    data = text.encode("utf-8")
+    return text if len(data) < BATCH_BYTES else data[:BATCH_BYTES - 1].decode("utf-8", errors="ignore")
+
+
+def _batches(sizes: list[int]) -> list[list[int]]:
+    """Indices of texts of `sizes` (bytes, each at most BATCH_BYTES) in batches, shortest texts first:
+    each at most BATCH texts and at most BATCH_BYTES once padded to its longest."""
+    batches: list[list[int]] = [[]]
+    for i in np.argsort(sizes, kind="stable"):  # ascending: the text added is its batch's longest
+        if batches[-1] and (len(batches[-1]) == BATCH or (len(batches[-1]) + 1) * sizes[i] > BATCH_BYTES):
+            batches.append([])
+        batches[-1].append(int(i))
+    return [b for b in batches if b]

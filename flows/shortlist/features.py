@@ -19,7 +19,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import HashingVectorizer
 
-from flows.candidates.candidate import Candidate
+from flows.candidates.candidate import TEXT_LIMITS, Candidate
 from flows.shortlist import count_store
 from flows.text import without_nul
 
@@ -35,8 +35,11 @@ METADATA_COLUMNS = (
 
 
 def text_of(cand: Candidate) -> str:
-    """Title twice (it is what the editor reads first), then the abstract."""
-    return f"{cand.title}. {cand.title}. {cand.abstract}"
+    """Title twice (it is what the editor reads first), then the abstract: at most
+    2 * TEXT_LIMITS["title"] + TEXT_LIMITS["abstract"] + 4 characters, whatever made `cand`
+    (candidates from outside are cut to those limits already, flows/candidates/candidate.py)."""
+    title, abstract = cand.title[:TEXT_LIMITS["title"]], cand.abstract[:TEXT_LIMITS["abstract"]]
+    return f"{title}. {title}. {abstract}"
 
 
 # Hashed word and word-pair counts: stateless, so a week is counted once and reused by every
