@@ -182,9 +182,10 @@ class Recorded:
 def recorded_candidates(value: object, path: Path) -> Recorded:
     """`value`, the JSON of candidates.json at `path` (as read_editor_json or editor_json gave
     it), checked as read_record checks it and each row as a Candidate. Raises UnreadableFile
-    naming `path` and the first field at fault ("restore it from git")."""
+    naming `path` and the first field at fault ("restore it from git"); rows cut to the limits
+    (within_limits)."""
     shape = _checked(TypeAdapter(_Learned), value, path)
-    cands = _checked(_CANDIDATES, value["candidates"], path, "candidates")
+    cands = [within_limits(c) for c in _checked(_CANDIDATES, value["candidates"], path, "candidates")]
     return Recorded(cands, shape.picks, shape.shortlist, [r.arxiv_id for r in shape.runners_up],
                     {r.arxiv_id: r.upvotes for r in shape.candidates if r.upvotes is not None})
 

@@ -89,7 +89,7 @@ def test_a_candidates_json_row_with_a_2_mb_abstract_is_cut_and_named_and_read_ba
 def test_a_swap_reads_a_candidates_json_row_with_a_2_mb_abstract_cut_and_named(tmp_path):
     from dataclasses import replace
 
-    from flows.digest.records import paper
+    from flows.records import paper
 
     row = replace(candidate("2611.00002"), abstract="words " * 350_000).to_json()
     read = paper(tmp_path, {"candidates": [candidate().to_json(), row]}, "2611.00002")

@@ -122,7 +122,11 @@ def test_a_weeks_candidates_json_that_links_to_dev_zero_is_not_read_whole(tmp_pa
     flags: list[str] = []
     readme = "## Paper 1: A\n\n[Paper](https://arxiv.org/abs/2601.00001)\n"
     assert _from_digest("2026-W03", {"README.md": readme}, tmp_path, None, flags) == []
-    assert flags == ["2026-W03: 2601.00001 is in the merged digest but in neither its candidates.json nor the "
+    where = tmp_path / "2026-W03" / "candidates.json"
+    assert flags == [f"{where} is larger than 64 MB, more than any file this tool reads there (a link to a device, "
+                     "a runaway write?): restore it from git (git checkout -- FILE); the review took that week's "
+                     "papers from the imported history, if any",
+                     "2026-W03: 2601.00001 is in the merged digest but in neither its candidates.json nor the "
                      "imported history, so its title and abstract are unknown; it was left out."]
 
 
