@@ -229,3 +229,27 @@ def test_weeks_an_upvotes_file_does_not_reach_have_unknown_upvotes_not_zeros(cap
         early, covered = with_upvotes(weeks, rows)
     assert early.upvotes is None and covered.upvotes == {"2506.00001": 7}
     assert "1 weeks outside it have no upvotes known (2025-W10)" in caplog.text
+
+
+def test_references_and_related_work_cite_papers_and_are_no_picks(tmp_path):
+    skipped: list[str] = []
+    found = _issues(tmp_path, {"2025-06-16.md": (
+        "# Top 5, June 16, 2025\n\n- [Pick A](https://arxiv.org/abs/2506.00001)\n- [Pick B](https://arxiv.org/abs/2506.00002)\n"
+        "\n## Related work\n\nBuilds on arXiv:1706.03762 and https://arxiv.org/abs/2506.00009.\n"
+        "\n## Pick C\n\n[Paper](https://arxiv.org/abs/2506.00003)\n\n"
+        "Sources: [1] https://arxiv.org/pdf/2401.00001v2 [2] https://huggingface.co/papers/2402.00002\n")}, skipped)
+    assert found == [("2025-W25", ("2506.00001", "2506.00002", "2506.00003"))]
+    assert any("4 papers cited under References, Related work, Sources" in line for line in skipped)
+
+
+def test_a_paper_line_under_the_title_does_not_date_the_issue(tmp_path):
+    found = _issues(tmp_path, {"2025-06-16.md": "# My digest\n\n- [Released June 2, 2025: Paper A](https://arxiv.org/abs/"
+                                                "2506.00001)\n- [Paper B](https://arxiv.org/abs/2506.00002)\n"})
+    assert found == [("2025-W25", ("2506.00001", "2506.00002"))]
+
+
+@pytest.mark.timeout(120)  # a guard against a hang, not a measurement: the old heading pattern took ~40 min here
+def test_one_long_line_is_read_at_once(tmp_path):
+    for line in ("a" * 1_000_000, "# " + " #" * 200_000, "**" + "x" * 500_000):
+        assert _issues(tmp_path, {"2025-06-16.md": f"{line}\n[p](https://arxiv.org/abs/2306.17848)\n"}) == [
+            ("2025-W25", ("2306.17848",))]

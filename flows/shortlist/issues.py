@@ -39,9 +39,13 @@ _DATES = (  # 2025-W24 2025W24 2025 W24 2025/W24; W24 2025, Week 24, 2025; 2025-
 _MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()
 _A_YEAR = re.compile(r"(?<![\d.])(?:19|20)\d{2}(?![\d.])")
 _WEEK = re.compile(r"(\d{4})-W(\d{2})")
-_ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$", re.MULTILINE)
-_SETEXT = re.compile(r"^(?![ \t]*(?:[#>|*+-]|\d+[.)])[ \t])([^\n]*\S[^\n]*)\n {0,3}(=+|-+)[ \t]*$", re.MULTILINE)
-_BOLD_LINE = re.compile(r"^[ \t]*(\*\*|__)([^*_\n]+)\1[ \t]*:?[ \t]*$", re.MULTILINE)
+# matched a line at a time (a pattern spanning lines backtracked quadratically on one long line)
+_ATX = re.compile(r" {0,3}(#{1,6})[ \t]+(.*)")  # the heading's text without its closing #s: rstrip(" \t#")
+_UNDERLINE = re.compile(r" {0,3}(=+|-+)[ \t]*")  # under a line of text: a setext heading
+_NOT_HEADING_TEXT = re.compile(r"[ \t]*(?:[#>|*+-]|\d+[.)])[ \t]")  # a list item, quote or table row
+_BOLD_LINE = re.compile(r"[ \t]*(\*\*|__)([^*_\n]+)\1[ \t]*:?[ \t]*$")
+_NOT_PICKS = re.compile(r"^\W*(?:references|related(?:\s+work|\s+papers|\s+reading)?|sources?|bibliography|citations|"
+                        r"further\s+reading|see\s+also|previously|last\s+week|from\s+the\s+archive)\b", re.IGNORECASE)
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 _PAPER_HEADING = re.compile(r"^(?:\d+[.):]|#\d+\b|paper[ \t]+\d+\b)|\b\d{4}\.\d{4,5}\b", re.I)  # or a paper link
 TEXT_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd", ".txt", ".text")
@@ -239,10 +243,10 @@ def _markdown(text: str, where: str, dated: str, years: dict[str, str],
               and (h.week or h.problem or _A_YEAR.search(h.text))]
     found = []
     for heading, end in zip([None, *starts], [*(h.start for h in starts), len(body)]):
-        section = body[heading.start if heading else 0:end]
-        ids = ordered_ids(section) if has_paper_sections(section) else arxiv_ids(section)
         week = heading.week if heading else file_week
         label = f"{where} {heading.text[:60]!r}" if heading else where
+        section = _picks_part(body[heading.start if heading else 0:end], label, skipped)
+        ids = ordered_ids(section) if has_paper_sections(section) else arxiv_ids(section)
         if ids and week:
             found.append((label, week, ids))
         elif ids and (why := heading.problem if heading else file_problem):
@@ -266,9 +270,7 @@ def _headings(text: str) -> list[_Heading]:
     """The headings of `text` in order, each with its date: ATX and setext headings, bold lines
     holding a date (level 7), the first non-empty line when there is no heading; the first
     heading without a date takes the one of the line under it."""
-    raw = [(m.start(), len(m.group(1)), m.group(2)) for m in _ATX.finditer(text)]
-    raw += [(m.start(), 1 if m.group(2)[0] == "=" else 2, m.group(1).strip()) for m in _SETEXT.finditer(text)]
-    raw += [(m.start(), 7, m.group(2).strip()) for m in _BOLD_LINE.finditer(text) if week_in(m.group(2)) != (None, None)]
+    raw = _raw_headings(text)
     if not raw and (first := re.search(r"^[ \t]*(\S[^\n]*)", text, re.MULTILINE)):
         raw = [(first.start(), 1, first.group(1))]
     headings = []
@@ -281,13 +283,52 @@ def _headings(text: str) -> list[_Heading]:
     return headings
 
 
+def _raw_headings(text: str) -> list[tuple[int, int, str]]:
+    """(offset, level, text) of each ATX heading, setext heading and bold line holding a date."""
+    raw, above, offset = [], None, 0  # above: (offset, text) of a line a setext underline makes a heading
+    for line in text.split("\n"):
+        if atx := _ATX.match(line):
+            raw.append((offset, len(atx.group(1)), atx.group(2).rstrip(" \t#")))
+        elif above is not None and _UNDERLINE.fullmatch(line):
+            raw.append((above[0], 1 if "=" in line else 2, above[1].strip()))
+        elif (bold := _BOLD_LINE.match(line)) and week_in(bold.group(2)) != (None, None):
+            raw.append((offset, 7, bold.group(2).strip()))
+        text_line = line.strip() and not atx and not _NOT_HEADING_TEXT.match(line) and not _UNDERLINE.fullmatch(line)
+        above = (offset, line) if text_line else None
+        offset += len(line) + 1
+    return raw
+
+
 def _line_under(text: str, start: int) -> str:
-    """The first non-empty line after the heading at `start` (a setext underline skipped), when short."""
-    for line in text[start:].splitlines()[1:4]:
-        if line.strip() and not re.fullmatch(r"[ \t]*(=+|-+)[ \t]*", line):
-            heading = _BOLD_LINE.match(line) or _ATX.match(line)  # a heading of its own
-            return line if len(line) <= 80 and not heading else ""
+    """The first non-empty line after the heading at `start` (a setext underline skipped), when it
+    is short and neither a heading of its own nor a line naming a paper (its date is the paper's)."""
+    for line in text[start:start + 2000].split("\n")[1:4]:
+        if line.strip() and not _UNDERLINE.fullmatch(line):
+            own = _BOLD_LINE.match(line) or _ATX.match(line) or arxiv_ids(line) or "://" in line
+            return line if len(line) <= 80 and not own else ""
     return ""
+
+
+def _picks_part(section: str, where: str, skipped: list[str]) -> str:
+    """`section` without the parts that cite papers rather than pick them: a heading such as
+    "References", "Related work", "Sources", "Previously" and what follows it up to the next
+    heading of its level or above, and a line that starts with one of those words; each part
+    that named papers is noted in `skipped`."""
+    kept, dropping, dropped = [], None, 0
+    for line in section.split("\n"):
+        atx = _ATX.match(line)
+        if atx and dropping is not None and len(atx.group(1)) <= dropping:
+            dropping = None
+        if atx and _NOT_PICKS.match(atx.group(2)):
+            dropping = len(atx.group(1))
+        if dropping is not None or (not atx and _NOT_PICKS.match(line) and ":" in line[:40]):
+            dropped += len(arxiv_ids(line))
+            continue
+        kept.append(line)
+    if dropped:
+        skipped.append(f"{where}: {dropped} papers cited under References, Related work, Sources or the like "
+                       "not counted as picks")
+    return "\n".join(kept)
 
 
 _MONTH_WEEK = re.compile(r"\b(" + "|".join(_MONTHS) + r")[a-z]*[-_ ]+(\d)(?:st|nd|rd|th)?[-_ ]+week\b", re.IGNORECASE)
