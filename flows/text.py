@@ -60,11 +60,9 @@ def whole_characters(value: object) -> object:
     """`value`, a JSON value as json.loads() gives it, with each lone UTF-16 surrogate replaced by
     U+FFFD: JSON may escape half of a pair alone ("\\ud800"), json reads it, and no text holding it
     can be encoded as UTF-8 (hashed, cached, written). Pairs were already joined by json, so only
-    lone halves change; a value without any comes back as it is."""
-    try:
-        text = json.dumps(value, ensure_ascii=False)
-    except RecursionError:  # as deep as json could read: left as it is
-        return value
+    lone halves change; a value without any comes back as it is. Raises RecursionError for a value
+    nested deeper than json can write back (the callers take it for no value)."""
+    text = json.dumps(value, ensure_ascii=False)  # RecursionError when nested deeper than json can write
     if not _SURROGATE.search(text):
         return value
     return json.loads(text.encode("utf-16", "surrogatepass").decode("utf-16", "replace"))

@@ -470,3 +470,14 @@ def test_an_answer_nested_too_deeply_is_an_llm_error_not_a_crash(settings):
             llm.complete_text("rank", MESSAGES)
         with pytest.raises(LLMError, match="^rank: "):
             llm.complete_json("rank", MESSAGES, Score)
+
+
+def test_a_value_too_deep_to_write_back_is_no_value_rather_than_one_with_a_lone_surrogate():
+    from flows.text import whole_characters
+
+    deep: object = "x\ud800"
+    for _ in range(5000):
+        deep = [deep]
+    with pytest.raises(RecursionError):  # the callers take it for no answer
+        whole_characters(deep)
+    assert whole_characters({"a": ["x\ud800", "\U0001F600"]}) == {"a": ["x\ufffd", "\U0001F600"]}

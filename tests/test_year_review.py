@@ -232,3 +232,26 @@ def test_a_swap_to_a_paper_no_longer_in_a_merged_weekly_is_one_line_and_changes_
         assert "in no merged weekly digest" in err
         assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
         assert len(llm.requests) == asked and not [r for r in arxiv.log if runner in r.path]
+
+
+def test_a_broken_style_folder_is_named_for_itself_and_never_in_another_styles_line(tmp_path, monkeypatch):
+    import shutil
+
+    from flows.errors import ConfigError
+    from flows.summaries import section
+
+    prompts = tmp_path / "prompts"
+    shutil.copytree(section.PROMPTS_DIR / "styles", prompts / "styles")
+    (prompts / "styles" / "broken").mkdir()
+    (prompts / "styles" / "broken" / "digest.md.j2").write_text("{% if %}\n")
+    shutil.copytree(prompts / "styles" / "weekly", prompts / "styles" / "brokenpapers")
+    (prompts / "styles" / "brokenpapers" / "papers.md.j2").write_text("{{ unclosed\n")
+    monkeypatch.setattr(section, "PROMPTS_DIR", prompts)
+    with pytest.raises(ConfigError, match=r"^style weekly writes a week's pages, .*; review styles: review$"):
+        section.digest_style_dir("weekly", review=True)
+    with pytest.raises(ConfigError, match=r"; weekly styles: bookmarks, weekly$"):
+        section.digest_style_dir("review", review=False)
+    with pytest.raises(ConfigError, match=r"brokenpapers/papers.md.j2 cannot be read as a jinja2 template"):
+        section.digest_style_dir("brokenpapers", review=False)  # before the run spends anything
+    with pytest.raises(ConfigError, match=r"broken/digest.md.j2 cannot be read as a jinja2 template"):
+        section.digest_style_dir("broken")

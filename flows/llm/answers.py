@@ -223,10 +223,11 @@ def _values(text: str) -> Iterator[object]:
     if not found and re.search(r"[{\[]", text):
         try:
             repaired = json_repair.repair_json(text[re.search(r"[{\[]", text).start():], return_objects=True)
+            repaired = whole_characters(repaired)
         except RecursionError:  # nested too deeply to repair: no value
             return
         if repaired not in ("", None, [], {}):
-            yield whole_characters(repaired)
+            yield repaired
 
 
 def _decoded_at_braces(text: str) -> Iterator[object]:
@@ -236,11 +237,12 @@ def _decoded_at_braces(text: str) -> Iterator[object]:
             continue  # inside a value already read
         try:
             value, end = decoder.raw_decode(text, match.start())
+            value = whole_characters(value)
         except json.JSONDecodeError:
             continue
         except RecursionError:  # nested too deeply, and so is every brace inside it
             return
-        yield whole_characters(value)
+        yield value
 
 
 def _unwrapped(value: object, schema: type[BaseModel], depth: int = 0) -> Iterator[object]:

@@ -291,14 +291,16 @@ def digest_style_dir(style: str, review: bool | None = None) -> Path:
     """The folder of prompts/styles/ named `style`, one holding digest.md.j2; with `review` True
     only a review's style (its digest.md.j2 reads `extra`, the review's opening and period), with
     False only a week's. Raises ConfigError (one line) for an unknown style, one of the other
-    kind, or a digest.md.j2 jinja2 cannot parse."""
+    kind, or a template of it (*.j2) jinja2 cannot parse."""
     folder = PROMPTS_DIR / "styles" / style
     if not (folder / "digest.md.j2").is_file():
         known = sorted(p.name for p in (PROMPTS_DIR / "styles").iterdir() if (p / "digest.md.j2").is_file())
         raise ConfigError(f"unknown style (TOP5_STYLE / --style): not a folder of {PROMPTS_DIR / 'styles'}; "
                           f"known styles: {', '.join(known)}")  # never the value: it may be a pasted key
+    for template in sorted(folder.glob("*.j2")):  # a syntax error shows now, not after the LLM was paid
+        _reads(folder, template.name)
     if review is not None and _writes_a_review(folder) != review:
-        fits = sorted(p.parent.name for p in folder.parent.glob("*/digest.md.j2") if _writes_a_review(p.parent) == review)
+        fits = sorted(p.parent.name for p in folder.parent.glob("*/digest.md.j2") if _is_kind(p.parent, review))
         raise ConfigError(f"style {folder.name} writes {'a week' if review else 'a review'}'s pages, not "
                           f"{'a review' if review else 'a week'}'s (a review's digest.md.j2 reads `extra`, its opening "
                           f"and period); {'review' if review else 'weekly'} styles: {', '.join(fits)}")
@@ -306,10 +308,25 @@ def digest_style_dir(style: str, review: bool | None = None) -> Path:
 
 
 def _writes_a_review(folder: Path) -> bool:
+    return "extra" in _reads(folder, "digest.md.j2")
+
+
+def _is_kind(folder: Path, review: bool) -> bool:
+    """Whether the style in `folder` is a review's (or a week's); a broken one is neither."""
     try:
-        return "extra" in prompts.variables("digest.md.j2", folder)
+        for template in folder.glob("*.j2"):
+            _reads(folder, template.name)
+        return _writes_a_review(folder) == review
+    except ConfigError:
+        return False
+
+
+def _reads(folder: Path, name: str) -> set[str]:
+    """What template `name` of a style reads; ConfigError naming it when jinja2 cannot parse it."""
+    try:
+        return prompts.variables(name, folder)
     except (jinja2.TemplateError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{folder / 'digest.md.j2'} cannot be read as a jinja2 template: {exc}") from None
+        raise ConfigError(f"{folder / name} cannot be read as a jinja2 template: {clip(str(exc), 200)}") from None
 
 
 def _short_title(title: str) -> str:
