@@ -243,14 +243,17 @@ def run_in_own_session(tmp_path: Path, env: dict, log: Path) -> subprocess.Popen
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def _flow_runs_and_logs() -> tuple[list, list]:
-    """Every flow run of the harness's server, and every log line it keeps."""
+def _run_and_logs(digests_dir: Path) -> tuple[object, list]:
+    """The newest flow run of the harness's server that drafted into `digests_dir`, and every log
+    line the server keeps for it (filtered by the run: other tests' runs log hundreds of lines)."""
     from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
     from prefect.client.schemas.sorting import FlowRunSort
 
     with get_client(sync_client=True) as client:
-        return (client.read_flow_runs(sort=FlowRunSort.START_TIME_DESC, limit=20),
-                client.read_logs(limit=200))
+        runs = client.read_flow_runs(sort=FlowRunSort.START_TIME_DESC, limit=20)
+        run = next(r for r in runs if r.parameters.get("digests_dir") == str(digests_dir))
+        return run, client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run.id])), limit=200)
 
 
 @pytest.mark.e2e
@@ -270,8 +273,7 @@ def test_an_edited_week_is_refused_in_one_line_and_the_run_ends_failed(tmp_path,
     assert line.endswith("Move the folder aside or pass another --digests-dir to draft this week again.")
     assert "Traceback" not in result.stderr + result.stdout
     assert (week / "README.md").read_text() == "# The editor's own words\n"
-    runs, _ = _flow_runs_and_logs()
-    refused = next(r for r in runs if r.parameters.get("digests_dir") == str(tmp_path))
+    refused, _ = _run_and_logs(tmp_path)
     assert refused.state.is_failed() and "was changed after this tool wrote it" in refused.state.message
 
 
@@ -295,11 +297,10 @@ def test_arxiv_out_of_reach_is_one_line_in_the_terminal_and_the_run_state(tmp_pa
     assert "Traceback" not in result.stderr + result.stdout, result.stderr[-3000:]
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("top5: arXiv query") and "ARXIV_API_URL" in last
-    runs, logs = _flow_runs_and_logs()
-    failed = next(r for r in runs if r.parameters.get("digests_dir") == str(tmp_path))
+    failed, logs = _run_and_logs(tmp_path)
     assert failed.state.is_failed() and "ARXIV_API_URL" in failed.state.message
     assert "\n" not in failed.state.message
-    kept = [log.message for log in logs if log.flow_run_id == failed.id]
+    kept = [log.message for log in logs]
     assert any("FeedError" in m for m in kept) and not any("Traceback" in m for m in kept), kept
 
 
@@ -317,8 +318,7 @@ def test_a_secret_in_the_wrong_variable_never_reaches_prefect(tmp_path, prefect_
         weekly_digest(week="2026-W47", digests_dir=str(tmp_path), open_pr=False)
     assert PLAIN_SECRET not in caught.value.message
 
-    runs, logs = _flow_runs_and_logs()
-    refused = next(r for r in runs if r.parameters.get("digests_dir") == str(tmp_path))
+    refused, logs = _run_and_logs(tmp_path)
     assert refused.state.is_failed() and "GITHUB_REPOSITORY" in refused.state.message
     assert PLAIN_SECRET not in refused.state.message + "\n".join(log.message for log in logs)
     database = Path(PREFECT_SERVER_DATABASE_CONNECTION_URL.value().split("///", 1)[1])
