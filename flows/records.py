@@ -134,7 +134,7 @@ class CandidatesJson(_Record):
         return self
 
 
-class _Learned(CandidatesJson):
+class _CandidatesLearned(CandidatesJson):
     """candidates.json as the learner and the year review read it: weeks drafted long ago or
     by hand may lack the picks and runners-up."""
 
@@ -184,7 +184,7 @@ def recorded_candidates(value: object, path: Path) -> Recorded:
     it), checked as read_record checks it and each row as a Candidate. Raises UnreadableFile
     naming `path` and the first field at fault ("restore it from git"); rows cut to the limits
     (within_limits)."""
-    shape = _checked(TypeAdapter(_Learned), value, path)
+    shape = _checked(TypeAdapter(_CandidatesLearned), value, path)
     cands = [within_limits(c) for c in _checked(_CANDIDATES, value["candidates"], path, "candidates")]
     return Recorded(cands, shape.picks, shape.shortlist, [r.arxiv_id for r in shape.runners_up],
                     {r.arxiv_id: r.upvotes for r in shape.candidates if r.upvotes is not None})
