@@ -13,7 +13,7 @@ import re
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 
-from flows.text import clip
+from flows.text import clip, find_links
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +143,12 @@ def within_limits(cand: Candidate) -> Candidate:
 def within_limit(name: str, text: str) -> str:
     """`text`, the field `name` of a candidate (a key of TEXT_LIMITS), cut as within_limits cuts it."""
     return text if len(text) <= TEXT_LIMITS[name] else clip(text, TEXT_LIMITS[name])
+
+
+def links_kept(comment: str, abstract: str) -> tuple[str, ...]:
+    """The code and project links (flows.text.find_links) in what within_limits keeps of a
+    paper's `comment` and `abstract`: a link in a part that is cut is not the paper's."""
+    return find_links(f"{within_limit('comment', comment)} {within_limit('abstract', abstract)}")
 
 
 def _within(cand: Candidate) -> bool:

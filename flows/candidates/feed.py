@@ -22,9 +22,9 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
-from flows.candidates.candidate import Candidate, within_limit, within_limits
+from flows.candidates.candidate import Candidate, links_kept, within_limits
 from flows.errors import FeedError
-from flows.text import VERSIONED_ARXIV_ID, find_links
+from flows.text import VERSIONED_ARXIV_ID
 
 log = logging.getLogger(__name__)
 
@@ -229,7 +229,7 @@ def _api_entry(entry: Element) -> Candidate:
         comment=comment,
         journal_ref=_normalise(fields.get(f"{_ARXIV}journal_ref")),
         doi=_normalise(fields.get(f"{_ARXIV}doi")),
-        links=find_links(f"{within_limit('comment', comment)} {within_limit('abstract', abstract)}"),  # in what is kept
+        links=links_kept(comment, abstract),
     ))
 
 

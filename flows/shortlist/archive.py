@@ -23,13 +23,13 @@ from pathlib import Path
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 from pydantic import Field as PydanticField
 
-from flows.candidates.candidate import Candidate, split_version, within_limit, within_limits
+from flows.candidates.candidate import Candidate, links_kept, split_version, within_limits
 from flows.candidates.week import iso_week_of, last_complete_week, window_for_week
 from flows.errors import ConfigError, UnreadableFile
 from flows.files import EDITOR_FILE_LIMIT, MB, gzip_lines, read_editor_json, write_atomic, write_json
 from flows.shortlist.issues import Issue, find_issues, real_week, week_before
 from flows.shortlist.learned import History
-from flows.text import VERSIONED_ARXIV_ID, find_links
+from flows.text import VERSIONED_ARXIV_ID
 
 __all__ = ["Issue", "editor_weeks", "find_issues", "import_archive", "import_issues", "read_history", "read_listing",
            "real_week", "week_before", "write_listing"]
@@ -152,7 +152,7 @@ def _skip(skipped: list[str] | None, why: str) -> None:
 
 def _listed(row: _Listed) -> Candidate:
     published, comment = row.published, row.comment or ""
-    links = find_links(f"{within_limit('comment', comment)} {within_limit('abstract', row.abstract)}")
+    links = links_kept(comment, row.abstract)
     return within_limits(Candidate(row.id, 1, row.title, row.abstract, tuple(row.authors), row.primary_category,
                                    tuple(row.categories), published, published, comment, links=links))
 
